@@ -1,0 +1,128 @@
+// Package store is Lumina's storage contract: the interfaces every backend implements, the
+// query types, and the errors callers branch on. Backends live in store/sqlite and
+// store/postgres; store/storetest is the conformance suite both must pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/use-lumina/lumina/internal/genai"
+)
+
+// ErrNotFound is returned when the requested item does not exist in the caller's project.
+var ErrNotFound = errors.New("not found")
+
+// ErrInvalidCursor is returned when a pagination cursor cannot be decoded.
+var ErrInvalidCursor = errors.New("invalid cursor")
+
+// Batch is what one worker batch writes: spans and log records, in one transaction.
+type Batch struct {
+	Spans []genai.Span
+	Logs  []genai.LogRecord
+}
+
+// Writer stores batches.
+type Writer interface {
+	// Write upserts the batch's spans (keyed by project, trace and span id) and log records
+	// (keyed by project and record id), then recomputes the rollup of every trace the batch
+	// touched from all of that trace's stored spans with genai.Rollup, updating each span's
+	// Counted flag. It is one transaction: it returns nil only once everything is durable,
+	// and on error nothing of the batch is visible. Writing the same batch again changes
+	// nothing. It is safe for concurrent use.
+	Write(ctx context.Context, b Batch) error
+}
+
+// TraceReader reads traces. Every call is scoped to one project.
+type TraceReader interface {
+	// Traces lists trace rollups matching q, in q's order, one page at a time.
+	Traces(ctx context.Context, q TraceQuery) (TracePage, error)
+	// Trace returns one trace with all its spans (ordered by start time, then span id) and
+	// every log record that names the trace. It returns ErrNotFound when the project has no
+	// span of that trace.
+	Trace(ctx context.Context, projectID, traceID string) (TraceDetail, error)
+	// Logs lists log records matching q, oldest first.
+	Logs(ctx context.Context, q LogQuery) ([]genai.LogRecord, error)
+}
+
+// PriceStore keeps per-project custom prices.
+type PriceStore interface {
+	// Prices lists the project's custom prices, newest first.
+	Prices(ctx context.Context, projectID string) ([]genai.Price, error)
+	// PutPrice creates or replaces the price with p.ID in p.ProjectID.
+	PutPrice(ctx context.Context, p genai.Price) error
+	// DeletePrice removes a custom price; ErrNotFound when it does not exist.
+	DeletePrice(ctx context.Context, projectID, id string) error
+}
+
+// Analytics answers aggregate questions over stored spans.
+type Analytics interface {
+	// UnpricedModels counts the model-call spans since the given time whose cost is
+	// unpriced, per provider and model, most frequent first.
+	UnpricedModels(ctx context.Context, projectID string, since time.Time) ([]ModelCount, error)
+}
+
+// Store is a complete backend.
+type Store interface {
+	Writer
+	TraceReader
+	PriceStore
+	Analytics
+	// Ping checks that the backend is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the backend's resources; in-flight calls may fail afterwards.
+	Close() error
+}
+
+// Sort orders for TraceQuery.
+const (
+	SortStartTime = "start_time"
+	SortDuration  = "duration"
+)
+
+// TraceQuery selects trace rollups. Zero fields do not filter.
+type TraceQuery struct {
+	ProjectID   string
+	Service     string // any span of the trace has this service
+	Name        string // root span name, exact
+	Status      string // genai.StatusOK or genai.StatusError
+	Model       string // any counted model call used this model
+	Since       time.Time
+	Until       time.Time // exclusive; compared with the trace start time
+	MinDuration time.Duration
+	Sort        string // SortStartTime (default) or SortDuration
+	Ascending   bool   // default descending: newest or longest first
+	Limit       int    // 1..1000; backends treat 0 as 50
+	Cursor      string // NextCursor of the previous page
+}
+
+// TracePage is one page of a trace listing; NextCursor is empty on the last page.
+type TracePage struct {
+	Traces     []genai.Trace
+	NextCursor string
+}
+
+// TraceDetail is a trace with all of its spans and log records.
+type TraceDetail struct {
+	Trace genai.Trace
+	Spans []genai.Span
+	Logs  []genai.LogRecord
+}
+
+// LogQuery selects log records. ProjectID is required.
+type LogQuery struct {
+	ProjectID string
+	TraceID   string
+	SpanID    string
+	// Orphans selects GenAI records whose span has not been stored.
+	Orphans bool
+	Limit   int // backends treat 0 as 100
+}
+
+// ModelCount is a count of spans per provider and model.
+type ModelCount struct {
+	Provider string
+	Model    string
+	Count    int64
+}
