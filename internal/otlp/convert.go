@@ -210,4 +210,3 @@ func statusCode(c ptrace.StatusCode) string {
 	}
 	return genai.StatusUnset
 }
-
