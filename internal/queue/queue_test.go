@@ -1,0 +1,220 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/use-lumina/lumina/internal/testenv"
+)
+
+func openEmbedded(t *testing.T, dir string) *Queue {
+	t.Helper()
+	q, err := Open(context.Background(), Config{DataDir: dir, AckWait: time.Second}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func openExternal(t *testing.T) *Queue {
+	t.Helper()
+	url := testenv.URL(t, testenv.NATSURL)
+	name := strings.ToUpper(testenv.Name("LT"))
+	q, err := Open(context.Background(), Config{URL: url, Stream: name, Subjects: strings.ToLower(name), Consumer: name, AckWait: time.Second}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_ = q.js.DeleteStream(ctx, q.cfg.Stream)
+		_ = q.js.DeleteStream(ctx, q.deadStream())
+		q.Close()
+	})
+	return q
+}
+
+func TestQueue(t *testing.T) {
+	for name, open := range map[string]func(t *testing.T) *Queue{
+		"embedded": func(t *testing.T) *Queue {
+			q := openEmbedded(t, t.TempDir())
+			t.Cleanup(q.Close)
+			return q
+		},
+		"external": openExternal,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Run("publish consume ack dedup", func(t *testing.T) { testPublishConsume(t, open(t)) })
+			t.Run("nak redelivers", func(t *testing.T) { testNak(t, open(t)) })
+			t.Run("dead letter", func(t *testing.T) { testDeadLetter(t, open(t)) })
+			t.Run("bad subject", func(t *testing.T) {
+				q := open(t)
+				if err := q.Publish(context.Background(), SignalTraces, "a.b", []byte("x")); err == nil {
+					t.Fatal("got nil error for a project id with a dot")
+				}
+			})
+		})
+	}
+}
+
+func testPublishConsume(t *testing.T, q *Queue) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	bodies := []string{"one", "two", "three"}
+	for _, b := range bodies {
+		if err := q.Publish(ctx, SignalTraces, "default", []byte(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The same body again is a duplicate within the window.
+	if err := q.Publish(ctx, SignalTraces, "default", []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Publish(ctx, SignalLogs, "p2", []byte("log")); err != nil {
+		t.Fatal(err)
+	}
+	c, err := q.Consumer(ctx, 100, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	var got []string
+	for len(got) < 4 {
+		ds, err := c.Next(ctx, 10, 1<<20, 50*time.Millisecond)
+		if err != nil {
+			t.Fatalf("after %v: %v", got, err)
+		}
+		for _, d := range ds {
+			got = append(got, d.Signal+"/"+d.ProjectID+"/"+string(d.Data()))
+			if err := d.Ack(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := "traces/default/one traces/default/two traces/default/three logs/p2/log"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("got %q, want %q", strings.Join(got, " "), want)
+	}
+	st, err := q.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Messages != 0 {
+		t.Fatalf("got %d messages left after acks, want 0 (work queue)", st.Messages)
+	}
+	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelShort()
+	if ds, err := c.Next(short, 10, 1<<20, 0); err == nil {
+		t.Fatalf("got %d more deliveries, want none (the duplicate must be dropped)", len(ds))
+	}
+}
+
+func testNak(t *testing.T, q *Queue) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := q.Publish(ctx, SignalTraces, "default", []byte("retry me")); err != nil {
+		t.Fatal(err)
+	}
+	c, err := q.Consumer(ctx, 10, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	ds, err := c.Next(ctx, 1, 1<<20, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ds[0].Nak(10 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	ds, err = c.Next(ctx, 1, 1<<20, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds[0].NumDelivered != 2 || string(ds[0].Data()) != "retry me" {
+		t.Fatalf("got delivery %d of %q, want delivery 2 of %q", ds[0].NumDelivered, ds[0].Data(), "retry me")
+	}
+	if err := ds[0].Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testDeadLetter(t *testing.T, q *Queue) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := q.Publish(ctx, SignalTraces, "default", []byte("poison")); err != nil {
+		t.Fatal(err)
+	}
+	c, err := q.Consumer(ctx, 10, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	ds, err := c.Next(ctx, 1, 1<<20, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeadLetter(ctx, ds[0], "cannot decode"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, err := q.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.DeadLetters == 1 && st.Messages == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d dead letters and %d messages, want 1 and 0", st.DeadLetters, st.Messages)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestEmbeddedSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	q := openEmbedded(t, dir)
+	if err := q.Publish(ctx, SignalTraces, "default", []byte("kept")); err != nil {
+		t.Fatal(err)
+	}
+	q.Close()
+	q = openEmbedded(t, dir)
+	defer q.Close()
+	c, err := q.Consumer(ctx, 10, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	ds, err := c.Next(ctx, 10, 1<<20, 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 || string(ds[0].Data()) != "kept" {
+		t.Fatalf("got %d deliveries, want the one published before the restart", len(ds))
+	}
+}
+
+func TestBackPressure(t *testing.T) {
+	ctx := context.Background()
+	q, err := Open(ctx, Config{DataDir: t.TempDir(), MaxBytes: 64 << 10}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	body := make([]byte, 16<<10)
+	var full error
+	for i := 0; i < 10 && full == nil; i++ {
+		body[0] = byte(i)
+		full = q.Publish(ctx, SignalTraces, "default", body)
+	}
+	if !errors.Is(full, ErrUnavailable) {
+		t.Fatalf("got %v once the stream is full, want ErrUnavailable", full)
+	}
+}
