@@ -1,0 +1,244 @@
+package otlp
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/use-lumina/lumina/internal/queue"
+)
+
+const (
+	contentProto = "application/x-protobuf"
+	contentJSON  = "application/json"
+)
+
+// retryAfter is what Lumina asks clients to wait after a retryable failure.
+const retryAfter = "1"
+
+// Register adds the OTLP/HTTP routes (POST /v1/traces, /v1/logs, /v1/metrics) to mux.
+func (r *Receiver) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/traces", r.serveTraces)
+	mux.HandleFunc("POST /v1/logs", r.serveLogs)
+	mux.HandleFunc("POST /v1/metrics", r.serveMetrics)
+}
+
+// httpError is a failure answered with an OTLP Status body.
+type httpError struct {
+	status int
+	code   codes.Code
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) *httpError {
+	return &httpError{http.StatusBadRequest, codes.InvalidArgument, fmt.Sprintf(format, args...)}
+}
+
+// readBody checks the content type and encoding and reads the (decompressed) body within
+// the size limit.
+func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) (body []byte, isJSON bool, herr *httpError) {
+	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	switch {
+	case err != nil && req.Header.Get("Content-Type") != "":
+		return nil, false, &httpError{http.StatusUnsupportedMediaType, codes.InvalidArgument, fmt.Sprintf("unparsable Content-Type %q", req.Header.Get("Content-Type"))}
+	case mt == contentProto || mt == "application/protobuf":
+	case mt == contentJSON:
+		isJSON = true
+	default:
+		return nil, false, &httpError{http.StatusUnsupportedMediaType, codes.InvalidArgument,
+			fmt.Sprintf("unsupported Content-Type %q: use application/x-protobuf or application/json", req.Header.Get("Content-Type"))}
+	}
+	limit := r.cfg.MaxBodyBytes
+	var src io.Reader = http.MaxBytesReader(w, req.Body, limit)
+	switch enc := req.Header.Get("Content-Encoding"); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, isJSON, badRequest("invalid gzip body: %v", err)
+		}
+		defer zr.Close()
+		src = zr
+	default:
+		return nil, isJSON, &httpError{http.StatusUnsupportedMediaType, codes.InvalidArgument,
+			fmt.Sprintf("unsupported Content-Encoding %q: use gzip or none", enc)}
+	}
+	body, err = io.ReadAll(io.LimitReader(src, limit+1))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge) || int64(len(body)) > limit:
+		return nil, isJSON, &httpError{http.StatusRequestEntityTooLarge, codes.ResourceExhausted,
+			fmt.Sprintf("request body exceeds the %d-byte limit (checked before and after decompression)", limit)}
+	case err != nil:
+		return nil, isJSON, badRequest("read body: %v", err)
+	}
+	return body, isJSON, nil
+}
+
+func (r *Receiver) serveTraces(w http.ResponseWriter, req *http.Request) {
+	r.serve(w, req, queue.SignalTraces, func(body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
+		er := ptraceotlp.NewExportRequest()
+		raw, err := unmarshal(er, body, isJSON)
+		if err != nil {
+			return accepted{}, nil, badRequest("malformed OTLP traces (%s): %v", encodingName(isJSON), err)
+		}
+		a, err := checkTraces(er, raw)
+		if err != nil {
+			return accepted{}, nil, &httpError{http.StatusInternalServerError, codes.Internal, err.Error()}
+		}
+		return a, marshaller(tracesResponse(a)), nil
+	})
+}
+
+func (r *Receiver) serveLogs(w http.ResponseWriter, req *http.Request) {
+	r.serve(w, req, queue.SignalLogs, func(body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
+		er := plogotlp.NewExportRequest()
+		raw, err := unmarshal(er, body, isJSON)
+		if err != nil {
+			return accepted{}, nil, badRequest("malformed OTLP logs (%s): %v", encodingName(isJSON), err)
+		}
+		a, err := checkLogs(er, raw)
+		if err != nil {
+			return accepted{}, nil, &httpError{http.StatusInternalServerError, codes.Internal, err.Error()}
+		}
+		return a, marshaller(logsResponse(a)), nil
+	})
+}
+
+// serveMetrics accepts OTLP metrics so a standard collector pipeline that also exports
+// metrics does not fail; Lumina counts the data points and does not store them.
+func (r *Receiver) serveMetrics(w http.ResponseWriter, req *http.Request) {
+	r.serve(w, req, "metrics", func(body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
+		er := pmetricotlp.NewExportRequest()
+		if _, err := unmarshal(er, body, isJSON); err != nil {
+			return accepted{}, nil, badRequest("malformed OTLP metrics (%s): %v", encodingName(isJSON), err)
+		}
+		return accepted{items: er.Metrics().DataPointCount()}, marshaller(metricsResponse()), nil
+	})
+}
+
+type decodeFunc func(body []byte, isJSON bool) (accepted, func(isJSON bool) ([]byte, error), *httpError)
+
+func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string, decode decodeFunc) {
+	start := time.Now()
+	defer func() { r.metrics.latency.WithLabelValues(signal, "http").Observe(time.Since(start).Seconds()) }()
+	body, isJSON, herr := r.readBody(w, req)
+	if herr != nil {
+		r.fail(w, signal, isJSON, herr)
+		return
+	}
+	r.metrics.bytes.WithLabelValues(signal).Add(float64(len(body)))
+	project, err := r.cfg.Project(req.Context(), req.Header)
+	if err != nil {
+		r.fail(w, signal, isJSON, &httpError{http.StatusUnauthorized, codes.Unauthenticated, err.Error()})
+		return
+	}
+	a, respond, herr := decode(body, isJSON)
+	if herr != nil {
+		r.fail(w, signal, isJSON, herr)
+		return
+	}
+	r.metrics.items.WithLabelValues(signal).Add(float64(a.items))
+	r.metrics.rejected.WithLabelValues(signal).Add(float64(a.rejected))
+	if a.body != nil {
+		if err := r.pub.Publish(req.Context(), signal, project, a.body); err != nil {
+			r.log.Warn("queue publish failed", "signal", signal, "project", project, "err", err)
+			w.Header().Set("Retry-After", retryAfter)
+			r.fail(w, signal, isJSON, &httpError{http.StatusServiceUnavailable, codes.Unavailable, "queue unavailable, retry later: " + err.Error()})
+			return
+		}
+	}
+	out, err := respond(isJSON)
+	if err != nil {
+		r.fail(w, signal, isJSON, &httpError{http.StatusInternalServerError, codes.Internal, err.Error()})
+		return
+	}
+	r.metrics.requests.WithLabelValues(signal, "http", "accepted").Inc()
+	w.Header().Set("Content-Type", contentType(isJSON))
+	_, _ = w.Write(out)
+}
+
+// fail answers with an OTLP Status message in the request's encoding.
+func (r *Receiver) fail(w http.ResponseWriter, signal string, isJSON bool, e *httpError) {
+	r.metrics.requests.WithLabelValues(signal, "http", outcome(e.status)).Inc()
+	st := &statuspb.Status{Code: int32(e.code), Message: e.msg}
+	var out []byte
+	if isJSON {
+		out, _ = protojson.Marshal(st)
+	} else {
+		out, _ = proto.Marshal(st)
+	}
+	w.Header().Set("Content-Type", contentType(isJSON))
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(e.status)
+	_, _ = w.Write(out)
+}
+
+func outcome(status int) string {
+	switch {
+	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
+		return "retryable"
+	case status == http.StatusUnauthorized:
+		return "unauthenticated"
+	default:
+		return "invalid"
+	}
+}
+
+type protoJSON interface {
+	UnmarshalProto([]byte) error
+	UnmarshalJSON([]byte) error
+}
+
+// unmarshal decodes body and returns it again when it is protobuf, so an unchanged request
+// is published as received.
+func unmarshal(req protoJSON, body []byte, isJSON bool) ([]byte, error) {
+	if isJSON {
+		return nil, req.UnmarshalJSON(bytes.TrimSpace(body))
+	}
+	return body, req.UnmarshalProto(body)
+}
+
+type protoJSONMarshaler interface {
+	MarshalProto() ([]byte, error)
+	MarshalJSON() ([]byte, error)
+}
+
+func marshaller(m protoJSONMarshaler) func(bool) ([]byte, error) {
+	return func(isJSON bool) ([]byte, error) {
+		if isJSON {
+			return m.MarshalJSON()
+		}
+		return m.MarshalProto()
+	}
+}
+
+func contentType(isJSON bool) string {
+	if isJSON {
+		return contentJSON
+	}
+	return contentProto
+}
+
+func encodingName(isJSON bool) string {
+	if isJSON {
+		return "json"
+	}
+	return "protobuf"
+}

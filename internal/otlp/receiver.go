@@ -1,0 +1,84 @@
+package otlp
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Publisher durably stores one accepted request. It returns nil only once the request is
+// safe; errors are retryable for the client (the queue is unavailable or full).
+type Publisher interface {
+	Publish(ctx context.Context, signal, projectID string, body []byte) error
+}
+
+// ProjectFunc says which project a request belongs to, from its headers. It returns an
+// error wrapping ErrUnauthenticated when the request carries no valid credentials.
+type ProjectFunc func(ctx context.Context, header http.Header) (string, error)
+
+// ErrUnauthenticated marks a request without valid credentials.
+var ErrUnauthenticated = errors.New("unauthenticated")
+
+// DefaultProject puts every request in project "default" (AUTH_REQUIRED=false).
+func DefaultProject(context.Context, http.Header) (string, error) { return "default", nil }
+
+// Config configures the receivers.
+type Config struct {
+	// MaxBodyBytes limits a request body, checked both as sent and after decompression,
+	// so a gzip bomb is refused. Default 16 MiB.
+	MaxBodyBytes int64
+	Project      ProjectFunc
+}
+
+// Receiver accepts OTLP traces, logs and metrics over HTTP and gRPC.
+type Receiver struct {
+	cfg     Config
+	pub     Publisher
+	log     *slog.Logger
+	metrics *metrics
+}
+
+// New returns a receiver publishing to pub, registering its metrics with reg.
+func New(cfg Config, pub Publisher, reg prometheus.Registerer, logger *slog.Logger) *Receiver {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 16 << 20
+	}
+	if cfg.Project == nil {
+		cfg.Project = DefaultProject
+	}
+	return &Receiver{cfg: cfg, pub: pub, log: logger, metrics: newMetrics(reg)}
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	items    *prometheus.CounterVec
+	rejected *prometheus.CounterVec
+	bytes    *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lumina_ingest_requests_total", Help: "OTLP export requests by signal, transport and outcome.",
+		}, []string{"signal", "transport", "outcome"}),
+		items: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lumina_ingest_items_received_total", Help: "Spans, log records and metric points received (before rejection).",
+		}, []string{"signal"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lumina_ingest_items_rejected_total", Help: "Spans or log records rejected in partial_success.",
+		}, []string{"signal"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lumina_ingest_bytes_total", Help: "Decompressed OTLP bytes received.",
+		}, []string{"signal"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "lumina_ingest_request_duration_seconds", Help: "Time from request received to answer, including the queue acknowledgement.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"signal", "transport"}),
+	}
+	reg.MustRegister(m.requests, m.items, m.rejected, m.bytes, m.latency)
+	return m
+}
