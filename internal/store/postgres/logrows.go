@@ -11,12 +11,12 @@ import (
 
 // logRows holds a batch's log records column by column.
 type logRows struct {
-	projectID, id, traceID, spanID           []string
-	timeNS, observedNS                       []int64
-	severityNumber                           []int32
-	isGenAI, output                          []bool
-	eventName, severityText, service, scope  []string
-	body, attributes, resource, messages     [][]byte
+	projectID, id, traceID, spanID          []string
+	timeNS, observedNS                      []int64
+	severityNumber                          []int32
+	isGenAI, output                         []bool
+	eventName, severityText, service, scope []string
+	body, attributes, resource, messages    [][]byte
 }
 
 // insertLogsSQL inserts logRows; records are keyed by content hash, so a redelivered

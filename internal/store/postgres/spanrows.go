@@ -11,20 +11,20 @@ import (
 // spanRows holds a batch's spans column by column: the parameters of one
 // INSERT … SELECT FROM unnest(…) statement.
 type spanRows struct {
-	projectID, traceID, spanID                   []string
-	startNS, endNS                               []int64
-	droppedAttrs, droppedEvents, droppedLinks    []int64
-	inputTokens, outputTokens                    []int64
-	cacheReadTokens, cacheWriteTokens            []int64
-	reasoningTokens, totalTokens                 []int64
-	costUSD                                      []*float64
-	usageReported, counted                       []bool
-	parentSpanID, name, serviceName, statusCode  []string
-	kind, traceState, statusMessage              []string
-	scopeName, scopeVersion                      []string
-	resourceSchemaURL, scopeSchemaURL            []string
-	genaiType, operation, provider, model        []string
-	sessionID, userID, environment, costSource   []string
+	projectID, traceID, spanID                      []string
+	startNS, endNS                                  []int64
+	droppedAttrs, droppedEvents, droppedLinks       []int64
+	inputTokens, outputTokens                       []int64
+	cacheReadTokens, cacheWriteTokens               []int64
+	reasoningTokens, totalTokens                    []int64
+	costUSD                                         []*float64
+	usageReported, counted                          []bool
+	parentSpanID, name, serviceName, statusCode     []string
+	kind, traceState, statusMessage                 []string
+	scopeName, scopeVersion                         []string
+	resourceSchemaURL, scopeSchemaURL               []string
+	genaiType, operation, provider, model           []string
+	sessionID, userID, environment, costSource      []string
 	tags, attributes, resource, events, links, call [][]byte
 }
 
