@@ -25,7 +25,7 @@ var providerAliases = map[string]string{
 	"gcp.vertex_ai": "gcp.vertex_ai", "vertex_ai": "gcp.vertex_ai", "vertexai": "gcp.vertex_ai",
 	"vertex": "gcp.vertex_ai", "google.vertex": "gcp.vertex_ai", "vertex_ai_beta": "gcp.vertex_ai",
 	"gcp.gen_ai": "gcp.gen_ai",
-	"groq": "groq", "ibm.watsonx.ai": "ibm.watsonx.ai", "watsonx": "ibm.watsonx.ai", "ibm": "ibm.watsonx.ai",
+	"groq":       "groq", "ibm.watsonx.ai": "ibm.watsonx.ai", "watsonx": "ibm.watsonx.ai", "ibm": "ibm.watsonx.ai",
 	"mistral_ai": "mistral_ai", "mistralai": "mistral_ai", "mistral": "mistral_ai",
 	"perplexity": "perplexity", "x_ai": "x_ai", "xai": "x_ai", "grok": "x_ai",
 	"moonshot_ai": "moonshot_ai", "moonshot": "moonshot_ai", "moonshotai": "moonshot_ai",
