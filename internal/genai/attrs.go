@@ -224,6 +224,9 @@ func decodeJSON(v any) (any, bool) {
 			if !isString {
 				return out, true
 			}
+			if t := strings.TrimSpace(inner); t == "" || (t[0] != '{' && t[0] != '[' && t[0] != '"') {
+				return inner, true // a JSON-encoded plain string
+			}
 			x = inner // double-encoded: decode again
 		}
 	}

@@ -40,6 +40,7 @@ var providerAliases = map[string]string{
 var ignoredProviders = map[string]bool{
 	"spring_ai": true, "langchain": true, "crewai": true, "llama_index": true, "llamaindex": true,
 	"unknown": true, "custom": true, "haystack": true, "semantic_kernel": true,
+	"gcp.vertex.agent": true, // Google ADK's framework marker, not the serving API
 }
 
 func ignoredProvider(v string) bool { return ignoredProviders[strings.ToLower(strings.TrimSpace(v))] }
@@ -59,9 +60,6 @@ func NormalizeProvider(v string) string {
 	// amazon-bedrock.chat, vertex.anthropic.messages).
 	switch {
 	case strings.HasPrefix(p, "google.vertex"), strings.HasPrefix(p, "vertex."):
-		if strings.Contains(p, "anthropic") {
-			return "gcp.vertex_ai"
-		}
 		return "gcp.vertex_ai"
 	case strings.HasPrefix(p, "google.generative-ai"), strings.HasPrefix(p, "google."):
 		return "gcp.gemini"
