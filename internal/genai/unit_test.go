@@ -12,7 +12,7 @@ func TestNormalizeProvider(t *testing.T) {
 		"Anthropic": "anthropic", "anthropic.messages": "anthropic",
 		"az.ai.openai": "azure.ai.openai", "Azure": "azure.ai.openai", "azure.chat": "azure.ai.openai",
 		"az.ai.inference": "azure.ai.inference",
-		"xai": "x_ai", "x_ai": "x_ai", "gemini": "gcp.gemini", "google.generative-ai": "gcp.gemini",
+		"xai":             "x_ai", "x_ai": "x_ai", "gemini": "gcp.gemini", "google.generative-ai": "gcp.gemini",
 		"vertex_ai": "gcp.vertex_ai", "vertexai": "gcp.vertex_ai", "google.vertex.chat": "gcp.vertex_ai",
 		"mistralai": "mistral_ai", "MistralAI": "mistral_ai", "mistral.chat": "mistral_ai",
 		"aws": "aws.bedrock", "AWS": "aws.bedrock", "amazon": "aws.bedrock", "bedrock": "aws.bedrock",
