@@ -64,7 +64,7 @@ type writeStmts struct {
 	insertLog     *sql.Stmt
 	summaries     *sql.Stmt
 	setCounted    *sql.Stmt
-	oldTrace      *sql.Stmt
+	oldTraces     *sql.Stmt
 	upsertTrace   *sql.Stmt
 	addService    *sql.Stmt
 	removeService *sql.Stmt
@@ -81,7 +81,8 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&w.insertLog, insert("logs", logColumns) + " ON CONFLICT (project_id, id) DO NOTHING"},
 		{&w.summaries, "SELECT " + summaryColumns + " FROM spans WHERE project_id = ? AND trace_id = ? ORDER BY span_id"},
 		{&w.setCounted, "UPDATE spans SET counted = ? WHERE rowid = ?"},
-		{&w.oldTrace, "SELECT models, services FROM traces WHERE project_id = ? AND trace_id = ?"},
+		{&w.oldTraces, `SELECT trace_id, models, services FROM traces
+			WHERE project_id = ? AND trace_id IN (SELECT value FROM json_each(?))`},
 		{&w.upsertTrace, upsert("traces", traceColumns, "project_id", "trace_id")},
 		{&w.addService, "INSERT OR IGNORE INTO trace_services (project_id, service_name, trace_id) VALUES (?, ?, ?)"},
 		{&w.removeService, "DELETE FROM trace_services WHERE project_id = ? AND service_name = ? AND trace_id = ?"},
@@ -100,7 +101,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 func (w *writeStmts) close() error {
 	var errs []error
 	for _, s := range []*sql.Stmt{
-		w.upsertSpan, w.insertLog, w.summaries, w.setCounted, w.oldTrace, w.upsertTrace,
+		w.upsertSpan, w.insertLog, w.summaries, w.setCounted, w.oldTraces, w.upsertTrace,
 		w.addService, w.removeService, w.addModel, w.removeModel,
 	} {
 		if s != nil {
@@ -119,7 +120,7 @@ func (w *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 		insertLog:     tx.StmtContext(ctx, w.insertLog),
 		summaries:     tx.StmtContext(ctx, w.summaries),
 		setCounted:    tx.StmtContext(ctx, w.setCounted),
-		oldTrace:      tx.StmtContext(ctx, w.oldTrace),
+		oldTraces:     tx.StmtContext(ctx, w.oldTraces),
 		upsertTrace:   tx.StmtContext(ctx, w.upsertTrace),
 		addService:    tx.StmtContext(ctx, w.addService),
 		removeService: tx.StmtContext(ctx, w.removeService),

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"Cost", testCost},
 		{"TraceNotFound", testTraceNotFound},
 		{"Filters", testFilters},
+		{"FiltersFollowRollup", testFiltersFollowRollup},
 		{"Sorts", testSorts},
 		{"Pagination", testPagination},
 		{"Limit", testLimit},
