@@ -100,8 +100,18 @@ func appendFloat(dst []byte, f float64) []byte {
 	case math.IsInf(f, -1):
 		return append(dst, `"-Inf"`...)
 	}
-	// The shortest representation that parses back to the same float64.
-	return strconv.AppendFloat(dst, f, 'g', -1, 64)
+	// The shortest text that parses back to the same float64, formatted as encoding/json
+	// does: plain digits unless the exponent is very small or very large.
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if n := len(dst); format == 'e' && n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+		dst[n-2] = dst[n-1] // 1e-07 → 1e-7
+		dst = dst[:n-1]
+	}
+	return dst
 }
 
 const hexDigits = "0123456789abcdef"
