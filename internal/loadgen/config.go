@@ -54,7 +54,8 @@ type Config struct {
 	SpansPerTrace int
 	// PromptBytes is the mean size of the message text of one chat span (input plus output
 	// messages; each span draws 0.5–1.5× of it). The default 2048 matches the "llm2k"
-	// payload of the performance notes.
+	// payload of the performance notes. Negative means no message text at all (the notes'
+	// "meta" payload); zero means the default.
 	PromptBytes int
 	// PoolSize is the number of distinct request templates marshalled before the clock
 	// starts. Trace ids are replaced on every send, so the pool size only limits how many
@@ -168,8 +169,8 @@ func (c Config) validate() error {
 	if c.SpansPerTrace < 1 || c.SpansPerTrace > 10_000 {
 		bad("spans per trace %d: want 1..10000", c.SpansPerTrace)
 	}
-	if c.PromptBytes < 0 || c.PromptBytes > 1<<20 {
-		bad("prompt bytes %d: want 0..1048576", c.PromptBytes)
+	if c.PromptBytes > 1<<20 {
+		bad("prompt bytes %d: want at most 1048576", c.PromptBytes)
 	}
 	if c.PoolSize < 1 || c.PoolSize > 10_000 {
 		bad("pool size %d: want 1..10000", c.PoolSize)

@@ -246,8 +246,9 @@ func (b *builder) chat(s ptrace.Span, tid pcommon.TraceID, parent pcommon.SpanID
 	a.PutStr("user.id", user)
 	a.PutStr("gen_ai.conversation.id", session)
 
-	inBytes := b.jitter(b.cfg.PromptBytes * 3 / 4)
-	outBytes := b.jitter(b.cfg.PromptBytes / 4)
+	prompt := max(b.cfg.PromptBytes, 0)
+	inBytes := b.jitter(prompt * 3 / 4)
+	outBytes := b.jitter(prompt / 4)
 	system := b.text(inBytes / 5)
 	in := []chatMessage{
 		{Role: "system", Parts: []chatPart{{Type: "text", Content: system}}},

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
 
@@ -44,35 +45,51 @@ func buildPool(cfg Config, idRNG *rand.Rand, runID string, now time.Time) (*pool
 			return nil, fmt.Errorf("marshal request template %d: %w", v, err)
 		}
 		t := template{body: body, isJSON: isJSON, spans: traceSizes(cfg.SpansPerRequest, cfg.SpansPerTrace)}
-		for i, id := range ids {
-			offs := findID(body, id, isJSON)
-			if len(offs) != t.spans[i] {
-				return nil, fmt.Errorf("locate trace id %d of request template %d: found %d occurrences, want %d", i, v, len(offs), t.spans[i])
+		t.offsets = findIDs(body, ids, isJSON)
+		for i := range ids {
+			if len(t.offsets[i]) != t.spans[i] {
+				return nil, fmt.Errorf("locate trace id %d of request template %d: found %d occurrences, want %d", i, v, len(t.offsets[i]), t.spans[i])
 			}
-			t.offsets = append(t.offsets, offs)
 		}
 		p.templates[v] = t
 	}
 	return p, nil
 }
 
-// findID returns the offsets of every occurrence of id in body: the raw 16 bytes in
-// protobuf, the quoted lower-case hex string in OTLP/JSON. Random 128-bit ids do not occur
-// by chance elsewhere in a request; buildPool checks the count anyway.
-func findID(body []byte, id [16]byte, isJSON bool) []int {
-	needle, skip := id[:], 0
-	if isJSON {
-		needle = []byte(`"` + hex.EncodeToString(id[:]) + `"`)
-		skip = 1
+// findIDs returns, for each of ids, the offsets of its occurrences in body, in one pass:
+// in protobuf every Span.trace_id is the field tag 0x0a, the length 0x10 and the 16 raw
+// bytes; in OTLP/JSON it is "traceId":"<32 hex digits>". A random 128-bit id does not
+// occur elsewhere by chance; buildPool checks the counts anyway.
+func findIDs(body []byte, ids []pcommon.TraceID, isJSON bool) [][]int {
+	index := make(map[[16]byte]int, len(ids))
+	for i, id := range ids {
+		index[id] = i
 	}
-	var offs []int
+	offs := make([][]int, len(ids))
+	prefix, width := []byte{0x0a, 0x10}, 16
+	if isJSON {
+		prefix, width = []byte(`"traceId":"`), 32
+	}
 	for from := 0; ; {
-		i := bytes.Index(body[from:], needle)
-		if i < 0 {
+		i := bytes.Index(body[from:], prefix)
+		if i < 0 || from+i+len(prefix)+width > len(body) {
 			return offs
 		}
-		offs = append(offs, from+i+skip)
-		from += i + len(needle)
+		at := from + i + len(prefix)
+		var id [16]byte
+		ok := true
+		if isJSON {
+			_, err := hex.Decode(id[:], body[at:at+width])
+			ok = err == nil
+		} else {
+			copy(id[:], body[at:at+width])
+		}
+		if n, found := index[id]; ok && found {
+			offs[n] = append(offs[n], at)
+			from = at + width
+		} else {
+			from += i + 1
+		}
 	}
 }
 

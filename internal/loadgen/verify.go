@@ -100,20 +100,24 @@ func (v *verifier) verify(ctx context.Context, results []clientResult, sendEnd t
 
 	// The tail first, polled quickly: the worker drains the queue in order, so when the
 	// last acknowledged traces are stored, the backlog is gone.
-	if stored, err := v.poll(ctx, tail, deadline, 20*time.Millisecond, 20*time.Millisecond); err != nil {
+	defer func() {
+		rep.Duration = time.Since(began)
+		rep.tally(items)
+	}()
+	stored, err := v.poll(ctx, tail, deadline, 20*time.Millisecond, 20*time.Millisecond)
+	if err != nil {
 		return rep, err
-	} else if stored {
+	}
+	if stored {
 		rep.TailStoredAfter = time.Since(sendEnd)
 	}
-	stored, err := v.poll(ctx, items, deadline, 250*time.Millisecond, time.Second)
+	stored, err = v.poll(ctx, items, deadline, 250*time.Millisecond, time.Second)
 	if err != nil {
 		return rep, err
 	}
 	if stored {
 		rep.AllStoredAfter = time.Since(sendEnd)
 	}
-	rep.Duration = time.Since(began)
-	rep.tally(items)
 	return rep, nil
 }
 
