@@ -12,6 +12,7 @@ const (
 	msgEvents                // span events with the given names, in event order
 	msgFlat                  // a flattened family (gen_ai.prompt.N.*)
 	msgVercel                // ai.response.text + ai.response.toolCalls + ai.response.reasoning
+	msgChunks                // streamed completion chunk events, reassembled into one message
 )
 
 // msgSource is one candidate source of messages, tried in priority order.
@@ -53,6 +54,7 @@ var (
 		{kind: msgEvents, key: "event:" + EventContentComplete, events: []string{EventContentComplete}},
 		{kind: msgFlat, key: "gen_ai.completion."},
 		{kind: msgAttr, key: "gen_ai.completion"},
+		{kind: msgChunks, key: "event:gen_ai.content.completion.chunk"},
 		{kind: msgFlat, key: "llm.output_messages."},
 		{kind: msgFlat, key: "llm.choices."},
 		{kind: msgVercel, key: "ai.response.text"},
@@ -107,6 +109,27 @@ func (n *normalizer) read(src msgSource, output bool) ([]Message, bool) {
 		return out, true
 	case msgVercel:
 		return n.vercelOutput()
+	case msgChunks:
+		// Producers that emit one event per streamed chunk (against the spec's "MUST NOT
+		// report individual chunks"): concatenate them in event order.
+		var b strings.Builder
+		found := false
+		for _, e := range n.s.Events {
+			if e.Name != "gen_ai.content.completion.chunk" && e.Name != "llm.content.completion.chunk" {
+				continue
+			}
+			for _, k := range []string{"gen_ai.completion.chunk", "gen_ai.completion", "llm.content.completion.chunk", "content"} {
+				if t, ok := e.Attributes[k].(string); ok {
+					b.WriteString(t)
+					found = true
+					break
+				}
+			}
+		}
+		if !found {
+			return nil, false
+		}
+		return []Message{{Role: role, Content: b.String(), Source: "event:gen_ai.content.completion.chunk"}}, true
 	}
 	return nil, false
 }

@@ -23,7 +23,7 @@ func userLog(offset time.Duration, content string) genai.LogRecord {
 func choiceLog(offset time.Duration, content string) genai.LogRecord {
 	return genai.LogRecord{TraceID: joinTrace, SpanID: joinSpan, Time: logT0.Add(offset),
 		Attributes: map[string]any{"event.name": "gen_ai.choice"},
-		Body:       map[string]any{"index": int64(0), "finish_reason": "tool_calls", "message": map[string]any{"content": content},
+		Body: map[string]any{"index": int64(0), "finish_reason": "tool_calls", "message": map[string]any{"content": content},
 			"tool_calls": []any{map[string]any{"id": "c1", "type": "function", "function": map[string]any{"name": "f", "arguments": "{}"}}}}}
 }
 
