@@ -103,10 +103,11 @@ type storedSpan struct {
 	counted bool
 }
 
-// write rolls the trace up from its stored spans and the batch's, upserts the batch's spans
-// with the Counted flags the rollup decided, rewrites the flag on stored spans where it
-// changed, and upserts the trace row and its service and model indexes. Summaries of the
-// batch's spans come from memory, so a new trace costs no span reads at all.
+// write rolls the trace up from its stored spans and the batch's, sets the Counted flags
+// the rollup decided in the batch's span rows (which the caller then upserts), rewrites the
+// flag on stored spans where it changed, and upserts the trace row and its service and
+// model indexes. Summaries of the batch's spans come from memory, so a new trace costs no
+// span reads at all.
 func (r *rollupWriter) write(ctx context.Context, spans []genai.Span, rows [][]any, g traceGroup) error {
 	project, trace := g.key.project, g.key.trace
 	old, exists := r.old[g.key]
@@ -128,9 +129,6 @@ func (r *rollupWriter) write(ctx context.Context, spans []genai.Span, rows [][]a
 
 	for j, i := range g.spans {
 		rows[i][countedColumn] = boolInt(r.sums[nStored+j].Counted)
-		if _, err := r.st.upsertSpan.ExecContext(ctx, rows[i]...); err != nil {
-			return fmt.Errorf("upsert span %s: %w", spans[i].SpanID, err)
-		}
 	}
 	for j := range nStored {
 		if r.sums[j].Counted != r.stored[j].counted {

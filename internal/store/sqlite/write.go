@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"runtime"
@@ -36,10 +37,17 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	if err := r.lookup(ctx, groups); err != nil {
 		return fmt.Errorf("write batch: %w", err)
 	}
+	upserts := make([][]any, 0, len(b.Spans))
 	for _, g := range groups {
 		if err := r.write(ctx, b.Spans, spanRows, g); err != nil {
 			return fmt.Errorf("write batch: trace %s/%s: %w", g.key.project, g.key.trace, err)
 		}
+		for _, i := range g.spans {
+			upserts = append(upserts, spanRows[i])
+		}
+	}
+	if err := execChunked(ctx, r.st.upsertSpan, r.st.upsertSpans, upserts, spanChunk); err != nil {
+		return fmt.Errorf("write batch: upsert spans: %w", err)
 	}
 	for i, row := range logRows {
 		if _, err := r.st.insertLog.ExecContext(ctx, row...); err != nil {
@@ -50,6 +58,34 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 		return fmt.Errorf("write batch: commit: %w", err)
 	}
 	s.ckpt.wrote(size)
+	return nil
+}
+
+// spanChunk is how many span rows one INSERT carries. The binds cost the same either way,
+// but each statement execution has a fixed cost (database/sql, the driver, opening and
+// closing SQLite's statement journal) that sixteen rows share.
+const spanChunk = 16
+
+// execChunked runs many, which takes chunk rows of arguments, over rows, and one, which
+// takes a single row, over what is left.
+func execChunked(ctx context.Context, one, many *sql.Stmt, rows [][]any, chunk int) error {
+	if len(rows) >= chunk {
+		args := make([]any, 0, chunk*len(rows[0]))
+		for ; len(rows) >= chunk; rows = rows[chunk:] {
+			args = args[:0]
+			for _, row := range rows[:chunk] {
+				args = append(args, row...)
+			}
+			if _, err := many.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+		}
+	}
+	for _, row := range rows {
+		if _, err := one.ExecContext(ctx, row...); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

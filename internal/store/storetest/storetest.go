@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"RoundTripSpan", testRoundTripSpan},
 		{"RoundTripLogs", testRoundTripLogs},
 		{"IdempotentRewrite", testIdempotentRewrite},
+		{"LargeBatch", testLargeBatch},
 		{"RollupOutOfOrder", testRollupOutOfOrder},
 		{"Counted", testCounted},
 		{"Cost", testCost},
