@@ -28,6 +28,8 @@ const (
 	DefaultMaxRetries        = 5
 	DefaultVerifyTimeout     = 60 * time.Second
 	DefaultVerifyConcurrency = 8
+	// MaxRetryWait is the longest server-advised wait a request sits out before retrying.
+	MaxRetryWait = 30 * time.Second
 )
 
 // Config describes one load run. The zero value of most fields means "use the default";
@@ -41,8 +43,9 @@ type Config struct {
 	// Gzip compresses request bodies (Content-Encoding: gzip, or the grpc gzip compressor).
 	Gzip bool
 	// Headers are sent with every OTLP request and every API request (for example
-	// Authorization when AUTH_REQUIRED=true).
-	Headers map[string]string
+	// Authorization when AUTH_REQUIRED=true). They are left out of JSON, as they may hold
+	// keys.
+	Headers map[string]string `json:"-"`
 
 	// Clients is the number of concurrent senders; each has its own connection.
 	Clients int
@@ -82,7 +85,8 @@ type Config struct {
 	Timeout time.Duration
 	// MaxRetries is how many times a request is retried after a retryable failure (HTTP
 	// 429/502/503/504, transport errors, gRPC UNAVAILABLE and friends) before it counts
-	// as failed. Retry-After and gRPC RetryInfo are honoured.
+	// as failed. Retry-After and gRPC RetryInfo are honoured up to MaxRetryWait; a longer
+	// advised wait (a daily quota resetting at midnight) fails the request at once.
 	MaxRetries int
 
 	// APIURL is the Lumina query API base URL (http://127.0.0.1:8081). When set, every

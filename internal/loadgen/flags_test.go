@@ -97,8 +97,8 @@ func TestBackoffHonoursServerAdvice(t *testing.T) {
 	if got := c.backoff(0, 2*time.Second); got != 2*time.Second {
 		t.Errorf("backoff with Retry-After 2s = %v, want 2s", got)
 	}
-	if got := c.backoff(0, time.Hour); got != time.Minute {
-		t.Errorf("backoff with Retry-After 1h = %v, want the 1m cap", got)
+	if got := c.backoff(0, time.Hour); got != MaxRetryWait {
+		t.Errorf("backoff with Retry-After 1h = %v, want the %v cap", got, MaxRetryWait)
 	}
 	for try := range 10 {
 		d := 100 * time.Millisecond << min(try, 6)

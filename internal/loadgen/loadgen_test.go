@@ -536,3 +536,41 @@ func TestRunRejectsUnboundedAndBadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestRunDoesNotRetryLongWaitsOrFollowRedirects(t *testing.T) {
+	elsewhere := newSink(nil)
+	other := httptest.NewServer(elsewhere)
+	defer other.Close()
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+		class   string
+	}{
+		{"quota until midnight", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "3600")
+			http.Error(w, `{"error":{"code":"quota_exceeded"}}`, http.StatusTooManyRequests)
+		}, "http 429 (retry-after over 30s)"},
+		{"redirect", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/v1/traces", http.StatusTemporaryRedirect)
+		}, "http 307"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.handler)
+			defer srv.Close()
+			cfg := smallConfig(ProtocolHTTP, srv.URL)
+			cfg.Clients, cfg.Requests = 1, 2
+			rep, err := Run(context.Background(), cfg, nil)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if rep.RequestsFailed != 2 || rep.Retries != 0 || rep.Failures[tc.class] != 2 {
+				t.Errorf("failed/retries = %d/%d, failures %v; want 2/0, %q: 2", rep.RequestsFailed, rep.Retries, rep.Failures, tc.class)
+			}
+		})
+	}
+	elsewhere.mu.Lock()
+	defer elsewhere.mu.Unlock()
+	if elsewhere.requests != 0 {
+		t.Errorf("the redirect target received %d requests, want 0", elsewhere.requests)
+	}
+}

@@ -255,9 +255,13 @@ func (c *client) request(ctx context.Context, t *template, ids [][16]byte, body,
 			c.ack(t, ids, body, wire, a, measured, took)
 			return
 		}
-		if !a.retryable || try >= c.cfg.MaxRetries || ctx.Err() != nil {
+		if !a.retryable || try >= c.cfg.MaxRetries || a.retryAfter > MaxRetryWait || ctx.Err() != nil {
 			class := a.class
-			if a.retryable && try >= c.cfg.MaxRetries {
+			switch {
+			case !a.retryable || ctx.Err() != nil:
+			case a.retryAfter > MaxRetryWait:
+				class += " (retry-after over " + MaxRetryWait.String() + ")"
+			default:
 				class = "retries exhausted: " + class
 			}
 			c.fail(class, a.msg)
@@ -296,11 +300,11 @@ func (c *client) ack(t *template, ids [][16]byte, body, wire []byte, a attempt, 
 	c.live.spans.Add(spans - a.rejected)
 }
 
-// backoff is the wait before retry number try+1: the server's advice when given (capped
-// at a minute, so a run stays bounded), else exponential from 100 ms to 5 s with jitter.
+// backoff is the wait before retry number try+1: the server's advice when given (at most
+// MaxRetryWait, so a run stays bounded), else exponential from 100 ms to 5 s with jitter.
 func (c *client) backoff(try int, advised time.Duration) time.Duration {
 	if advised > 0 {
-		return min(advised, time.Minute)
+		return min(advised, MaxRetryWait)
 	}
 	d := 100 * time.Millisecond << min(try, 6)
 	d = min(d, 5*time.Second)

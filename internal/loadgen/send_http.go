@@ -65,7 +65,11 @@ type httpSender struct {
 
 func newHTTPSender(cfg Config, tr *http.Transport) *httpSender {
 	s := &httpSender{
-		client:  &http.Client{Transport: tr},
+		client: &http.Client{
+			Transport: tr,
+			// A redirect could lead anywhere; load goes to the configured endpoint only.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 		url:     cfg.tracesURL(),
 		isJSON:  cfg.Protocol == ProtocolHTTPJSON,
 		gzip:    cfg.Gzip,

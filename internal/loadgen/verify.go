@@ -69,6 +69,7 @@ type verifier struct {
 }
 
 func newVerifier(cfg Config, client *http.Client) *verifier {
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &verifier{cfg: cfg, client: client, base: strings.TrimRight(cfg.APIURL, "/")}
 }
 
