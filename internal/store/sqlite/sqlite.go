@@ -7,6 +7,14 @@
 // every time is an INTEGER of Unix nanoseconds. Writes go through one connection (SQLite has
 // one writer anyway) in WAL mode with synchronous=NORMAL; reads use a separate pool, so they
 // never wait behind a write.
+//
+// Durability: with synchronous=NORMAL a committed write survives a crash of the process
+// (the WAL is in the OS page cache), but an OS crash or power loss may lose what was
+// committed since the last checkpoint; that is the trade performance.md §2.7 chose (an
+// fsync per commit, synchronous=FULL, cost a further 25 % there).
+//
+// Free-form values (attributes, resources, log bodies) are stored as JSON and come back as
+// JSON values: numbers as float64.
 package sqlite
 
 import (
