@@ -126,8 +126,8 @@ func TestPartitions(t *testing.T) {
 	}
 
 	farPast, farFuture := dated(1, day(-30)), dated(2, day(6))
-	outside := dated(3, day(10))                                   // beyond the window: default partition
-	epoch := dated(4, time.Unix(0, 0).UTC())                       // 1970
+	outside := dated(3, day(10))                                      // beyond the window: default partition
+	epoch := dated(4, time.Unix(0, 0).UTC())                          // 1970
 	year3000 := dated(5, time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)) // beyond int64 nanoseconds
 	zero := dated(6, time.Time{})
 	zero.EndTime = time.Time{}
