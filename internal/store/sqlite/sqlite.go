@@ -80,6 +80,10 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	if err != nil {
 		return fail(err)
 	}
+	// Refresh planner statistics the way SQLite recommends for a long-lived connection.
+	if _, err := s.w.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+		return fail(err)
+	}
 	if s.r, err = openDB(path, roleReader); err != nil {
 		return fail(err)
 	}
