@@ -93,10 +93,10 @@ func findIDs(body []byte, ids []pcommon.TraceID, isJSON bool) [][]int {
 	}
 }
 
-// instance returns a fresh copy of t's body with new random trace ids, written into ids
-// (which must have one entry per trace of t).
-func (t *template) instance(idRNG *rand.Rand, ids [][16]byte) []byte {
-	buf := bytes.Clone(t.body)
+// instance copies t's body into buf (which must have its length) and gives the copy new
+// random trace ids, written into ids (one entry per trace of t).
+func (t *template) instance(buf []byte, idRNG *rand.Rand, ids [][16]byte) []byte {
+	copy(buf, t.body)
 	for i, offs := range t.offsets {
 		var id [16]byte
 		for id == ([16]byte{}) {

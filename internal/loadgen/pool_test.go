@@ -71,7 +71,7 @@ func TestInstanceGivesFreshIDs(t *testing.T) {
 			seen := map[[16]byte]bool{}
 			for range 3 {
 				ids := make([][16]byte, len(tpl.offsets))
-				td := decode(t, tpl.instance(idRNG, ids), tpl.isJSON)
+				td := decode(t, tpl.instance(make([]byte, len(tpl.body)), idRNG, ids), tpl.isJSON)
 				spans := allSpans(td)
 				if len(spans) != tc.perRequest {
 					t.Fatalf("instance has %d spans, want %d", len(spans), tc.perRequest)
@@ -169,7 +169,7 @@ func TestTemplatePromptSize(t *testing.T) {
 }
 
 // BenchmarkInstance is the generator's per-request cost before sending: copy a template
-// and write fresh trace ids (512 llm2k-sized chat spans).
+// into a recycled buffer and write fresh trace ids (512 llm2k-sized chat spans).
 func BenchmarkInstance(b *testing.B) {
 	cfg := Config{SpansPerRequest: 512, SpansPerTrace: 1, PoolSize: 1, Requests: 1}.withDefaults()
 	p, err := buildPool(cfg, rand.New(rand.NewPCG(1, 2)), "bench", time.Now())
@@ -179,9 +179,10 @@ func BenchmarkInstance(b *testing.B) {
 	t := &p.templates[0]
 	ids := make([][16]byte, len(t.offsets))
 	idRNG := rand.New(rand.NewPCG(5, 6))
+	buf := make([]byte, len(t.body))
 	b.SetBytes(int64(len(t.body)))
 	for b.Loop() {
-		_ = t.instance(idRNG, ids)
+		_ = t.instance(buf, idRNG, ids)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/512, "ns/span")
 }

@@ -224,14 +224,15 @@ func (c *client) run(ctx, sendCtx context.Context) {
 		t := &c.pool.templates[c.variant%len(c.pool.templates)]
 		c.variant++
 		ids := make([][16]byte, len(t.offsets))
-		body := t.instance(c.idRNG, ids)
-		wire, err := c.sender.prepare(body)
+		body := t.instance(c.sender.buffer(len(t.body)), c.idRNG, ids)
+		o, err := c.sender.prepare(body)
 		if err != nil {
 			c.fail("prepare", err.Error())
 			continue
 		}
 		c.res.sent++
-		c.request(ctx, t, ids, body, wire)
+		c.request(ctx, t, ids, o)
+		o.release()
 	}
 }
 
@@ -243,17 +244,17 @@ func (c *client) fail(class, msg string) {
 }
 
 // request sends one request with retries and records the outcome.
-func (c *client) request(ctx context.Context, t *template, ids [][16]byte, body, wire []byte) {
+func (c *client) request(ctx context.Context, t *template, ids [][16]byte, o *outgoing) {
 	measured := !time.Now().Before(c.measureStart)
 	for try := 0; ; try++ {
 		actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 		began := time.Now()
-		a := c.sender.send(actx, wire)
+		a := c.sender.send(actx, o)
 		took := time.Since(began)
 		cancel()
 		c.res.attempts++
 		if a.acked {
-			c.ack(t, ids, body, wire, a, measured, took)
+			c.ack(t, ids, o, a, measured, took)
 			return
 		}
 		if !a.retryable || try >= c.cfg.MaxRetries || a.retryAfter > MaxRetryWait || ctx.Err() != nil {
@@ -277,7 +278,7 @@ func (c *client) request(ctx context.Context, t *template, ids [][16]byte, body,
 	}
 }
 
-func (c *client) ack(t *template, ids [][16]byte, body, wire []byte, a attempt, measured bool, took time.Duration) {
+func (c *client) ack(t *template, ids [][16]byte, o *outgoing, a attempt, measured bool, took time.Duration) {
 	spans := int64(0)
 	for _, n := range t.spans {
 		spans += int64(n)
@@ -286,15 +287,15 @@ func (c *client) ack(t *template, ids [][16]byte, body, wire []byte, a attempt, 
 	r.acked++
 	r.spansAcked += spans - a.rejected
 	r.spansRejected += a.rejected
-	r.bytesAcked += int64(len(body))
-	r.wireBytesAcked += int64(len(wire))
+	r.bytesAcked += int64(o.rawSize)
+	r.wireBytesAcked += int64(len(o.wire))
 	for i, id := range ids {
 		r.ledger = append(r.ledger, ledgerEntry{id: id, spans: int32(t.spans[i]), partial: a.rejected > 0})
 	}
 	if measured {
 		r.measuredAcked++
 		r.measuredSpans += spans - a.rejected
-		r.measuredBytes += int64(len(body))
+		r.measuredBytes += int64(o.rawSize)
 		r.latencies = append(r.latencies, took)
 	}
 	c.live.acked.Add(1)

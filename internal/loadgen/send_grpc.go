@@ -78,10 +78,17 @@ func newGRPCSender(cfg Config) (*grpcSender, error) {
 	return s, nil
 }
 
-// prepare returns body unchanged: grpc compresses inside the call.
-func (s *grpcSender) prepare(body []byte) ([]byte, error) { return body, nil }
+// buffer allocates: grpc may still hold a message's bytes in its transport when a call
+// ends early (deadline, cancellation), so they are never reused.
+func (s *grpcSender) buffer(n int) []byte { return make([]byte, n) }
 
-func (s *grpcSender) send(ctx context.Context, wire []byte) attempt {
+// prepare leaves body as it is: grpc compresses inside the call.
+func (s *grpcSender) prepare(body []byte) (*outgoing, error) {
+	return newOutgoing(body, len(body), nil), nil
+}
+
+func (s *grpcSender) send(ctx context.Context, o *outgoing) attempt {
+	wire := o.wire
 	if len(s.mdKVs) > 0 {
 		ctx = metadata.AppendToOutgoingContext(ctx, s.mdKVs...)
 	}

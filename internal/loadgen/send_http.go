@@ -31,11 +31,13 @@ type attempt struct {
 
 // sender sends prepared request bodies. Each client owns one; it is not shared.
 type sender interface {
-	// prepare turns a marshalled request into what goes on the wire (gzip for HTTP) and
-	// runs before the latency clock starts.
-	prepare(body []byte) ([]byte, error)
+	// buffer returns a buffer of length n for the next marshalled request.
+	buffer(n int) []byte
+	// prepare turns a marshalled request (from buffer; prepare takes it over) into what
+	// goes on the wire (gzip for HTTP). It runs before the latency clock starts.
+	prepare(body []byte) (*outgoing, error)
 	// send makes one attempt.
-	send(ctx context.Context, wire []byte) attempt
+	send(ctx context.Context, o *outgoing) attempt
 	close() error
 }
 
@@ -59,7 +61,7 @@ type httpSender struct {
 	isJSON  bool
 	gzip    bool
 	headers map[string]string
-	zbuf    bytes.Buffer
+	bufs    bufferPool
 	zw      *gzip.Writer
 }
 
@@ -78,31 +80,37 @@ func newHTTPSender(cfg Config, tr *http.Transport) *httpSender {
 	if cfg.Gzip {
 		// BestSpeed keeps the generator's CPU share small; the receiver's decompression
 		// cost barely depends on the level.
-		s.zw, _ = gzip.NewWriterLevel(&s.zbuf, gzip.BestSpeed) // BestSpeed is a valid level
+		s.zw, _ = gzip.NewWriterLevel(io.Discard, gzip.BestSpeed) // BestSpeed is a valid level
 	}
 	return s
 }
 
-func (s *httpSender) prepare(body []byte) ([]byte, error) {
+func (s *httpSender) buffer(n int) []byte { return s.bufs.get(n) }
+
+func (s *httpSender) prepare(body []byte) (*outgoing, error) {
 	if !s.gzip {
-		return body, nil
+		return newOutgoing(body, len(body), &s.bufs), nil
 	}
-	s.zbuf.Reset()
-	s.zw.Reset(&s.zbuf)
+	defer s.bufs.put(body) // compression is synchronous: body is free again afterwards
+	zbuf := bytes.NewBuffer(s.bufs.get(len(body) / 2)[:0])
+	s.zw.Reset(zbuf)
 	if _, err := s.zw.Write(body); err != nil {
 		return nil, fmt.Errorf("gzip request body: %w", err)
 	}
 	if err := s.zw.Close(); err != nil {
 		return nil, fmt.Errorf("gzip request body: %w", err)
 	}
-	return bytes.Clone(s.zbuf.Bytes()), nil
+	return newOutgoing(zbuf.Bytes(), len(body), &s.bufs), nil
 }
 
-func (s *httpSender) send(ctx context.Context, wire []byte) attempt {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(wire))
+func (s *httpSender) send(ctx context.Context, o *outgoing) attempt {
+	rb := newLeasedBody(o)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, rb)
 	if err != nil {
+		_ = rb.Close()
 		return attempt{class: "request", msg: err.Error()}
 	}
+	req.ContentLength = int64(len(o.wire))
 	if s.isJSON {
 		req.Header.Set("Content-Type", "application/json")
 	} else {
