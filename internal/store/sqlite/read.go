@@ -47,8 +47,10 @@ func (s *Store) Trace(ctx context.Context, projectID, traceID string) (store.Tra
 
 // querySpans reads every span of a trace.
 func querySpans(ctx context.Context, tx *sql.Tx, projectID, traceID string) ([]genai.Span, error) {
+	// Without INDEXED BY the planner may walk spans_start for the ORDER BY instead, which
+	// reads every span of the project.
 	rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(spanColumns, ", ")+
-		" FROM spans WHERE project_id = ? AND trace_id = ? ORDER BY start_time, span_id", projectID, traceID)
+		" FROM spans INDEXED BY spans_key WHERE project_id = ? AND trace_id = ? ORDER BY start_time, span_id", projectID, traceID)
 	if err != nil {
 		return nil, err
 	}
@@ -163,16 +165,36 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	}
 	limit = min(limit, maxTraceLimit)
 
-	where := []string{"t.project_id = ?"}
-	args := []any{q.ProjectID}
+	// A listing walks one index in sort order and stops after a page. Listing by start time
+	// for a service or model walks that value's rows in trace_services or trace_models;
+	// otherwise it walks traces (by start time, status or name, or duration), testing the
+	// rest of the filters on each trace.
+	from, where, args := "traces t", []string{"t.project_id = ?"}, []any{q.ProjectID}
+	sortCol, idCol := "t."+key, "t.trace_id"
 	cond := func(c string, a ...any) { where, args = append(where, c), append(args, a...) }
-	if q.Service != "" {
-		cond(`EXISTS (SELECT 1 FROM trace_services x WHERE x.project_id = t.project_id
-			AND x.service_name = ? AND x.trace_id = t.trace_id)`, q.Service)
+	drive := ""
+	if key == "start_time" && q.Service != "" {
+		drive = "trace_services"
+	} else if key == "start_time" && q.Model != "" {
+		drive = "trace_models"
 	}
-	if q.Model != "" {
-		cond(`EXISTS (SELECT 1 FROM trace_models x WHERE x.project_id = t.project_id
-			AND x.model = ? AND x.trace_id = t.trace_id)`, q.Model)
+	if drive != "" {
+		col, val := "service_name", q.Service
+		if drive == "trace_models" {
+			col, val = "model", q.Model
+		}
+		// CROSS JOIN keeps the index table as the outer loop.
+		from = drive + " x CROSS JOIN traces t ON t.project_id = x.project_id AND t.trace_id = x.trace_id"
+		where, args = []string{"x.project_id = ?", "x." + col + " = ?"}, []any{q.ProjectID, val}
+		sortCol, idCol = "x.start_time", "x.trace_id"
+	}
+	if q.Service != "" && drive != "trace_services" {
+		cond(`EXISTS (SELECT 1 FROM trace_services s WHERE s.project_id = t.project_id
+			AND s.service_name = ? AND s.trace_id = t.trace_id)`, q.Service)
+	}
+	if q.Model != "" && drive != "trace_models" {
+		cond(`EXISTS (SELECT 1 FROM trace_models m WHERE m.project_id = t.project_id
+			AND m.model = ? AND m.trace_id = t.trace_id)`, q.Model)
 	}
 	if q.Name != "" {
 		cond("t.name = ?", q.Name)
@@ -180,11 +202,15 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	if q.Status != "" {
 		cond("t.status = ?", q.Status)
 	}
+	startCol := "t.start_time"
+	if drive != "" {
+		startCol = "x.start_time" // the same value, on the index being walked
+	}
 	if !q.Since.IsZero() {
-		cond("t.start_time >= ?", nanos(q.Since))
+		cond(startCol+" >= ?", nanos(q.Since))
 	}
 	if !q.Until.IsZero() {
-		cond("t.start_time < ?", nanos(q.Until))
+		cond(startCol+" < ?", nanos(q.Until))
 	}
 	if q.MinDuration > 0 {
 		cond("t.duration >= ?", int64(q.MinDuration))
@@ -198,10 +224,10 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 		if err != nil {
 			return store.TracePage{}, fmt.Errorf("list traces: %w", err)
 		}
-		cond("(t."+key+", t.trace_id) "+cmp+" (?, ?)", c.Key, c.TraceID)
+		cond("("+sortCol+", "+idCol+") "+cmp+" (?, ?)", c.Key, c.TraceID)
 	}
-	query := "SELECT " + prefixed("t.", traceColumns) + " FROM traces t WHERE " +
-		strings.Join(where, " AND ") + " ORDER BY t." + key + " " + dir + ", t.trace_id " + dir + " LIMIT ?"
+	query := "SELECT " + prefixed("t.", traceColumns) + " FROM " + from + " WHERE " +
+		strings.Join(where, " AND ") + " ORDER BY " + sortCol + " " + dir + ", " + idCol + " " + dir + " LIMIT ?"
 	args = append(args, limit+1)
 
 	rows, err := s.r.QueryContext(ctx, query, args...)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/use-lumina/lumina/internal/genai"
 )
@@ -58,14 +59,32 @@ type rollupWriter struct {
 	sums   []genai.SpanSummary   // stored spans not in the batch, then the batch's; reused
 	stored []storedSpan
 
-	// What flush writes: trace rows, and (project, value, trace) rows new to the indexes.
+	// What flush writes: trace rows, and rows new to the service and model indexes.
 	traces   [][]any
-	services [][3]string
-	models   [][3]string
+	services []indexRow
+	models   []indexRow
 }
 
-// oldTrace is what the previous rollup of a trace indexed.
-type oldTrace struct{ models, services []byte }
+// oldTrace is what the previous rollup of a trace indexed, and under which start time.
+type oldTrace struct {
+	models, services []byte
+	start            int64
+}
+
+// indexRow is a row of trace_services or trace_models, encoded as a JSON array for the
+// statements that add a batch's rows at once.
+type indexRow struct {
+	project, value, trace string
+	start                 int64
+}
+
+func (x indexRow) MarshalJSON() ([]byte, error) {
+	b := appendString([]byte{'['}, x.project)
+	b = appendString(append(b, ','), x.value)
+	b = appendString(append(b, ','), x.trace)
+	b = strconv.AppendInt(append(b, ','), x.start, 10)
+	return append(b, ']'), nil
+}
 
 // lookup reads which of the groups' traces are stored, and what they indexed, with one
 // query per project rather than one per trace.
@@ -89,7 +108,7 @@ func (r *rollupWriter) lookup(ctx context.Context, groups []traceGroup) error {
 				id string
 				o  oldTrace
 			)
-			if err := rows.Scan(&id, &o.models, &o.services); err != nil {
+			if err := rows.Scan(&id, &o.models, &o.services, &o.start); err != nil {
 				rows.Close()
 				return fmt.Errorf("read trace rows: %w", err)
 			}
@@ -147,10 +166,11 @@ func (r *rollupWriter) write(ctx context.Context, spans []genai.Span, rows [][]a
 		return err
 	}
 	r.traces = append(r.traces, args)
-	if r.services, err = r.sync(ctx, project, trace, old.services, t.Services, r.services, r.st.removeService); err != nil {
+	start := nanos(t.StartTime)
+	if r.services, err = r.sync(ctx, old, g.key, start, old.services, t.Services, r.services, r.st.moveService, r.st.removeService); err != nil {
 		return fmt.Errorf("index services: %w", err)
 	}
-	if r.models, err = r.sync(ctx, project, trace, old.models, t.Models, r.models, r.st.removeModel); err != nil {
+	if r.models, err = r.sync(ctx, old, g.key, start, old.models, t.Models, r.models, r.st.moveModel, r.st.removeModel); err != nil {
 		return fmt.Errorf("index models: %w", err)
 	}
 	return nil
@@ -166,7 +186,7 @@ func (r *rollupWriter) flush(ctx context.Context) error {
 		return fmt.Errorf("upsert trace rows: %w", err)
 	}
 	for _, idx := range []struct {
-		rows [][3]string
+		rows []indexRow
 		stmt *sql.Stmt
 	}{{r.services, r.st.addServices}, {r.models, r.st.addModels}} {
 		if len(idx.rows) == 0 {
@@ -221,23 +241,30 @@ func (r *rollupWriter) load(ctx context.Context, project, trace string, inBatch 
 }
 
 // sync brings a trace's rows in an index table (services or models) from the old list,
-// as stored in the previous trace row, to the new one: it removes what left at once (rare:
-// a wrapper's model gives way to its inner call's) and appends what is new to add.
-func (r *rollupWriter) sync(ctx context.Context, project, trace string, oldCol []byte, now []string, add [][3]string, remove *sql.Stmt) ([][3]string, error) {
-	old, err := decodeStrings(oldCol, "trace index list")
+// as stored in the previous trace row, to the new one: it removes what left (rare: a
+// wrapper's model gives way to its inner call's), moves what stayed when the trace's start
+// time moved (a root arriving after its children), and appends what is new to add.
+func (r *rollupWriter) sync(ctx context.Context, old oldTrace, k traceKey, start int64, oldCol []byte, now []string,
+	add []indexRow, move, remove *sql.Stmt) ([]indexRow, error) {
+	before, err := decodeStrings(oldCol, "trace index list")
 	if err != nil {
 		return add, err
 	}
-	for _, v := range old {
-		if !slices.Contains(now, v) {
-			if _, err := remove.ExecContext(ctx, project, v, trace); err != nil {
-				return add, err
+	for _, v := range before {
+		stmt, args := remove, []any{k.project, v, k.trace}
+		if slices.Contains(now, v) {
+			if old.start == start {
+				continue
 			}
+			stmt, args = move, []any{start, k.project, v, k.trace}
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return add, err
 		}
 	}
 	for _, v := range now {
-		if !slices.Contains(old, v) {
-			add = append(add, [3]string{project, v, trace})
+		if !slices.Contains(before, v) {
+			add = append(add, indexRow{project: k.project, value: v, trace: k.trace, start: start})
 		}
 	}
 	return add, nil

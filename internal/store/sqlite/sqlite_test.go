@@ -222,9 +222,14 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 	}{
 		{"listing by start time", "SELECT * FROM traces t WHERE t.project_id = 'p' AND (t.start_time, t.trace_id) < (1, 'x') ORDER BY t.start_time DESC, t.trace_id DESC LIMIT 51", "traces_start"},
 		{"listing by duration", "SELECT * FROM traces t WHERE t.project_id = 'p' ORDER BY t.duration, t.trace_id LIMIT 51", "traces_duration"},
-		{"service filter", "SELECT 1 FROM trace_services x WHERE x.project_id = 'p' AND x.service_name = 's' AND x.trace_id = 't'", "PRIMARY KEY"},
+		{"listing by service", "SELECT t.* FROM trace_services x CROSS JOIN traces t ON t.project_id = x.project_id AND t.trace_id = x.trace_id WHERE x.project_id = 'p' AND x.service_name = 's' AND (x.start_time, x.trace_id) < (1, 'x') ORDER BY x.start_time DESC, x.trace_id DESC LIMIT 51", "trace_services_start"},
+		{"listing by model", "SELECT t.* FROM trace_models x CROSS JOIN traces t ON t.project_id = x.project_id AND t.trace_id = x.trace_id WHERE x.project_id = 'p' AND x.model = 'm' ORDER BY x.start_time, x.trace_id LIMIT 51", "trace_models_start"},
+		{"listing by status", "SELECT * FROM traces t WHERE t.project_id = 'p' AND t.status = 'error' ORDER BY t.start_time DESC, t.trace_id DESC LIMIT 51", "traces_status"},
+		{"listing by name", "SELECT * FROM traces t WHERE t.project_id = 'p' AND t.name = 'GET /' ORDER BY t.start_time DESC, t.trace_id DESC LIMIT 51", "traces_name"},
+		{"service test per trace", "SELECT 1 FROM trace_services x WHERE x.project_id = 'p' AND x.service_name = 's' AND x.trace_id = 't'", "PRIMARY KEY"},
 		{"stored traces of a batch", "SELECT trace_id FROM traces WHERE project_id = 'p' AND trace_id IN (SELECT value FROM json_each('[\"t\"]'))", "traces_key"},
-		{"spans of a trace", "SELECT * FROM spans WHERE project_id = 'p' AND trace_id = 't' ORDER BY span_id", "spans_key"},
+		{"span summaries of a trace", "SELECT * FROM spans WHERE project_id = 'p' AND trace_id = 't' ORDER BY span_id", "spans_key"},
+		{"spans of a trace", "SELECT * FROM spans INDEXED BY spans_key WHERE project_id = 'p' AND trace_id = 't' ORDER BY start_time, span_id", "spans_key"},
 		{"orphan logs", "SELECT * FROM logs l WHERE l.project_id = 'p' AND l.genai = 1 ORDER BY l.time", "logs_genai"},
 		{"unpriced models", "SELECT provider, model, count(*) FROM spans WHERE project_id = 'p' AND cost_source = 'unpriced' AND start_time >= 0 GROUP BY provider, model", "spans_unpriced"},
 	}

@@ -72,8 +72,10 @@ type writeStmts struct {
 	upsertTrace   *sql.Stmt
 	upsertTraces  *sql.Stmt // traceChunk rows
 	addServices   *sql.Stmt
+	moveService   *sql.Stmt
 	removeService *sql.Stmt
 	addModels     *sql.Stmt
+	moveModel     *sql.Stmt
 	removeModel   *sql.Stmt
 }
 
@@ -87,17 +89,19 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&w.insertLog, insert("logs", logColumns, 1) + " ON CONFLICT (project_id, id) DO NOTHING"},
 		{&w.summaries, "SELECT " + summaryColumns + " FROM spans WHERE project_id = ? AND trace_id = ? ORDER BY span_id"},
 		{&w.setCounted, "UPDATE spans SET counted = ? WHERE rowid = ?"},
-		{&w.oldTraces, `SELECT trace_id, models, services FROM traces
+		{&w.oldTraces, `SELECT trace_id, models, services, start_time FROM traces
 			WHERE project_id = ? AND trace_id IN (SELECT value FROM json_each(?))`},
 		{&w.upsertTrace, upsert("traces", traceColumns, 1, "project_id", "trace_id")},
 		{&w.upsertTraces, upsert("traces", traceColumns, traceChunk, "project_id", "trace_id")},
-		// The index adds take a JSON array of [project, value, trace] rows: a batch's worth in
-		// one statement.
-		{&w.addServices, `INSERT OR IGNORE INTO trace_services (project_id, service_name, trace_id)
-			SELECT value->>0, value->>1, value->>2 FROM json_each(?)`},
+		// The index adds take a JSON array of [project, value, trace, start] rows: a batch's
+		// worth in one statement.
+		{&w.addServices, `INSERT OR IGNORE INTO trace_services (project_id, service_name, trace_id, start_time)
+			SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?)`},
+		{&w.moveService, "UPDATE trace_services SET start_time = ? WHERE project_id = ? AND service_name = ? AND trace_id = ?"},
 		{&w.removeService, "DELETE FROM trace_services WHERE project_id = ? AND service_name = ? AND trace_id = ?"},
-		{&w.addModels, `INSERT OR IGNORE INTO trace_models (project_id, model, trace_id)
-			SELECT value->>0, value->>1, value->>2 FROM json_each(?)`},
+		{&w.addModels, `INSERT OR IGNORE INTO trace_models (project_id, model, trace_id, start_time)
+			SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?)`},
+		{&w.moveModel, "UPDATE trace_models SET start_time = ? WHERE project_id = ? AND model = ? AND trace_id = ?"},
 		{&w.removeModel, "DELETE FROM trace_models WHERE project_id = ? AND model = ? AND trace_id = ?"},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.query)
@@ -113,7 +117,7 @@ func (w *writeStmts) close() error {
 	var errs []error
 	for _, s := range []*sql.Stmt{
 		w.upsertSpan, w.upsertSpans, w.insertLog, w.summaries, w.setCounted, w.oldTraces, w.upsertTrace,
-		w.upsertTraces, w.addServices, w.removeService, w.addModels, w.removeModel,
+		w.upsertTraces, w.addServices, w.moveService, w.removeService, w.addModels, w.moveModel, w.removeModel,
 	} {
 		if s != nil {
 			errs = append(errs, s.Close())
@@ -136,8 +140,10 @@ func (w *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 		upsertTrace:   tx.StmtContext(ctx, w.upsertTrace),
 		upsertTraces:  tx.StmtContext(ctx, w.upsertTraces),
 		addServices:   tx.StmtContext(ctx, w.addServices),
+		moveService:   tx.StmtContext(ctx, w.moveService),
 		removeService: tx.StmtContext(ctx, w.removeService),
 		addModels:     tx.StmtContext(ctx, w.addModels),
+		moveModel:     tx.StmtContext(ctx, w.moveModel),
 		removeModel:   tx.StmtContext(ctx, w.removeModel),
 	}
 }

@@ -237,23 +237,27 @@ func testCost(t *testing.T, s store.Store) {
 
 func testFiltersFollowRollup(t *testing.T, s store.Store) {
 	// A wrapper call arrives alone, so its model is the trace's; then the SDK call below it
-	// arrives and the wrapper is rewritten under another service. The Model and Service
-	// filters must follow the new rollup, not remember the old one.
+	// arrives and the wrapper is rewritten under another service; then the root arrives,
+	// starting before both. The filters must follow each new rollup, not remember the old.
 	wrapper := llm(projectA, 1, 2, 1, "gpt-4o", 10, 5, f64(0.01))
 	wrapper.ServiceName = "old-svc"
-	write(t, s, []genai.Span{wrapper})
 	leaf := llm(projectA, 1, 3, 2, "gpt-4o-mini", 10, 5, f64(0.01))
+	root := span(projectA, 1, 1, 0, "root", -time.Second, 2*time.Second)
+	early := at(0) // before the wrapper's start, after the root's
 	tests := []struct {
-		name  string
-		q     store.TraceQuery
-		want1 bool // after the first batch
-		want2 bool // after the second
+		name string
+		q    store.TraceQuery
+		want [3]bool // a match after batches 1, 2 and 3
 	}{
-		{"wrapper model", store.TraceQuery{Model: "gpt-4o"}, true, false},
-		{"leaf model", store.TraceQuery{Model: "gpt-4o-mini"}, false, true},
-		{"old service", store.TraceQuery{Service: "old-svc"}, true, false},
-		{"new service", store.TraceQuery{Service: "new-svc"}, false, true},
-		{"leaf service", store.TraceQuery{Service: "svc"}, false, true},
+		{"wrapper model", store.TraceQuery{Model: "gpt-4o"}, [3]bool{true, false, false}},
+		{"leaf model", store.TraceQuery{Model: "gpt-4o-mini"}, [3]bool{false, true, true}},
+		{"old service", store.TraceQuery{Service: "old-svc"}, [3]bool{true, false, false}},
+		{"new service", store.TraceQuery{Service: "new-svc"}, [3]bool{false, true, true}},
+		{"leaf service", store.TraceQuery{Service: "svc"}, [3]bool{false, true, true}},
+		{"leaf model, started early", store.TraceQuery{Model: "gpt-4o-mini", Until: early}, [3]bool{false, false, true}},
+		{"new service, started early", store.TraceQuery{Service: "new-svc", Until: early}, [3]bool{false, false, true}},
+		{"new service, started late", store.TraceQuery{Service: "new-svc", Since: early}, [3]bool{false, true, false}},
+		{"leaf model by duration", store.TraceQuery{Model: "gpt-4o-mini", Sort: store.SortDuration, MinDuration: time.Second}, [3]bool{false, false, true}},
 	}
 	check := func(step int) {
 		t.Helper()
@@ -264,14 +268,16 @@ func testFiltersFollowRollup(t *testing.T, s store.Store) {
 			if err != nil {
 				t.Fatalf("Traces(%+v): %v", q, err)
 			}
-			want := map[int]bool{1: tt.want1, 2: tt.want2}[step]
-			if got := len(page.Traces) == 1; got != want {
-				t.Errorf("after batch %d, %s: got match %v, want %v", step, tt.name, got, want)
+			if got := len(page.Traces) == 1; got != tt.want[step-1] {
+				t.Errorf("after batch %d, %s: got match %v, want %v", step, tt.name, got, tt.want[step-1])
 			}
 		}
 	}
+	write(t, s, []genai.Span{wrapper})
 	check(1)
 	wrapper.ServiceName = "new-svc"
 	write(t, s, []genai.Span{leaf, wrapper})
 	check(2)
+	write(t, s, []genai.Span{root})
+	check(3)
 }

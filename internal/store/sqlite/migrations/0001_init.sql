@@ -83,20 +83,28 @@ CREATE TABLE traces (
 CREATE UNIQUE INDEX traces_key ON traces (project_id, trace_id);
 CREATE INDEX traces_start ON traces (project_id, start_time, trace_id);
 CREATE INDEX traces_duration ON traces (project_id, duration, trace_id);
+CREATE INDEX traces_status ON traces (project_id, status, start_time, trace_id);
+CREATE INDEX traces_name ON traces (project_id, name, start_time, trace_id);
 
--- The "any span has this service" and "any call used this model" filters, indexed.
+-- The "any span has this service" and "any call used this model" filters: one row per
+-- trace and value, carrying the trace's start time so a filtered listing walks one index
+-- in order instead of testing every trace.
 CREATE TABLE trace_services (
-    project_id   TEXT NOT NULL,
-    service_name TEXT NOT NULL,
-    trace_id     TEXT NOT NULL,
+    project_id   TEXT    NOT NULL,
+    service_name TEXT    NOT NULL,
+    trace_id     TEXT    NOT NULL,
+    start_time   INTEGER NOT NULL,
     PRIMARY KEY (project_id, service_name, trace_id)
 ) WITHOUT ROWID;
+CREATE INDEX trace_services_start ON trace_services (project_id, service_name, start_time, trace_id);
 CREATE TABLE trace_models (
-    project_id TEXT NOT NULL,
-    model      TEXT NOT NULL,
-    trace_id   TEXT NOT NULL,
+    project_id TEXT    NOT NULL,
+    model      TEXT    NOT NULL,
+    trace_id   TEXT    NOT NULL,
+    start_time INTEGER NOT NULL,
     PRIMARY KEY (project_id, model, trace_id)
 ) WITHOUT ROWID;
+CREATE INDEX trace_models_start ON trace_models (project_id, model, start_time, trace_id);
 
 -- OTLP log records; genai marks GenAI event records (messages, or a gen_ai.* event name).
 CREATE TABLE logs (
