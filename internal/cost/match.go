@@ -17,6 +17,7 @@ const (
 	RulePrefixStripped Rule = "prefix-stripped" // "openai/", "models/", Vertex paths, Bedrock ARNs and region profiles removed
 	RuleBedrockID      Rule = "bedrock-id"      // "anthropic.claude-…-v1:0" read as the vendor's model id
 	RuleVertexID       Rule = "vertex-id"       // "claude-…@20250514" read as "claude-…-20250514"
+	RuleFineTune       Rule = "fine-tune"       // "ft:gpt-4o-mini-2024-07-18:org::id" read as that base's fine-tuning price
 	RuleAlias          Rule = "alias"           // a curated alternative name ("claude-haiku-4.5")
 	RuleDateStripped   Rule = "date-stripped"   // a snapshot date or version suffix removed
 	RuleCustomExact    Rule = "custom-exact"    // a project's custom price, match type exact
@@ -90,6 +91,13 @@ func candidates(model string) []candidate {
 		out = append(out, candidate{name, rule, hint})
 	}
 	add(m, RuleExact, "")
+	// OpenAI fine-tunes are priced per base model, apart from the base model itself.
+	if rest, ok := strings.CutPrefix(m, "ft:"); ok {
+		if base, _, ok := strings.Cut(rest, ":"); ok && base != "" {
+			add("ft:"+base, RuleFineTune, "")
+		}
+		return out
+	}
 
 	// Paths and prefixes: ARNs, Vertex resource paths, "models/", "provider/".
 	cur, hint := m, ""

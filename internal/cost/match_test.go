@@ -35,6 +35,8 @@ func TestLookup(t *testing.T) {
 		{"dotted claude name", "", "anthropic/claude-sonnet-4.5", "anthropic/claude-sonnet-4-5", RuleAlias, 3, 15},
 		{"openrouter id", "openrouter", "anthropic/claude-sonnet-4.5", "openrouter/anthropic/claude-sonnet-4.5", RuleExact, 3, 15},
 		{"genai-prices alias", "anthropic", "claude-4-5-haiku", "anthropic/claude-haiku-4-5", RuleAlias, 1, 5},
+		{"langfuse pattern alias", "gcp.vertex_ai", "claude-3-5-sonnet-v2@20241022", "anthropic/claude-3.5-sonnet-20241022", RuleAlias, 3, 15},
+		{"fine-tune priced as fine-tune", "openai", "ft:gpt-4o-mini-2024-07-18:acme::abc123", "openai/ft:gpt-4o-mini-2024-07-18", RuleFineTune, 0.3, 1.2},
 
 		// Bedrock.
 		{"bedrock base id", "aws.bedrock", "anthropic.claude-haiku-4-5-20251001-v1:0", "aws.bedrock/anthropic.claude-haiku-4-5-20251001-v1:0", RuleExact, 1, 5},
@@ -64,7 +66,8 @@ func TestLookup(t *testing.T) {
 		{"claude-3-haiku 1h write fixed", "anthropic", "claude-3-haiku-20240307", "anthropic/claude-3-haiku-20240307", RuleExact, 0.25, 1.25},
 		{"eu claude-3-5-haiku price fixed", "aws.bedrock", "eu.anthropic.claude-3-5-haiku-20241022-v1:0", "aws.bedrock/eu.anthropic.claude-3-5-haiku-20241022-v1:0", RuleExact, 0.8, 4},
 		{"mistral-large-latest is Large 3", "mistral", "mistral-large-latest", "mistral_ai/mistral-large-latest", RuleExact, 0.5, 1.5},
-		{"claude-3-5-sonnet kept from genai-prices", "anthropic", "claude-3-5-sonnet-20241022", "anthropic/claude-3-5-sonnet", RuleDateStripped, 3, 15},
+		{"claude-3-5-sonnet dropped by LiteLLM", "anthropic", "claude-3-5-sonnet-20241022", "anthropic/claude-3.5-sonnet-20241022", RuleAlias, 3, 15},
+		{"claude-3-5-sonnet kept from genai-prices", "anthropic", "claude-3-5-sonnet-20991231", "anthropic/claude-3-5-sonnet", RuleDateStripped, 3, 15},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,6 +99,8 @@ func TestLookupNoMatch(t *testing.T) {
 		{"azure deployment name", "azure", "my-prod-deployment"},
 		{"application inference profile", "aws.bedrock", "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123"},
 		{"suffix is not a date", "openai", "gpt-4o-9999"},
+		// A fine-tune costs more than its base model: never the base price.
+		{"unknown fine-tune base", "openai", "ft:gpt-4o-2031-01-01:acme::x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -102,3 +102,25 @@ func TestMatchNames(t *testing.T) {
 		}
 	}
 }
+
+func TestPatternNames(t *testing.T) {
+	got, err := patternNames(`(?i)^(anthropic/)?(claude-3-5-sonnet-20241022|(eu\.|us\.)?anthropic\.claude-3-5-sonnet-20241022-v2:0|claude-3-5-sonnet-V2@20241022)$`)
+	if err != nil {
+		t.Fatalf("patternNames: %v", err)
+	}
+	want := []string{
+		"anthropic.claude-3-5-sonnet-20241022-v2:0", "anthropic/anthropic.claude-3-5-sonnet-20241022-v2:0",
+		"anthropic/claude-3-5-sonnet-20241022", "anthropic/claude-3-5-sonnet-v2@20241022",
+		"anthropic/eu.anthropic.claude-3-5-sonnet-20241022-v2:0", "anthropic/us.anthropic.claude-3-5-sonnet-20241022-v2:0",
+		"claude-3-5-sonnet-20241022", "claude-3-5-sonnet-v2@20241022",
+		"eu.anthropic.claude-3-5-sonnet-20241022-v2:0", "us.anthropic.claude-3-5-sonnet-20241022-v2:0",
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("patternNames =\n%v\nwant\n%v", got, want)
+	}
+	for _, p := range []string{`(?i)^gpt-4o.*$`, `^claude-[0-9]+$`, `^[a-z]$`} {
+		if names, err := patternNames(p); err == nil {
+			t.Errorf("patternNames(%q) = %v, want an error for an open-ended pattern", p, names)
+		}
+	}
+}

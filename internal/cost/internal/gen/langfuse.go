@@ -10,6 +10,7 @@ import (
 
 type lfModel struct {
 	ModelName    string `json:"modelName"`
+	MatchPattern string `json:"matchPattern"`
 	PricingTiers []struct {
 		IsDefault  bool `json:"isDefault"`
 		Conditions []struct {
@@ -37,14 +38,18 @@ var inputPattern = regexp.MustCompile(`input|prompt`)
 // parseLangfuse reads Langfuse's default model prices (USD per token). Only the default
 // tier and input-size ("Large Context") tiers are kept; tiers conditioned on request
 // attributes (service_tier, speed) need data spans do not carry yet.
-func parseLangfuse(b []byte) ([]*row, error) {
+//
+// Its match patterns become exact aliases of the model: every name a finite pattern
+// matches (Bedrock and Vertex spellings such as "claude-3-5-sonnet-v2@20241022").
+func parseLangfuse(b []byte) ([]*row, []alias, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var models []lfModel
 	if err := dec.Decode(&models); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var rows []*row
+	var aliases []alias
 	for _, m := range models {
 		name := strings.ToLower(m.ModelName)
 		prov := vendorOf(name)
@@ -56,7 +61,7 @@ func parseLangfuse(b []byte) ([]*row, error) {
 		for _, t := range m.PricingTiers {
 			f, err := lfFields(t.Prices)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", m.ModelName, err)
+				return nil, nil, fmt.Errorf("%s: %w", m.ModelName, err)
 			}
 			if t.IsDefault {
 				haveDefault = true
@@ -92,8 +97,18 @@ func parseLangfuse(b []byte) ([]*row, error) {
 		if haveDefault && (r.Input != 0 || r.Output != 0) {
 			rows = append(rows, r)
 		}
+		names, err := patternNames(m.MatchPattern)
+		if err != nil {
+			continue // not a finite list of names
+		}
+		for _, n := range names {
+			// "openai/gpt-4o" and the like: the matcher strips provider prefixes itself.
+			if n != name && !strings.Contains(n, "/") {
+				aliases = append(aliases, alias{Provider: prov, Alias: n, Model: name, Source: "langfuse"})
+			}
+		}
 	}
-	return rows, nil
+	return rows, aliases, nil
 }
 
 func lfFields(prices map[string]json.Number) (map[string]*float64, error) {

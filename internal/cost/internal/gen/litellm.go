@@ -94,7 +94,7 @@ func litellmRow(key string, m map[string]any) (*row, error) {
 		return nil, nil
 	}
 	// Provisioned-throughput commitments and wildcard routes are not per-token prices.
-	if strings.Contains(key, "*") || strings.Contains(key, "commitment") || strings.HasPrefix(key, "ft:") {
+	if strings.Contains(key, "*") || strings.Contains(key, "commitment") {
 		return nil, nil
 	}
 	lp, _ := m["litellm_provider"].(string)

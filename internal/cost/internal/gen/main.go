@@ -18,7 +18,9 @@
 //  5. Langfuse, for models neither of the others has.
 //
 // Aliases come from genai-prices' curated match rules (their equals and starts_with names,
-// used as exact names only, never as prefixes).
+// used as exact names only, never as prefixes) and from Langfuse's match patterns (every
+// name a finite pattern matches). An alias that is a priced name itself, or that two
+// models claim, is dropped.
 package main
 
 import (
@@ -85,7 +87,7 @@ func generate(dir string) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("parse genai-prices: %w", err)
 	}
-	lf, err := parseLangfuse(files[sourceFiles[2]])
+	lf, lfAliases, err := parseLangfuse(files[sourceFiles[2]])
 	if err != nil {
 		return nil, "", fmt.Errorf("parse langfuse: %w", err)
 	}
@@ -94,7 +96,7 @@ func generate(dir string) ([]byte, string, error) {
 		return nil, "", fmt.Errorf("parse overrides: %w", err)
 	}
 
-	t, st, err := merge(ll, gp, lf, aliases, ov)
+	t, st, err := merge(ll, gp, lf, append(aliases, lfAliases...), ov)
 	if err != nil {
 		return nil, "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -198,15 +199,16 @@ func merge(ll []*row, gp map[key]*gpModelPrices, lf []*row, gpAliases []alias, o
 	sortRows(t.Prices)
 	st.rows, st.models = len(t.Prices), len(versions)
 
-	// Aliases: exact names only. An alias that is itself a priced name, or that two
-	// models claim, is dropped: the exact entry (or nothing) is the honest answer.
-	claims := map[key]map[string]bool{}
+	// Aliases: exact names only. An alias that is itself a priced name is dropped: the
+	// exact entry wins. Two sources may claim the same alias for different models; that
+	// is fine when the models cost the same, else the alias is dropped: no price is more
+	// honest than a guess.
+	claims := map[key][]string{}
 	for _, a := range gpAliases {
 		k := key{a.Provider, a.Alias}
-		if claims[k] == nil {
-			claims[k] = map[string]bool{}
+		if !slices.Contains(claims[k], a.Model) {
+			claims[k] = append(claims[k], a.Model)
 		}
-		claims[k][a.Model] = true
 	}
 	seen := map[key]bool{}
 	for _, a := range gpAliases {
@@ -216,12 +218,11 @@ func merge(ll []*row, gp map[key]*gpModelPrices, lf []*row, gpAliases []alias, o
 		}
 		seen[k] = true
 		_, exact := versions[k]
-		_, target := versions[key{a.Provider, a.Model}]
-		if exact || !target || len(claims[k]) > 1 || !usableAlias(a.Alias) {
+		if exact || !usableAlias(a.Alias) || !samePrice(versions, a.Provider, claims[k]) {
 			st.droppedAliases++
 			continue
 		}
-		t.Aliases = append(t.Aliases, a)
+		t.Aliases = append(t.Aliases, a) // the first claim, genai-prices before Langfuse
 	}
 	sort.Slice(t.Aliases, func(i, j int) bool {
 		if t.Aliases[i].Provider != t.Aliases[j].Provider {
@@ -247,6 +248,29 @@ func usableAlias(s string) bool {
 }
 
 var partialDate = regexp.MustCompile(`-20\d{2}$`)
+
+// samePrice reports whether every model exists and has the same current price.
+func samePrice(versions map[key][]*row, provider string, models []string) bool {
+	var first *row
+	for _, m := range models {
+		vs, ok := versions[key{provider, m}]
+		if !ok {
+			return false
+		}
+		r := vs[len(vs)-1]
+		if first == nil {
+			first = r
+			continue
+		}
+		if r.Input != first.Input || r.Output != first.Output || !eqPtr(r.CacheRead, first.CacheRead) ||
+			!eqPtr(r.CacheWrite, first.CacheWrite) || !eqPtr(r.CacheWrite1h, first.CacheWrite1h) || len(vs) != len(versions[key{provider, models[0]}]) {
+			return false
+		}
+	}
+	return true
+}
+
+func eqPtr(a, b *float64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
 
 func clone(r *row) *row {
 	c := *r
