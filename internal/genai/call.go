@@ -43,6 +43,8 @@ type Call struct {
 
 	RetrievalQuery     string     `json:"retrieval_query,omitempty"`
 	RetrievalDocuments []Document `json:"retrieval_documents,omitempty"`
+	// DataSource names what a retrieval span searched (gen_ai.data_source.id, db.system…).
+	DataSource string `json:"data_source,omitempty"`
 
 	// Conventions lists the conventions detected on the span (otel_genai, openinference,
 	// openllmetry, vercel_ai, langfuse, lumina…), in the order they were found.

@@ -26,4 +26,14 @@ type LogRecord struct {
 	Messages []Message
 	// Output tells whether Messages are the call's output (completions) rather than its input.
 	Output bool
+	// OutputMessages holds the output of a record that carries both directions
+	// (gen_ai.client.inference.operation.details): Messages is then its input and Output is
+	// false.
+	OutputMessages []Message `json:",omitempty"`
+	// SystemInstructions is the system prompt a record carried (gen_ai.system.message, or
+	// gen_ai.system_instructions on an operation.details record).
+	SystemInstructions string `json:",omitempty"`
+	// ErrorType and ErrorMessage come from gen_ai.client.operation.exception records.
+	ErrorType    string `json:",omitempty"`
+	ErrorMessage string `json:",omitempty"`
 }

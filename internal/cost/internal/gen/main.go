@@ -1,0 +1,107 @@
+// Command gen builds internal/cost/prices.json, Lumina's embedded price table, from the
+// third-party price data checked in under internal/cost/sources.
+//
+// Run it through `go generate ./internal/cost`. The output is deterministic: the same
+// sources always give the same bytes, and a test regenerates the table in memory and
+// fails when the checked-in file differs, so the table never drifts from its sources.
+//
+// Precedence, per (provider, model) key:
+//
+//  1. Lumina overrides (sources/lumina/overrides.json): field-level corrections of data
+//     errors found in the sources, each with its reason.
+//  2. genai-prices, for models whose price changed on a known date (start_date
+//     constraints): its dated segments become the model's price history.
+//  3. LiteLLM, the widest catalogue with the most provider and region variants; fields it
+//     lacks (cache read, cache writes, reasoning, tiers) are filled from genai-prices when
+//     both agree on the input and output price.
+//  4. genai-prices, for models LiteLLM does not have.
+//  5. Langfuse, for models neither of the others has.
+//
+// Aliases come from genai-prices' curated match rules (their equals and starts_with names,
+// used as exact names only, never as prefixes).
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// sourceFiles lists the data files read, relative to the sources directory; their
+// SHA-256 is recorded in the output so a reader can tell which data made the table.
+var sourceFiles = []string{
+	"litellm/model_prices_and_context_window.json",
+	"genai-prices/data.json",
+	"langfuse/default-model-prices.json",
+	"lumina/overrides.json",
+}
+
+func main() {
+	src := flag.String("sources", "sources", "directory holding the copied price data")
+	out := flag.String("out", "prices.json", "table to write")
+	flag.Parse()
+	if err := run(*src, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(src, out string) error {
+	data, report, err := generate(src)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		return fmt.Errorf("write %q: %w", out, err)
+	}
+	fmt.Fprintf(os.Stderr, "gen: wrote %s: %s\n", out, report)
+	return nil
+}
+
+// generate reads every source under dir and returns the encoded table and a one-line
+// summary of what went into it.
+func generate(dir string) ([]byte, string, error) {
+	files := make(map[string][]byte, len(sourceFiles))
+	var sums []sourceSum
+	for _, name := range sourceFiles {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			return nil, "", fmt.Errorf("read source %q: %w", name, err)
+		}
+		files[name] = b
+		h := sha256.Sum256(b)
+		sums = append(sums, sourceSum{File: name, SHA256: hex.EncodeToString(h[:])})
+	}
+
+	ll, err := parseLiteLLM(files[sourceFiles[0]])
+	if err != nil {
+		return nil, "", fmt.Errorf("parse litellm: %w", err)
+	}
+	gp, aliases, err := parseGenAIPrices(files[sourceFiles[1]])
+	if err != nil {
+		return nil, "", fmt.Errorf("parse genai-prices: %w", err)
+	}
+	lf, err := parseLangfuse(files[sourceFiles[2]])
+	if err != nil {
+		return nil, "", fmt.Errorf("parse langfuse: %w", err)
+	}
+	ov, err := parseOverrides(files[sourceFiles[3]])
+	if err != nil {
+		return nil, "", fmt.Errorf("parse overrides: %w", err)
+	}
+
+	t, st, err := merge(ll, gp, lf, aliases, ov)
+	if err != nil {
+		return nil, "", err
+	}
+	t.Sources = sums
+	var buf bytes.Buffer
+	if err := encode(&buf, t); err != nil {
+		return nil, "", fmt.Errorf("encode table: %w", err)
+	}
+	return buf.Bytes(), st.String(), nil
+}

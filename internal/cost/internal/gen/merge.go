@@ -1,0 +1,308 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+type key struct{ provider, model string }
+
+type override struct {
+	Provider string             `json:"provider"`
+	Model    string             `json:"model"`
+	Set      map[string]float64 `json:"set"`
+	Reason   string             `json:"reason"`
+}
+
+func parseOverrides(b []byte) ([]override, error) {
+	var f struct {
+		Fixes []override `json:"fixes"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, err
+	}
+	for _, o := range f.Fixes {
+		if o.Reason == "" {
+			return nil, fmt.Errorf("override %s/%s has no reason", o.Provider, o.Model)
+		}
+	}
+	return f.Fixes, nil
+}
+
+type stats struct {
+	litellm, genai, langfuse, history, filled, collisions, overrides, aliases, droppedAliases int
+	rows, models                                                                              int
+}
+
+func (s stats) String() string {
+	return fmt.Sprintf("%d prices for %d models (litellm %d, genai-prices %d, langfuse %d; %d with dated history; %d filled across sources; %d overrides; %d route collisions skipped), %d aliases (%d dropped as ambiguous or shadowed)",
+		s.rows, s.models, s.litellm, s.genai, s.langfuse, s.history, s.filled, s.overrides, s.collisions, s.aliases, s.droppedAliases)
+}
+
+var dated = regexp.MustCompile(`-\d{8}$`)
+
+// merge applies the precedence documented in main.go.
+func merge(ll []*row, gp map[key]*gpModelPrices, lf []*row, gpAliases []alias, ov []override) (*table, stats, error) {
+	var st stats
+	versions := map[key][]*row{}
+	source := map[key]string{}
+	for _, r := range ll {
+		k := key{r.Provider, r.Model}
+		if _, ok := versions[k]; ok {
+			st.collisions++ // e.g. "gemini-2.5-pro" and "vertex_ai/gemini-2.5-pro": keep the first
+			continue
+		}
+		versions[k] = []*row{r}
+		source[k] = "litellm"
+	}
+
+	gpKeys := make([]key, 0, len(gp))
+	for k := range gp {
+		gpKeys = append(gpKeys, k)
+	}
+	sort.Slice(gpKeys, func(i, j int) bool {
+		if gpKeys[i].provider != gpKeys[j].provider {
+			return gpKeys[i].provider < gpKeys[j].provider
+		}
+		return gpKeys[i].model < gpKeys[j].model
+	})
+	for _, k := range gpKeys {
+		m := gp[k]
+		cur, have := versions[k]
+		switch {
+		case m.history:
+			// genai-prices knows when the price changed: its versions win, and LiteLLM
+			// fills the fields genai-prices leaves out where the two agree.
+			targets := []key{k}
+			for other := range versions {
+				if other.provider == k.provider && dated.ReplaceAllString(other.model, "") == k.model && other != k {
+					targets = append(targets, other)
+				}
+			}
+			sort.Slice(targets, func(i, j int) bool { return targets[i].model < targets[j].model })
+			for _, t := range targets {
+				var ref *row
+				if old, ok := versions[t]; ok {
+					ref = old[0]
+				}
+				var vs []*row
+				for _, r := range m.rows {
+					c := clone(r)
+					c.Model = t.model
+					if ref != nil && fill(c, ref) {
+						c.Source = "genai-prices,litellm"
+						st.filled++
+					}
+					vs = append(vs, c)
+				}
+				versions[t] = vs
+				source[t] = "genai-prices"
+				st.history++
+			}
+		case have:
+			if fill(cur[0], m.rows[0]) {
+				cur[0].Source = "litellm,genai-prices"
+				st.filled++
+			}
+		default:
+			versions[k] = m.rows
+			source[k] = "genai-prices"
+		}
+	}
+	// LiteLLM rows that genai-prices knows under another name (an alias, or the name
+	// without its snapshot date) get their missing fields from it too: xai/grok-4 has no
+	// cache-read price in LiteLLM (pricing.md section 7).
+	aliasOf := map[key]map[string]bool{}
+	for _, a := range gpAliases {
+		k := key{a.Provider, a.Alias}
+		if aliasOf[k] == nil {
+			aliasOf[k] = map[string]bool{}
+		}
+		aliasOf[k][a.Model] = true
+	}
+	llKeys := make([]key, 0, len(versions))
+	for k := range versions {
+		if source[k] == "litellm" {
+			if _, ok := gp[k]; !ok {
+				llKeys = append(llKeys, k)
+			}
+		}
+	}
+	for _, k := range llKeys {
+		var target string
+		if ms := aliasOf[k]; len(ms) == 1 {
+			for m := range ms {
+				target = m
+			}
+		} else if base := dated.ReplaceAllString(k.model, ""); base != k.model {
+			target = base
+		}
+		m, ok := gp[key{k.provider, target}]
+		if !ok {
+			continue
+		}
+		r := versions[k][0]
+		if fill(r, m.rows[len(m.rows)-1]) {
+			r.Source = "litellm,genai-prices"
+			st.filled++
+		}
+	}
+
+	for _, r := range lf {
+		k := key{r.Provider, r.Model}
+		if _, ok := versions[k]; ok {
+			continue
+		}
+		versions[k] = []*row{r}
+		source[k] = "langfuse"
+	}
+
+	for _, o := range ov {
+		k := key{o.Provider, o.Model}
+		vs, ok := versions[k]
+		if !ok {
+			return nil, st, fmt.Errorf("override %s/%s: no such price", o.Provider, o.Model)
+		}
+		for _, r := range vs {
+			if err := applyOverride(r, o.Set); err != nil {
+				return nil, st, fmt.Errorf("override %s/%s: %w", o.Provider, o.Model, err)
+			}
+			if !strings.Contains(r.Source, "lumina") {
+				r.Source += ",lumina"
+			}
+		}
+		st.overrides++
+	}
+
+	t := &table{Version: 1, Note: "Generated by internal/cost/internal/gen from internal/cost/sources; do not edit. USD per 1M tokens."}
+	for k, vs := range versions {
+		for _, r := range vs {
+			r.ID = k.provider + "/" + k.model
+			if r.From != "" {
+				r.ID += "#" + r.From
+			}
+			t.Prices = append(t.Prices, r)
+		}
+		switch source[k] {
+		case "litellm":
+			st.litellm++
+		case "genai-prices":
+			st.genai++
+		case "langfuse":
+			st.langfuse++
+		}
+	}
+	sortRows(t.Prices)
+	st.rows, st.models = len(t.Prices), len(versions)
+
+	// Aliases: exact names only. An alias that is itself a priced name, or that two
+	// models claim, is dropped: the exact entry (or nothing) is the honest answer.
+	claims := map[key]map[string]bool{}
+	for _, a := range gpAliases {
+		k := key{a.Provider, a.Alias}
+		if claims[k] == nil {
+			claims[k] = map[string]bool{}
+		}
+		claims[k][a.Model] = true
+	}
+	seen := map[key]bool{}
+	for _, a := range gpAliases {
+		k := key{a.Provider, a.Alias}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		_, exact := versions[k]
+		_, target := versions[key{a.Provider, a.Model}]
+		if exact || !target || len(claims[k]) > 1 || !usableAlias(a.Alias) {
+			st.droppedAliases++
+			continue
+		}
+		t.Aliases = append(t.Aliases, a)
+	}
+	sort.Slice(t.Aliases, func(i, j int) bool {
+		if t.Aliases[i].Provider != t.Aliases[j].Provider {
+			return t.Aliases[i].Provider < t.Aliases[j].Provider
+		}
+		return t.Aliases[i].Alias < t.Aliases[j].Alias
+	})
+	st.aliases = len(t.Aliases)
+	return t, st, nil
+}
+
+// usableAlias rejects starts_with fragments that are not names ("claude-sonnet-4@",
+// "claude-sonnet-4-2025", a partial date).
+func usableAlias(s string) bool {
+	if s == "" {
+		return false
+	}
+	last := s[len(s)-1]
+	if !(last >= 'a' && last <= 'z' || last >= '0' && last <= '9') {
+		return false
+	}
+	return !partialDate.MatchString(s)
+}
+
+var partialDate = regexp.MustCompile(`-20\d{2}$`)
+
+func clone(r *row) *row {
+	c := *r
+	c.Tiers = append([]tier(nil), r.Tiers...)
+	return &c
+}
+
+// fill copies into dst the fields it lacks from src when both agree on the input and
+// output price (else src prices something else and mixing would be wrong). It reports
+// whether anything was copied.
+func fill(dst, src *row) bool {
+	if !agree(dst.Input, src.Input) || !agree(dst.Output, src.Output) {
+		return false
+	}
+	changed := false
+	for _, f := range []struct{ d, s **float64 }{
+		{&dst.CacheRead, &src.CacheRead},
+		{&dst.CacheWrite, &src.CacheWrite},
+		{&dst.CacheWrite1h, &src.CacheWrite1h},
+		{&dst.Reasoning, &src.Reasoning},
+	} {
+		if *f.d == nil && *f.s != nil {
+			v := **f.s
+			*f.d = &v
+			changed = true
+		}
+	}
+	if len(dst.Tiers) == 0 && len(src.Tiers) > 0 {
+		dst.Tiers = append([]tier(nil), src.Tiers...)
+		changed = true
+	}
+	if dst.Mode == "" && src.Mode != "" {
+		dst.Mode = src.Mode
+	}
+	return changed
+}
+
+func applyOverride(r *row, set map[string]float64) error {
+	for k, v := range set {
+		v := v
+		switch k {
+		case "in":
+			r.Input = v
+		case "out":
+			r.Output = v
+		case "cache_read":
+			r.CacheRead = &v
+		case "cache_write":
+			r.CacheWrite = &v
+		case "cache_write_1h":
+			r.CacheWrite1h = &v
+		case "reasoning":
+			r.Reasoning = &v
+		default:
+			return fmt.Errorf("unknown field %q", k)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,238 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/use-lumina/lumina/internal/genai"
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// Limits of a trace listing page.
+const (
+	defaultTraceLimit = 50
+	maxTraceLimit     = 1000
+)
+
+// Trace returns the trace's rollup, its spans by start time then span id, and its log
+// records oldest first, all read from one snapshot.
+func (s *Store) Trace(ctx context.Context, projectID, traceID string) (store.TraceDetail, error) {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return store.TraceDetail{}, fmt.Errorf("read trace %s: %w", traceID, err)
+	}
+	defer tx.Rollback()
+	row := tx.QueryRowContext(ctx, "SELECT "+strings.Join(traceColumns, ", ")+
+		" FROM traces WHERE project_id = ? AND trace_id = ?", projectID, traceID)
+	t, err := scanTrace(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.TraceDetail{}, fmt.Errorf("read trace %s: %w", traceID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.TraceDetail{}, fmt.Errorf("read trace %s: %w", traceID, err)
+	}
+	d := store.TraceDetail{Trace: t}
+	if d.Spans, err = querySpans(ctx, tx, projectID, traceID); err != nil {
+		return store.TraceDetail{}, fmt.Errorf("read trace %s: %w", traceID, err)
+	}
+	if d.Logs, err = queryLogs(ctx, tx, "SELECT "+strings.Join(logColumns, ", ")+
+		" FROM logs WHERE project_id = ? AND trace_id = ? ORDER BY time, id", projectID, traceID); err != nil {
+		return store.TraceDetail{}, fmt.Errorf("read trace %s: %w", traceID, err)
+	}
+	return d, nil
+}
+
+// querySpans reads every span of a trace.
+func querySpans(ctx context.Context, tx *sql.Tx, projectID, traceID string) ([]genai.Span, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(spanColumns, ", ")+
+		" FROM spans WHERE project_id = ? AND trace_id = ? ORDER BY start_time, span_id", projectID, traceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var spans []genai.Span
+	for rows.Next() {
+		sp, err := scanSpan(rows)
+		if err != nil {
+			return nil, err
+		}
+		spans = append(spans, sp)
+	}
+	return spans, rows.Err()
+}
+
+// scanSpan reads one row of spanColumns.
+func scanSpan(rows *sql.Rows) (genai.Span, error) {
+	var (
+		s                              genai.Span
+		start, end                     int64
+		dropAttrs, dropEvts, dropLinks int64
+		attrs, res, events, links      []byte
+		typ, op, provider, model       string
+		session, user, env             string
+		tokens                         [6]int64
+		reported, counted              bool
+		cost                           sql.NullFloat64
+		costSource                     string
+		tags, call                     []byte
+	)
+	if err := rows.Scan(&s.ProjectID, &s.TraceID, &s.SpanID, &s.ParentSpanID, &s.TraceState, &s.Name,
+		&s.Kind, &s.ServiceName, &start, &end, &s.StatusCode, &s.StatusMessage,
+		&s.ScopeName, &s.ScopeVersion, &s.ResourceSchemaURL, &s.ScopeSchemaURL,
+		&dropAttrs, &dropEvts, &dropLinks, &attrs, &res, &events, &links,
+		&typ, &op, &provider, &model, &session, &user, &env,
+		&tokens[0], &tokens[1], &tokens[2], &tokens[3], &tokens[4], &tokens[5], &reported,
+		&cost, &costSource, &counted, &tags, &call); err != nil {
+		return genai.Span{}, fmt.Errorf("scan span: %w", err)
+	}
+	s.StartTime, s.EndTime = fromNanos(start), fromNanos(end)
+	s.DroppedAttributes, s.DroppedEvents, s.DroppedLinks = uint32(dropAttrs), uint32(dropEvts), uint32(dropLinks)
+	if err := decode(attrs, &s.Attributes, "span attributes"); err != nil {
+		return genai.Span{}, err
+	}
+	if err := decode(res, &s.Resource, "span resource"); err != nil {
+		return genai.Span{}, err
+	}
+	var err error
+	if s.Events, err = decodeEvents(events); err != nil {
+		return genai.Span{}, err
+	}
+	if s.Links, err = decodeLinks(links); err != nil {
+		return genai.Span{}, err
+	}
+	if call != nil {
+		s.GenAI = &genai.Call{}
+		if err := decode(call, s.GenAI, "genai call"); err != nil {
+			return genai.Span{}, err
+		}
+		// The column is what the latest rollup decided; the JSON holds what the writer sent.
+		s.GenAI.Counted = counted
+	}
+	return s, nil
+}
+
+// scanTrace reads one row of traceColumns.
+func scanTrace(row interface{ Scan(...any) error }) (genai.Trace, error) {
+	var (
+		t                                     genai.Trace
+		start, end, duration                  int64
+		spans, errs, calls, unpriced, hasRoot int64
+		models, services, tags                []byte
+		cost                                  sql.NullFloat64
+	)
+	if err := row.Scan(&t.ProjectID, &t.TraceID, &t.ServiceName, &t.Name, &start, &end, &duration,
+		&spans, &errs, &calls, &t.Status, &models, &services,
+		&t.Usage.InputTokens, &t.Usage.OutputTokens, &t.Usage.CacheReadTokens,
+		&t.Usage.CacheWriteTokens, &t.Usage.ReasoningTokens, &t.Usage.TotalTokens, &cost,
+		&unpriced, &hasRoot, &t.SessionID, &t.UserID, &t.Environment, &tags); err != nil {
+		return genai.Trace{}, err
+	}
+	t.StartTime, t.EndTime = fromNanos(start), fromNanos(end)
+	t.SpanCount, t.ErrorCount, t.LLMCallCount = int(spans), int(errs), int(calls)
+	t.UnpricedCalls, t.HasRoot, t.CostUSD = int(unpriced), hasRoot != 0, floatPtr(cost)
+	var err error
+	if t.Models, err = decodeStrings(models, "trace models"); err != nil {
+		return genai.Trace{}, err
+	}
+	if t.Services, err = decodeStrings(services, "trace services"); err != nil {
+		return genai.Trace{}, err
+	}
+	if t.Tags, err = decodeStrings(tags, "trace tags"); err != nil {
+		return genai.Trace{}, err
+	}
+	return t, nil
+}
+
+// Traces lists the project's trace rollups matching q, one keyset page at a time: the page
+// holds up to q.Limit traces after q.Cursor in (sort key, trace id) order.
+func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
+	key := "start_time"
+	switch q.Sort {
+	case "", store.SortStartTime:
+	case store.SortDuration:
+		key = "duration"
+	default:
+		return store.TracePage{}, fmt.Errorf("list traces: unknown sort %q", q.Sort)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultTraceLimit
+	}
+	limit = min(limit, maxTraceLimit)
+
+	where := []string{"t.project_id = ?"}
+	args := []any{q.ProjectID}
+	cond := func(c string, a ...any) { where, args = append(where, c), append(args, a...) }
+	if q.Service != "" {
+		cond(`EXISTS (SELECT 1 FROM trace_services x WHERE x.project_id = t.project_id
+			AND x.service_name = ? AND x.trace_id = t.trace_id)`, q.Service)
+	}
+	if q.Model != "" {
+		cond(`EXISTS (SELECT 1 FROM trace_models x WHERE x.project_id = t.project_id
+			AND x.model = ? AND x.trace_id = t.trace_id)`, q.Model)
+	}
+	if q.Name != "" {
+		cond("t.name = ?", q.Name)
+	}
+	if q.Status != "" {
+		cond("t.status = ?", q.Status)
+	}
+	if !q.Since.IsZero() {
+		cond("t.start_time >= ?", nanos(q.Since))
+	}
+	if !q.Until.IsZero() {
+		cond("t.start_time < ?", nanos(q.Until))
+	}
+	if q.MinDuration > 0 {
+		cond("t.duration >= ?", int64(q.MinDuration))
+	}
+	dir, cmp := "DESC", "<"
+	if q.Ascending {
+		dir, cmp = "ASC", ">"
+	}
+	if q.Cursor != "" {
+		c, err := store.DecodeCursor(q.Cursor)
+		if err != nil {
+			return store.TracePage{}, fmt.Errorf("list traces: %w", err)
+		}
+		cond("(t."+key+", t.trace_id) "+cmp+" (?, ?)", c.Key, c.TraceID)
+	}
+	query := "SELECT " + prefixed("t.", traceColumns) + " FROM traces t WHERE " +
+		strings.Join(where, " AND ") + " ORDER BY t." + key + " " + dir + ", t.trace_id " + dir + " LIMIT ?"
+	args = append(args, limit+1)
+
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return store.TracePage{}, fmt.Errorf("list traces: %w", err)
+	}
+	defer rows.Close()
+	page := store.TracePage{Traces: []genai.Trace{}}
+	for rows.Next() {
+		t, err := scanTrace(rows)
+		if err != nil {
+			return store.TracePage{}, fmt.Errorf("list traces: %w", err)
+		}
+		page.Traces = append(page.Traces, t)
+	}
+	if err := rows.Err(); err != nil {
+		return store.TracePage{}, fmt.Errorf("list traces: %w", err)
+	}
+	if len(page.Traces) > limit {
+		page.Traces = page.Traces[:limit]
+		last := page.Traces[limit-1]
+		k := nanos(last.StartTime)
+		if key == "duration" {
+			k = int64(last.Duration())
+		}
+		page.NextCursor = store.Cursor{Key: k, TraceID: last.TraceID}.Encode()
+	}
+	return page, nil
+}
+
+// prefixed is columns joined, each with prefix.
+func prefixed(prefix string, columns []string) string {
+	return prefix + strings.Join(columns, ", "+prefix)
+}

@@ -1,0 +1,129 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// spanColumns is the column order of spanArgs.
+var spanColumns = []string{
+	"project_id", "trace_id", "span_id", "parent_span_id", "trace_state", "name", "kind",
+	"service_name", "start_time", "end_time", "status_code", "status_message",
+	"scope_name", "scope_version", "resource_schema_url", "scope_schema_url",
+	"dropped_attributes", "dropped_events", "dropped_links",
+	"attributes", "resource", "events", "links",
+	"genai_type", "operation", "provider", "model", "session_id", "user_id", "environment",
+	"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+	"reasoning_tokens", "total_tokens", "usage_reported", "cost_usd", "cost_source", "counted",
+	"tags", "genai",
+}
+
+// traceColumns is the column order of traceArgs and scanTrace.
+var traceColumns = []string{
+	"project_id", "trace_id", "service_name", "name", "start_time", "end_time", "duration",
+	"span_count", "error_count", "llm_call_count", "status", "models", "services",
+	"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+	"reasoning_tokens", "total_tokens", "cost_usd", "unpriced_calls", "has_root",
+	"session_id", "user_id", "environment", "tags",
+}
+
+// logColumns is the column order of logArgs and scanLog.
+var logColumns = []string{
+	"project_id", "id", "trace_id", "span_id", "time", "observed_time", "event_name",
+	"severity_text", "severity_number", "service_name", "scope_name", "body", "attributes",
+	"resource", "messages", "output", "genai",
+}
+
+// summaryColumns are the light span columns a rollup reads: no JSON but the tags.
+const summaryColumns = `rowid, span_id, parent_span_id, name, service_name, start_time, end_time,
+	status_code, genai_type, model, input_tokens, output_tokens, cache_read_tokens,
+	cache_write_tokens, reasoning_tokens, total_tokens, usage_reported, cost_usd, cost_source,
+	session_id, user_id, environment, tags, counted`
+
+// upsert is an INSERT of columns that replaces every non-key column on a key conflict.
+func upsert(table string, columns []string, key ...string) string {
+	var set []string
+	for _, c := range columns[len(key):] {
+		set = append(set, c+" = excluded."+c)
+	}
+	return insert(table, columns) + " ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+}
+
+func insert(table string, columns []string) string {
+	return "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES (" +
+		strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
+}
+
+// writeStmts are the statements of a write transaction, prepared once on the writer
+// connection and bound to each transaction with Tx.StmtContext.
+type writeStmts struct {
+	upsertSpan    *sql.Stmt
+	insertLog     *sql.Stmt
+	summaries     *sql.Stmt
+	setCounted    *sql.Stmt
+	oldTrace      *sql.Stmt
+	upsertTrace   *sql.Stmt
+	addService    *sql.Stmt
+	removeService *sql.Stmt
+	addModel      *sql.Stmt
+	removeModel   *sql.Stmt
+}
+
+func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&w.upsertSpan, upsert("spans", spanColumns, "project_id", "trace_id", "span_id")},
+		{&w.insertLog, insert("logs", logColumns) + " ON CONFLICT (project_id, id) DO NOTHING"},
+		{&w.summaries, "SELECT " + summaryColumns + " FROM spans WHERE project_id = ? AND trace_id = ? ORDER BY span_id"},
+		{&w.setCounted, "UPDATE spans SET counted = ? WHERE rowid = ?"},
+		{&w.oldTrace, "SELECT models, services FROM traces WHERE project_id = ? AND trace_id = ?"},
+		{&w.upsertTrace, upsert("traces", traceColumns, "project_id", "trace_id")},
+		{&w.addService, "INSERT OR IGNORE INTO trace_services (project_id, service_name, trace_id) VALUES (?, ?, ?)"},
+		{&w.removeService, "DELETE FROM trace_services WHERE project_id = ? AND service_name = ? AND trace_id = ?"},
+		{&w.addModel, "INSERT OR IGNORE INTO trace_models (project_id, model, trace_id) VALUES (?, ?, ?)"},
+		{&w.removeModel, "DELETE FROM trace_models WHERE project_id = ? AND model = ? AND trace_id = ?"},
+	} {
+		stmt, err := db.PrepareContext(ctx, p.query)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", p.query, err)
+		}
+		*p.dst = stmt
+	}
+	return nil
+}
+
+func (w *writeStmts) close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{
+		w.upsertSpan, w.insertLog, w.summaries, w.setCounted, w.oldTrace, w.upsertTrace,
+		w.addService, w.removeService, w.addModel, w.removeModel,
+	} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// txStmts are writeStmts bound to one transaction.
+type txStmts writeStmts
+
+func (w *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
+	return &txStmts{
+		upsertSpan:    tx.StmtContext(ctx, w.upsertSpan),
+		insertLog:     tx.StmtContext(ctx, w.insertLog),
+		summaries:     tx.StmtContext(ctx, w.summaries),
+		setCounted:    tx.StmtContext(ctx, w.setCounted),
+		oldTrace:      tx.StmtContext(ctx, w.oldTrace),
+		upsertTrace:   tx.StmtContext(ctx, w.upsertTrace),
+		addService:    tx.StmtContext(ctx, w.addService),
+		removeService: tx.StmtContext(ctx, w.removeService),
+		addModel:      tx.StmtContext(ctx, w.addModel),
+		removeModel:   tx.StmtContext(ctx, w.removeModel),
+	}
+}

@@ -1,0 +1,66 @@
+// Package storetest is the conformance suite every store.Store backend must pass. A backend's
+// test calls Run with a function that opens a fresh, isolated store:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
+//	}
+//
+// The suite pins down the semantics the contract in package store leaves to prose:
+//
+//   - Times come back in UTC, exact to the nanosecond.
+//   - Attribute, resource, body and other free-form values round-trip as JSON: strings,
+//     float64 numbers, bools, nil, []any and map[string]any.
+//   - Trace listings break ties on the sort key by trace id, in the direction of the sort.
+//   - Prices list newest first by CreatedAt.
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// Opener opens a fresh, empty store for one subtest. It isolates the store from every other
+// subtest (its own file, database or schema) and registers its cleanup with t.Cleanup.
+type Opener func(t *testing.T) store.Store
+
+// Run runs the conformance suite against the backend that open creates. Each subtest opens
+// its own store.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"RoundTripSpan", testRoundTripSpan},
+		{"RoundTripLogs", testRoundTripLogs},
+		{"IdempotentRewrite", testIdempotentRewrite},
+		{"RollupOutOfOrder", testRollupOutOfOrder},
+		{"Counted", testCounted},
+		{"Cost", testCost},
+		{"TraceNotFound", testTraceNotFound},
+		{"Filters", testFilters},
+		{"Sorts", testSorts},
+		{"Pagination", testPagination},
+		{"Limit", testLimit},
+		{"InvalidCursor", testInvalidCursor},
+		{"ProjectIsolation", testProjectIsolation},
+		{"Logs", testLogs},
+		{"Orphans", testOrphans},
+		{"Prices", testPrices},
+		{"UnpricedModels", testUnpricedModels},
+		{"ConcurrentWrites", testConcurrentWrites},
+		{"Ping", testPing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.fn(t, open(t))
+		})
+	}
+}
+
+func testPing(t *testing.T, s store.Store) {
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping: got %v, want nil", err)
+	}
+}
