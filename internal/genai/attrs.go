@@ -14,12 +14,19 @@ import (
 
 // absentString reports whether s is one of the spellings producers use for "no value".
 func absentString(s string) bool {
-	switch strings.TrimSpace(strings.ToLower(s)) {
-	case "", "none", "null", "nil", "undefined", "<nil>", "n/a":
-		return true
+	if len(s) > 12 {
+		return false // fast path: every absent spelling is short
+	}
+	s = strings.TrimSpace(s)
+	for _, a := range absentSpellings {
+		if strings.EqualFold(s, a) {
+			return true
+		}
 	}
 	return false
 }
+
+var absentSpellings = []string{"", "none", "null", "nil", "undefined", "<nil>", "n/a"}
 
 // asString returns v as a string. Scalars are formatted, structured values are JSON-encoded;
 // absent values report false.
@@ -223,6 +230,9 @@ func decodeJSON(v any) (any, bool) {
 			inner, isString := out.(string)
 			if !isString {
 				return out, true
+			}
+			if t := strings.TrimSpace(inner); t == "" || (t[0] != '{' && t[0] != '[' && t[0] != '"') {
+				return inner, true // a JSON-encoded plain string
 			}
 			x = inner // double-encoded: decode again
 		}

@@ -4,21 +4,134 @@ import (
 	"strings"
 )
 
+// msgKind says how a message source is read.
+type msgKind uint8
+
+const (
+	msgAttr   msgKind = iota // a span attribute holding messages in any shape
+	msgEvents                // span events with the given names, in event order
+	msgFlat                  // a flattened family (gen_ai.prompt.N.*)
+	msgVercel                // ai.response.text + ai.response.toolCalls + ai.response.reasoning
+	msgChunks                // streamed completion chunk events, reassembled into one message
+)
+
 // msgSource is one candidate source of messages, tried in priority order.
 type msgSource struct {
-	name string
-	read func() ([]Message, bool)
+	kind   msgKind
+	key    string   // attribute, flattened prefix, or the label for events
+	events []string // event names for msgEvents
+	// io marks generic entity input/output (traceloop.entity.*, input.value): on tool and
+	// retrieval spans these are the tool's arguments or the query, not messages.
+	io bool
 }
 
-// attrMsgs reads a message attribute.
-func (n *normalizer) attrMsgs(key, role string) msgSource {
-	return msgSource{key, func() ([]Message, bool) {
-		v := n.a[key]
-		if emptyEntityIO(v) {
+// inputSources and outputSources follow §8 "prompt messages" and "completion messages".
+var (
+	inputSources = []msgSource{
+		{kind: msgAttr, key: "langfuse.observation.input"},
+		{kind: msgAttr, key: "gen_ai.input.messages"},
+		{kind: msgEvents, key: "event:" + EventOperationDetails, events: []string{EventOperationDetails}},
+		{kind: msgEvents, key: "event:gen_ai.*.message", events: []string{EventSystemMessage, EventUserMessage, EventAssistantMessage, EventToolMessage}},
+		{kind: msgEvents, key: "event:" + EventContentPrompt, events: []string{EventContentPrompt}},
+		{kind: msgFlat, key: "gen_ai.prompt."},
+		{kind: msgAttr, key: "gen_ai.prompt"},
+		{kind: msgFlat, key: "llm.input_messages."},
+		{kind: msgFlat, key: "llm.prompts."},
+		{kind: msgAttr, key: "ai.prompt.messages"},
+		{kind: msgAttr, key: "ai.prompt"},
+		{kind: msgAttr, key: "pydantic_ai.all_messages"},
+		{kind: msgAttr, key: "all_messages_events"},
+		{kind: msgAttr, key: "gcp.vertex.agent.llm_request"},
+		{kind: msgAttr, key: "traceloop.entity.input", io: true},
+		{kind: msgAttr, key: "input.value", io: true},
+		{kind: msgAttr, key: "input", io: true},
+	}
+	outputSources = []msgSource{
+		{kind: msgAttr, key: "langfuse.observation.output"},
+		{kind: msgAttr, key: "gen_ai.output.messages"},
+		{kind: msgEvents, key: "event:" + EventOperationDetails, events: []string{EventOperationDetails}},
+		{kind: msgEvents, key: "event:" + EventChoice, events: []string{EventChoice}},
+		{kind: msgEvents, key: "event:" + EventContentComplete, events: []string{EventContentComplete}},
+		{kind: msgFlat, key: "gen_ai.completion."},
+		{kind: msgAttr, key: "gen_ai.completion"},
+		{kind: msgChunks, key: "event:gen_ai.content.completion.chunk"},
+		{kind: msgFlat, key: "llm.output_messages."},
+		{kind: msgFlat, key: "llm.choices."},
+		{kind: msgVercel, key: "ai.response.text"},
+		{kind: msgAttr, key: "ai.response.object"},
+		{kind: msgAttr, key: "ai.result.object"},
+		{kind: msgAttr, key: "final_result"},
+		{kind: msgAttr, key: "gcp.vertex.agent.llm_response"},
+		{kind: msgAttr, key: "traceloop.entity.output", io: true},
+		{kind: msgAttr, key: "output.value", io: true},
+		{kind: msgAttr, key: "output", io: true},
+	}
+)
+
+// read resolves one source.
+func (n *normalizer) read(src msgSource, output bool) ([]Message, bool) {
+	role := "user"
+	if output {
+		role = "assistant"
+	}
+	switch src.kind {
+	case msgAttr:
+		v, ok := n.a[src.key]
+		if !ok || emptyEntityIO(v) {
 			return nil, false
 		}
 		return parseMessages(v, role)
-	}}
+	case msgEvents:
+		var out []Message
+		for _, e := range n.s.Events {
+			for _, name := range src.events {
+				if e.Name != name {
+					continue
+				}
+				ec := parseEvent("event", e.Name, nil, e.Attributes)
+				if output {
+					out = append(out, ec.output...)
+				} else {
+					out = append(out, ec.input...)
+				}
+			}
+		}
+		return out, len(out) > 0
+	case msgFlat:
+		items := n.flat.list(src.key)
+		if len(items) == 0 {
+			return nil, false
+		}
+		out := make([]Message, 0, len(items))
+		for _, it := range items {
+			out = append(out, flatMessage(it.Fields, role))
+		}
+		return out, true
+	case msgVercel:
+		return n.vercelOutput()
+	case msgChunks:
+		// Producers that emit one event per streamed chunk (against the spec's "MUST NOT
+		// report individual chunks"): concatenate them in event order.
+		var b strings.Builder
+		found := false
+		for _, e := range n.s.Events {
+			if e.Name != "gen_ai.content.completion.chunk" && e.Name != "llm.content.completion.chunk" {
+				continue
+			}
+			for _, k := range []string{"gen_ai.completion.chunk", "gen_ai.completion", "llm.content.completion.chunk", "content"} {
+				if t, ok := e.Attributes[k].(string); ok {
+					b.WriteString(t)
+					found = true
+					break
+				}
+			}
+		}
+		if !found {
+			return nil, false
+		}
+		return []Message{{Role: role, Content: b.String(), Source: "event:gen_ai.content.completion.chunk"}}, true
+	}
+	return nil, false
 }
 
 // emptyEntityIO reports Traceloop's entity input for a call without arguments,
@@ -36,43 +149,6 @@ func emptyEntityIO(v any) bool {
 	args, _ := m["args"].([]any)
 	kwargs, _ := m["kwargs"].(map[string]any)
 	return m["args"] != nil && m["kwargs"] != nil && len(args) == 0 && len(kwargs) == 0
-}
-
-// eventMsgs reads messages from span events with the given names, in event order.
-func (n *normalizer) eventMsgs(output bool, names ...string) msgSource {
-	label := "event:" + strings.Join(names, ",")
-	return msgSource{label, func() ([]Message, bool) {
-		var out []Message
-		for _, e := range n.s.Events {
-			for _, name := range names {
-				if e.Name != name {
-					continue
-				}
-				ec := parseEvent("event", e.Name, nil, e.Attributes)
-				if output {
-					out = append(out, ec.output...)
-				} else {
-					out = append(out, ec.input...)
-				}
-			}
-		}
-		return out, len(out) > 0
-	}}
-}
-
-// flatMsgs rebuilds messages from a flattened family (gen_ai.prompt.N.*, llm.input_messages.N.*).
-func (n *normalizer) flatMsgs(prefix, role string) msgSource {
-	return msgSource{prefix + "N", func() ([]Message, bool) {
-		items := n.flat.list(prefix)
-		if len(items) == 0 {
-			return nil, false
-		}
-		out := make([]Message, 0, len(items))
-		for _, it := range items {
-			out = append(out, flatMessage(it.Fields, role))
-		}
-		return out, true
-	}}
 }
 
 // flatMessage builds one message from its flattened fields. OpenInference nests them under
@@ -141,8 +217,8 @@ func applyPartsAppend(msg *Message, p map[string]any) {
 
 // vercelOutput builds the output message of a Vercel AI SDK legacy span from
 // ai.response.text, ai.response.toolCalls and ai.response.reasoning (ai.result.* before 4.0).
-func (n *normalizer) vercelOutput() msgSource {
-	return msgSource{"ai.response.text", func() ([]Message, bool) {
+func (n *normalizer) vercelOutput() ([]Message, bool) {
+	{
 		text, tk := n.str("ai.response.text", "ai.result.text")
 		calls := n.a["ai.response.toolCalls"]
 		if calls == nil {
@@ -166,65 +242,31 @@ func (n *normalizer) vercelOutput() msgSource {
 		}
 		msg.FinishReason, _ = asString(n.a["ai.response.finishReason"])
 		return []Message{msg}, true
-	}}
+	}
 }
 
 // messages resolves input and output messages, system instructions and tool definitions
 // (§8 "prompt messages", "completion messages", "system instructions", "tool definitions").
 func (n *normalizer) messages() {
 	c := n.c
-	isTool := c.Type == TypeTool
-	isRetrieval := c.Type == TypeRetrieval
-	inputs := []msgSource{
-		n.attrMsgs("langfuse.observation.input", "user"),
-		n.attrMsgs("gen_ai.input.messages", "user"),
-		n.eventMsgs(false, EventOperationDetails),
-		n.eventMsgs(false, EventSystemMessage, EventUserMessage, EventAssistantMessage, EventToolMessage),
-		n.eventMsgs(false, EventContentPrompt),
-		n.flatMsgs("gen_ai.prompt.", "user"),
-		n.attrMsgs("gen_ai.prompt", "user"),
-		n.flatMsgs("llm.input_messages.", "user"),
-		n.flatMsgs("llm.prompts.", "user"),
-		n.attrMsgs("ai.prompt.messages", "user"),
-		n.attrMsgs("ai.prompt", "user"),
-		n.attrMsgs("pydantic_ai.all_messages", "user"),
-		n.attrMsgs("all_messages_events", "user"),
-		n.attrMsgs("gcp.vertex.agent.llm_request", "user"),
-	}
-	if !isTool && !isRetrieval {
-		inputs = append(inputs, n.attrMsgs("traceloop.entity.input", "user"),
-			n.attrMsgs("input.value", "user"), n.attrMsgs("input", "user"))
-	}
-	outputs := []msgSource{
-		n.attrMsgs("langfuse.observation.output", "assistant"),
-		n.attrMsgs("gen_ai.output.messages", "assistant"),
-		n.eventMsgs(true, EventOperationDetails),
-		n.eventMsgs(true, EventChoice),
-		n.eventMsgs(true, EventContentComplete),
-		n.flatMsgs("gen_ai.completion.", "assistant"),
-		n.attrMsgs("gen_ai.completion", "assistant"),
-		n.flatMsgs("llm.output_messages.", "assistant"),
-		n.flatMsgs("llm.choices.", "assistant"),
-		n.vercelOutput(),
-		n.attrMsgs("ai.response.object", "assistant"),
-		n.attrMsgs("ai.result.object", "assistant"),
-		n.attrMsgs("final_result", "assistant"),
-		n.attrMsgs("gcp.vertex.agent.llm_response", "assistant"),
-	}
-	if !isTool && !isRetrieval {
-		outputs = append(outputs, n.attrMsgs("traceloop.entity.output", "assistant"),
-			n.attrMsgs("output.value", "assistant"), n.attrMsgs("output", "assistant"))
-	}
-	c.InputMessages = n.resolveMsgs("input_messages", inputs)
-	c.OutputMessages = n.resolveMsgs("output_messages", outputs)
+	skipIO := c.Type == TypeTool || c.Type == TypeRetrieval
+	c.InputMessages = n.resolveMsgs("input_messages", inputSources, false, skipIO)
+	c.OutputMessages = n.resolveMsgs("output_messages", outputSources, true, skipIO)
 	n.systemInstructions()
 	n.toolDefinitions()
 }
 
-func (n *normalizer) resolveMsgs(field string, sources []msgSource) []Message {
-	for _, s := range sources {
-		if ms, ok := s.read(); ok && len(ms) > 0 {
-			n.src(field, s.name)
+func (n *normalizer) resolveMsgs(field string, sources []msgSource, output, skipIO bool) []Message {
+	for _, src := range sources {
+		if src.io && skipIO {
+			continue
+		}
+		if ms, ok := n.read(src, output); ok && len(ms) > 0 {
+			label := src.key
+			if src.kind == msgFlat {
+				label += "N"
+			}
+			n.src(field, label)
 			return ms
 		}
 	}

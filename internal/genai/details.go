@@ -33,6 +33,9 @@ var finishReasonAliases = map[string]string{
 // length, tool_call, content_filter, error, other, or the lower-cased value when unknown.
 func NormalizeFinishReason(r string) string {
 	k := strings.ToLower(strings.TrimSpace(r))
+	if i := strings.LastIndexByte(k, '.'); i >= 0 { // "FinishReason.STOP" (enum names)
+		k = k[i+1:]
+	}
 	if a, ok := finishReasonAliases[k]; ok {
 		return a
 	}

@@ -25,7 +25,7 @@ var providerAliases = map[string]string{
 	"gcp.vertex_ai": "gcp.vertex_ai", "vertex_ai": "gcp.vertex_ai", "vertexai": "gcp.vertex_ai",
 	"vertex": "gcp.vertex_ai", "google.vertex": "gcp.vertex_ai", "vertex_ai_beta": "gcp.vertex_ai",
 	"gcp.gen_ai": "gcp.gen_ai",
-	"groq": "groq", "ibm.watsonx.ai": "ibm.watsonx.ai", "watsonx": "ibm.watsonx.ai", "ibm": "ibm.watsonx.ai",
+	"groq":       "groq", "ibm.watsonx.ai": "ibm.watsonx.ai", "watsonx": "ibm.watsonx.ai", "ibm": "ibm.watsonx.ai",
 	"mistral_ai": "mistral_ai", "mistralai": "mistral_ai", "mistral": "mistral_ai",
 	"perplexity": "perplexity", "x_ai": "x_ai", "xai": "x_ai", "grok": "x_ai",
 	"moonshot_ai": "moonshot_ai", "moonshot": "moonshot_ai", "moonshotai": "moonshot_ai",
@@ -40,6 +40,7 @@ var providerAliases = map[string]string{
 var ignoredProviders = map[string]bool{
 	"spring_ai": true, "langchain": true, "crewai": true, "llama_index": true, "llamaindex": true,
 	"unknown": true, "custom": true, "haystack": true, "semantic_kernel": true,
+	"gcp.vertex.agent": true, // Google ADK's framework marker, not the serving API
 }
 
 func ignoredProvider(v string) bool { return ignoredProviders[strings.ToLower(strings.TrimSpace(v))] }
@@ -59,9 +60,6 @@ func NormalizeProvider(v string) string {
 	// amazon-bedrock.chat, vertex.anthropic.messages).
 	switch {
 	case strings.HasPrefix(p, "google.vertex"), strings.HasPrefix(p, "vertex."):
-		if strings.Contains(p, "anthropic") {
-			return "gcp.vertex_ai"
-		}
 		return "gcp.vertex_ai"
 	case strings.HasPrefix(p, "google.generative-ai"), strings.HasPrefix(p, "google."):
 		return "gcp.gemini"

@@ -116,7 +116,9 @@ func (n *normalizer) usage() {
 	u := &n.c.Usage
 	at := func(keys []string) func() (int64, string) { return func() (int64, string) { return r.attr(keys) } }
 	lf := func(keys []string) func() (int64, string) { return func() (int64, string) { return r.langfuse(keys) } }
-	pm := func(paths ...string) func() (int64, string) { return func() (int64, string) { return r.meta(paths...) } }
+	pm := func(paths ...string) func() (int64, string) {
+		return func() (int64, string) { return r.meta(paths...) }
+	}
 
 	input, inKey := first(at(inputTokenKeys), lf(lfInputKeys), at(aggregatedInputKeys))
 	output, outKey := first(at(outputTokenKeys), lf(lfOutputKeys), at(aggregatedOutputKeys))

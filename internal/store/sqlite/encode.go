@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/use-lumina/lumina/internal/genai"
@@ -54,8 +55,9 @@ func floatPtr(n sql.NullFloat64) *float64 {
 // encoder turns values into JSON text columns, reusing one buffer for a whole batch. HTML
 // escaping is off: the values are prompts and attributes, not markup, and decode the same.
 type encoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
+	buf     bytes.Buffer // encoding/json's output
+	enc     *json.Encoder
+	scratch []byte // appendJSON's output
 }
 
 func newEncoder() *encoder {
@@ -79,7 +81,7 @@ func (e *encoder) object(m map[string]any) (any, error) {
 	if m == nil {
 		return nil, nil
 	}
-	return e.text(m)
+	return e.fast(m)
 }
 
 // value is a free-form column (a log body): NULL for nil.
@@ -87,7 +89,17 @@ func (e *encoder) value(v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	return e.text(v)
+	return e.fast(v)
+}
+
+// fast is v's JSON through appendJSON.
+func (e *encoder) fast(v any) (string, error) {
+	b, err := appendJSON(e.scratch[:0], v)
+	e.scratch = b
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
 }
 
 // decode parses a JSON column into dst; NULL leaves dst untouched.
@@ -101,8 +113,9 @@ func decode(col []byte, dst any, what string) error {
 	return nil
 }
 
-// eventRow and linkRow are the stored forms of span events and links: times as Unix
-// nanoseconds and attribute maps kept even when empty, so reads are exact.
+// eventRow and linkRow are the stored forms of span events and links (written by
+// encoder.events and encoder.links): times as Unix nanoseconds and attribute maps kept even
+// when empty, so reads are exact.
 type eventRow struct {
 	Time       int64          `json:"t"`
 	Name       string         `json:"n"`
@@ -122,22 +135,60 @@ func (e *encoder) events(evs []genai.Event) (any, error) {
 	if evs == nil {
 		return nil, nil
 	}
-	rows := make([]eventRow, len(evs))
+	b := append(e.scratch[:0], '[')
 	for i, ev := range evs {
-		rows[i] = eventRow{Time: nanos(ev.Time), Name: ev.Name, Attributes: ev.Attributes, Dropped: ev.DroppedAttributes}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"t":`...)
+		b = strconv.AppendInt(b, nanos(ev.Time), 10)
+		b = append(b, `,"n":`...)
+		b = appendString(b, ev.Name)
+		if ev.DroppedAttributes != 0 {
+			b = append(b, `,"d":`...)
+			b = strconv.AppendUint(b, uint64(ev.DroppedAttributes), 10)
+		}
+		b = append(b, `,"a":`...)
+		var err error
+		if b, err = appendObject(b, ev.Attributes); err != nil {
+			return nil, err
+		}
+		b = append(b, '}')
 	}
-	return e.text(rows)
+	e.scratch = append(b, ']')
+	return string(e.scratch), nil
 }
 
 func (e *encoder) links(ls []genai.Link) (any, error) {
 	if ls == nil {
 		return nil, nil
 	}
-	rows := make([]linkRow, len(ls))
+	b := append(e.scratch[:0], '[')
 	for i, l := range ls {
-		rows[i] = linkRow{TraceID: l.TraceID, SpanID: l.SpanID, TraceState: l.TraceState, Attributes: l.Attributes, Dropped: l.DroppedAttributes}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"t":`...)
+		b = appendString(b, l.TraceID)
+		b = append(b, `,"s":`...)
+		b = appendString(b, l.SpanID)
+		if l.TraceState != "" {
+			b = append(b, `,"ts":`...)
+			b = appendString(b, l.TraceState)
+		}
+		if l.DroppedAttributes != 0 {
+			b = append(b, `,"d":`...)
+			b = strconv.AppendUint(b, uint64(l.DroppedAttributes), 10)
+		}
+		b = append(b, `,"a":`...)
+		var err error
+		if b, err = appendObject(b, l.Attributes); err != nil {
+			return nil, err
+		}
+		b = append(b, '}')
 	}
-	return e.text(rows)
+	e.scratch = append(b, ']')
+	return string(e.scratch), nil
 }
 
 func decodeEvents(col []byte) ([]genai.Event, error) {
@@ -175,7 +226,7 @@ func (e *encoder) list(ss []string) (any, error) {
 	if len(ss) == 0 {
 		return nil, nil
 	}
-	return e.text(ss)
+	return e.fast(ss)
 }
 
 func decodeStrings(col []byte, what string) ([]string, error) {

@@ -32,19 +32,22 @@ const busyTimeoutMS = 10_000
 const readConns = 4
 
 // Store is the SQLite backend of store.Store. It is safe for concurrent use: writes are
-// serialized on one connection, reads run in parallel on their own pool.
+// serialized on one connection, reads run in parallel on their own pool, and a background
+// goroutine, owned by the Store and stopped by Close, checkpoints the WAL.
 type Store struct {
 	path   string
 	logger *slog.Logger
 	w      *sql.DB // exactly one connection: every write transaction
 	r      *sql.DB // read-only pool
 	stmts  writeStmts
+	ckpt   *checkpointer
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open opens (creating when missing) the database file at path, applies any pending
-// migrations and prepares the write statements. The caller owns the Store and must Close it.
+// migrations, prepares the write statements and starts the checkpointer. The caller owns
+// the Store and must Close it.
 func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -52,54 +55,83 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	if path == "" || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("open sqlite %q: path must be a non-empty file name without '?'", path)
 	}
-	w, err := openDB(path, true)
+	s := &Store{path: path, logger: logger}
+	fail := func(err error) (*Store, error) {
+		for _, db := range []*sql.DB{s.w, s.r} {
+			if db != nil {
+				db.Close()
+			}
+		}
+		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
+	}
+	var err error
+	if s.w, err = openDB(path, roleWriter); err != nil {
+		return fail(err)
+	}
+	applied, err := migrate(ctx, s.w)
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
+		return fail(err)
 	}
-	s := &Store{path: path, logger: logger, w: w}
-	applied, err := migrate(ctx, w)
+	if s.r, err = openDB(path, roleReader); err != nil {
+		return fail(err)
+	}
+	if err := s.stmts.prepare(ctx, s.w); err != nil {
+		s.stmts.close()
+		return fail(err)
+	}
+	ckptDB, err := openDB(path, roleCheckpointer)
 	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
+		s.stmts.close()
+		return fail(err)
 	}
-	if s.r, err = openDB(path, false); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
-	}
-	if err := s.stmts.prepare(ctx, w); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
-	}
+	s.ckpt = startCheckpointer(ckptDB, logger)
 	logger.Info("sqlite store opened", "path", path, "migrations_applied", applied)
 	return s, nil
 }
 
-// openDB opens the writer (one connection, immediate transactions so a write never fails
-// upgrading a read lock) or the read pool (query_only connections).
-func openDB(path string, writer bool) (*sql.DB, error) {
+// Connection roles.
+const (
+	roleWriter       = iota // the one write connection
+	roleReader              // the read pool
+	roleCheckpointer        // the background checkpoint connection
+)
+
+// openDB opens a pool for one role. Every connection runs WAL with synchronous=NORMAL: a
+// commit is durable against a process crash and costs no fsync; checkpoints fsync.
+func openDB(path string, role int) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	// 16 KB pages hold a whole LLM span (attributes, messages) in one page where 4 KB pages
+	// spill it to overflow pages. page_size only takes effect on a new file, before the
+	// switch to WAL; the driver applies _pragma values before the _journal_mode key.
+	q.Add("_pragma", "page_size(16384)")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
 	q.Add("_pragma", "foreign_keys(OFF)")
 	q.Add("_pragma", "temp_store(MEMORY)")
-	if writer {
+	conns := 1
+	switch role {
+	case roleWriter:
 		q.Add("_pragma", "cache_size(-32000)") // 32 MB: the hot index pages of recent traces
+		// The writer checkpoints itself only as a backstop, when the WAL reaches 64 MB; the
+		// checkpointer normally keeps it far below that, off the write path.
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", backstopPages))
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
+		// IMMEDIATE: a write transaction takes the write lock up front, so it never fails
+		// upgrading a read lock when another process writes.
 		q.Set("_txlock", "immediate")
-	} else {
+	case roleReader:
 		q.Add("_pragma", "query_only(ON)")
+		conns = readConns
+	case roleCheckpointer:
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	db, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
 		return nil, err
 	}
-	if writer {
-		db.SetMaxOpenConns(1)
-		db.SetMaxIdleConns(1)
-	} else {
-		db.SetMaxOpenConns(readConns)
-		db.SetMaxIdleConns(readConns)
-	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 	return db, nil
@@ -116,12 +148,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the statements and both pools. Calls in flight may fail afterwards.
+// Close stops the checkpointer and closes the statements and the pools. Calls in flight may
+// fail afterwards.
 func (s *Store) Close() error {
-	errs := []error{s.stmts.close()}
-	if s.r != nil {
-		errs = append(errs, s.r.Close())
-	}
+	errs := []error{s.ckpt.stop(), s.stmts.close(), s.r.Close()}
 	// optimize keeps the planner's statistics fresh for the indexes the queries use.
 	if _, err := s.w.Exec("PRAGMA optimize"); err != nil {
 		errs = append(errs, err)

@@ -2,9 +2,16 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
 
+	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
 	"github.com/use-lumina/lumina/internal/store/storetest"
 )
@@ -26,4 +33,218 @@ func openTemp(t *testing.T) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
+}
+
+func TestReopenKeepsDataAndSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "lumina.db")
+	want := testSpan("a", 1)
+	s, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if err := s.Write(ctx, store.Batch{Spans: []genai.Span{want}}); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for i := range 2 {
+		s := openAt(t, path)
+		d, err := s.Trace(ctx, "a", want.TraceID)
+		if err != nil {
+			t.Fatalf("reopen %d: Trace: %v", i+1, err)
+		}
+		if len(d.Spans) != 1 || d.Spans[0].Name != want.Name || !d.Spans[0].StartTime.Equal(want.StartTime) {
+			t.Errorf("reopen %d: got spans %+v, want the one written", i+1, d.Spans)
+		}
+		ms, err := migrations(migrationFiles)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n, max int
+		if err := s.r.QueryRow("SELECT count(*), max(version) FROM schema_migrations").Scan(&n, &max); err != nil {
+			t.Fatalf("read schema_migrations: %v", err)
+		}
+		if n != len(ms) || max != ms[len(ms)-1].version {
+			t.Errorf("reopen %d: schema_migrations has %d rows up to %d, want %d up to %d", i+1, n, max, len(ms), ms[len(ms)-1].version)
+		}
+		if applied, err := migrate(ctx, s.w); err != nil || applied != 0 {
+			t.Errorf("migrate again: got %d applied, %v, want 0, nil", applied, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+}
+
+// openAt opens the store at path without registering a Close.
+func openAt(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	return s
+}
+
+// testSpan is a minimal root span of trace n.
+func testSpan(project string, n int) genai.Span {
+	start := time.Date(2026, 3, 14, 9, 0, 0, 123, time.UTC)
+	return genai.Span{
+		ProjectID: project, TraceID: fmt.Sprintf("%032x", n), SpanID: fmt.Sprintf("%016x", n),
+		Name: "root", ServiceName: "svc", StartTime: start, EndTime: start.Add(time.Second),
+		StatusCode: genai.StatusOK,
+	}
+}
+
+func TestMigrationFiles(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   fstest.MapFS
+		want    []int
+		wantErr bool
+	}{
+		{"ordered by number", fstest.MapFS{
+			"migrations/0010_c.sql": {Data: []byte("SELECT 3")},
+			"migrations/0002_b.sql": {Data: []byte("SELECT 2")},
+			"migrations/0001_a.sql": {Data: []byte("SELECT 1")},
+		}, []int{1, 2, 10}, false},
+		{"no number", fstest.MapFS{"migrations/init.sql": {}}, nil, true},
+		{"not sql", fstest.MapFS{"migrations/0001_a.txt": {}}, nil, true},
+		{"zero", fstest.MapFS{"migrations/0000_a.sql": {}}, nil, true},
+		{"duplicate version", fstest.MapFS{"migrations/0001_a.sql": {}, "migrations/01_b.sql": {}}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ms, err := migrations(tt.files)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("migrations: got error %v, want error %v", err, tt.wantErr)
+			}
+			var got []int
+			for _, m := range ms {
+				got = append(got, m.version)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("versions: got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestConnectionSettings(t *testing.T) {
+	s := openTemp(t)
+	for _, tt := range []struct {
+		db     *sql.DB
+		pragma string
+		want   string
+	}{
+		{s.w, "journal_mode", "wal"},
+		{s.w, "synchronous", "1"},
+		{s.w, "page_size", "16384"},
+		{s.w, "busy_timeout", fmt.Sprint(busyTimeoutMS)},
+		{s.w, "query_only", "0"},
+		{s.r, "journal_mode", "wal"},
+		{s.r, "query_only", "1"},
+		{s.r, "busy_timeout", fmt.Sprint(busyTimeoutMS)},
+	} {
+		var got string
+		if err := tt.db.QueryRow("PRAGMA " + tt.pragma).Scan(&got); err != nil {
+			t.Fatalf("PRAGMA %s: %v", tt.pragma, err)
+		}
+		if got != tt.want {
+			t.Errorf("PRAGMA %s: got %s, want %s", tt.pragma, got, tt.want)
+		}
+	}
+	if _, err := s.r.Exec("DELETE FROM spans"); err == nil {
+		t.Errorf("write through the read pool: got nil error, want a query_only failure")
+	}
+	if got := s.w.Stats().MaxOpenConnections; got != 1 {
+		t.Errorf("writer MaxOpenConnections: got %d, want 1", got)
+	}
+}
+
+func TestReadsDoNotWaitForTheWriter(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	if err := s.Write(ctx, store.Batch{Spans: []genai.Span{testSpan("a", 1)}}); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	// Hold the write lock with an uncommitted change, as a long batch would.
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatalf("begin: %v", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("DELETE FROM traces"); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	// Reads see the last commit and do not wait; the deadline only turns a hang into a failure.
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	page, err := s.Traces(rctx, store.TraceQuery{ProjectID: "a"})
+	if err != nil {
+		t.Fatalf("Traces during a write: %v", err)
+	}
+	if len(page.Traces) != 1 {
+		t.Errorf("Traces during a write: got %d traces, want the 1 committed", len(page.Traces))
+	}
+}
+
+func TestWriteIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	// Break the last step of a write, the model index, after the spans went in.
+	if _, err := s.w.Exec("DROP TABLE trace_models"); err != nil {
+		t.Fatalf("drop: %v", err)
+	}
+	sp := testSpan("a", 1)
+	sp.GenAI = &genai.Call{Type: genai.TypeLLM, RequestModel: "gpt-4o"}
+	err := s.Write(ctx, store.Batch{Spans: []genai.Span{sp}, Logs: []genai.LogRecord{{ProjectID: "a", ID: "l1", TraceID: sp.TraceID}}})
+	if err == nil {
+		t.Fatalf("Write with a broken schema: got nil error, want one")
+	}
+	for _, table := range []string{"spans", "traces", "trace_services", "logs"} {
+		var n int
+		if err := s.r.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+			t.Fatalf("count %s: %v", table, err)
+		}
+		if n != 0 {
+			t.Errorf("%s after a failed write: got %d rows, want 0", table, n)
+		}
+	}
+}
+
+func TestQueryPlansUseIndexes(t *testing.T) {
+	s := openTemp(t)
+	tests := []struct {
+		name, query, want string
+	}{
+		{"listing by start time", "SELECT * FROM traces t WHERE t.project_id = 'p' AND (t.start_time, t.trace_id) < (1, 'x') ORDER BY t.start_time DESC, t.trace_id DESC LIMIT 51", "traces_start"},
+		{"listing by duration", "SELECT * FROM traces t WHERE t.project_id = 'p' ORDER BY t.duration, t.trace_id LIMIT 51", "traces_duration"},
+		{"service filter", "SELECT 1 FROM trace_services x WHERE x.project_id = 'p' AND x.service_name = 's' AND x.trace_id = 't'", "PRIMARY KEY"},
+		{"stored traces of a batch", "SELECT trace_id FROM traces WHERE project_id = 'p' AND trace_id IN (SELECT value FROM json_each('[\"t\"]'))", "traces_key"},
+		{"spans of a trace", "SELECT * FROM spans WHERE project_id = 'p' AND trace_id = 't' ORDER BY span_id", "spans_key"},
+		{"orphan logs", "SELECT * FROM logs l WHERE l.project_id = 'p' AND l.genai = 1 ORDER BY l.time", "logs_genai"},
+		{"unpriced models", "SELECT provider, model, count(*) FROM spans WHERE project_id = 'p' AND cost_source = 'unpriced' AND start_time >= 0 GROUP BY provider, model", "spans_unpriced"},
+	}
+	for _, tt := range tests {
+		rows, err := s.r.Query("EXPLAIN QUERY PLAN " + tt.query)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if got := strings.Join(plan, "; "); !strings.Contains(got, tt.want) || strings.HasPrefix(got, "SCAN") {
+			t.Errorf("%s: got plan %q, want a search using %s", tt.name, got, tt.want)
+		}
+	}
 }

@@ -43,28 +43,32 @@ const summaryColumns = `rowid, span_id, parent_span_id, name, service_name, star
 	cache_write_tokens, reasoning_tokens, total_tokens, usage_reported, cost_usd, cost_source,
 	session_id, user_id, environment, tags, counted`
 
-// upsert is an INSERT of columns that replaces every non-key column on a key conflict.
-func upsert(table string, columns []string, key ...string) string {
+// upsert is an INSERT of rows rows of columns that replaces every non-key column on a key
+// conflict.
+func upsert(table string, columns []string, rows int, key ...string) string {
 	var set []string
 	for _, c := range columns[len(key):] {
 		set = append(set, c+" = excluded."+c)
 	}
-	return insert(table, columns) + " ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+	return insert(table, columns, rows) + " ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
-func insert(table string, columns []string) string {
-	return "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES (" +
-		strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
+// insert is an INSERT of rows rows of columns.
+func insert(table string, columns []string, rows int) string {
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
+	return "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " +
+		strings.TrimSuffix(strings.Repeat(tuple+", ", rows), ", ")
 }
 
 // writeStmts are the statements of a write transaction, prepared once on the writer
 // connection and bound to each transaction with Tx.StmtContext.
 type writeStmts struct {
 	upsertSpan    *sql.Stmt
+	upsertSpans   *sql.Stmt // spanChunk rows
 	insertLog     *sql.Stmt
 	summaries     *sql.Stmt
 	setCounted    *sql.Stmt
-	oldTrace      *sql.Stmt
+	oldTraces     *sql.Stmt
 	upsertTrace   *sql.Stmt
 	addService    *sql.Stmt
 	removeService *sql.Stmt
@@ -77,12 +81,14 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		dst   **sql.Stmt
 		query string
 	}{
-		{&w.upsertSpan, upsert("spans", spanColumns, "project_id", "trace_id", "span_id")},
-		{&w.insertLog, insert("logs", logColumns) + " ON CONFLICT (project_id, id) DO NOTHING"},
+		{&w.upsertSpan, upsert("spans", spanColumns, 1, "project_id", "trace_id", "span_id")},
+		{&w.upsertSpans, upsert("spans", spanColumns, spanChunk, "project_id", "trace_id", "span_id")},
+		{&w.insertLog, insert("logs", logColumns, 1) + " ON CONFLICT (project_id, id) DO NOTHING"},
 		{&w.summaries, "SELECT " + summaryColumns + " FROM spans WHERE project_id = ? AND trace_id = ? ORDER BY span_id"},
 		{&w.setCounted, "UPDATE spans SET counted = ? WHERE rowid = ?"},
-		{&w.oldTrace, "SELECT models, services FROM traces WHERE project_id = ? AND trace_id = ?"},
-		{&w.upsertTrace, upsert("traces", traceColumns, "project_id", "trace_id")},
+		{&w.oldTraces, `SELECT trace_id, models, services FROM traces
+			WHERE project_id = ? AND trace_id IN (SELECT value FROM json_each(?))`},
+		{&w.upsertTrace, upsert("traces", traceColumns, 1, "project_id", "trace_id")},
 		{&w.addService, "INSERT OR IGNORE INTO trace_services (project_id, service_name, trace_id) VALUES (?, ?, ?)"},
 		{&w.removeService, "DELETE FROM trace_services WHERE project_id = ? AND service_name = ? AND trace_id = ?"},
 		{&w.addModel, "INSERT OR IGNORE INTO trace_models (project_id, model, trace_id) VALUES (?, ?, ?)"},
@@ -100,7 +106,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 func (w *writeStmts) close() error {
 	var errs []error
 	for _, s := range []*sql.Stmt{
-		w.upsertSpan, w.insertLog, w.summaries, w.setCounted, w.oldTrace, w.upsertTrace,
+		w.upsertSpan, w.upsertSpans, w.insertLog, w.summaries, w.setCounted, w.oldTraces, w.upsertTrace,
 		w.addService, w.removeService, w.addModel, w.removeModel,
 	} {
 		if s != nil {
@@ -116,10 +122,11 @@ type txStmts writeStmts
 func (w *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 	return &txStmts{
 		upsertSpan:    tx.StmtContext(ctx, w.upsertSpan),
+		upsertSpans:   tx.StmtContext(ctx, w.upsertSpans),
 		insertLog:     tx.StmtContext(ctx, w.insertLog),
 		summaries:     tx.StmtContext(ctx, w.summaries),
 		setCounted:    tx.StmtContext(ctx, w.setCounted),
-		oldTrace:      tx.StmtContext(ctx, w.oldTrace),
+		oldTraces:     tx.StmtContext(ctx, w.oldTraces),
 		upsertTrace:   tx.StmtContext(ctx, w.upsertTrace),
 		addService:    tx.StmtContext(ctx, w.addService),
 		removeService: tx.StmtContext(ctx, w.removeService),

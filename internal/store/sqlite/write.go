@@ -5,8 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
@@ -21,66 +22,130 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 		return nil
 	}
 	// Encode before taking the writer, so concurrent writers share the CPU-bound part.
-	enc := newEncoder()
-	spanRows := make([][]any, len(b.Spans))
-	for i := range b.Spans {
-		row, err := spanArgs(enc, &b.Spans[i])
-		if err != nil {
-			return fmt.Errorf("write batch: span %s/%s: %w", b.Spans[i].TraceID, b.Spans[i].SpanID, err)
-		}
-		spanRows[i] = row
+	spanRows, logRows, size, err := encodeBatch(b)
+	if err != nil {
+		return fmt.Errorf("write batch: %w", err)
 	}
-	logRows := make([][]any, len(b.Logs))
-	for i := range b.Logs {
-		row, err := logArgs(enc, &b.Logs[i])
-		if err != nil {
-			return fmt.Errorf("write batch: log record %s: %w", b.Logs[i].ID, err)
-		}
-		logRows[i] = row
-	}
+	groups := groupByTrace(b.Spans)
 
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("write batch: begin: %w", err)
 	}
 	defer tx.Rollback()
-	st := s.stmts.bind(ctx, tx)
-	for i, row := range spanRows {
-		if _, err := st.upsertSpan.ExecContext(ctx, row...); err != nil {
-			return fmt.Errorf("write batch: upsert span %s/%s: %w", b.Spans[i].TraceID, b.Spans[i].SpanID, err)
+	r := rollupWriter{st: s.stmts.bind(ctx, tx), enc: newEncoder()}
+	if err := r.lookup(ctx, groups); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
+	upserts := make([][]any, 0, len(b.Spans))
+	for _, g := range groups {
+		if err := r.write(ctx, b.Spans, spanRows, g); err != nil {
+			return fmt.Errorf("write batch: trace %s/%s: %w", g.key.project, g.key.trace, err)
 		}
+		for _, i := range g.spans {
+			upserts = append(upserts, spanRows[i])
+		}
+	}
+	if err := execChunked(ctx, r.st.upsertSpan, r.st.upsertSpans, upserts, spanChunk); err != nil {
+		return fmt.Errorf("write batch: upsert spans: %w", err)
 	}
 	for i, row := range logRows {
-		if _, err := st.insertLog.ExecContext(ctx, row...); err != nil {
+		if _, err := r.st.insertLog.ExecContext(ctx, row...); err != nil {
 			return fmt.Errorf("write batch: insert log record %s: %w", b.Logs[i].ID, err)
-		}
-	}
-	r := rollupWriter{st: st, enc: enc}
-	for _, k := range touchedTraces(b.Spans) {
-		if err := r.rollup(ctx, k.project, k.trace); err != nil {
-			return fmt.Errorf("write batch: roll up trace %s/%s: %w", k.project, k.trace, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("write batch: commit: %w", err)
 	}
+	s.ckpt.wrote(size)
 	return nil
 }
 
-type traceKey struct{ project, trace string }
+// spanChunk is how many span rows one INSERT carries. The binds cost the same either way,
+// but each statement execution has a fixed cost (database/sql, the driver, opening and
+// closing SQLite's statement journal) that sixteen rows share.
+const spanChunk = 16
 
-// touchedTraces lists the distinct traces of spans, in first-seen order.
-func touchedTraces(spans []genai.Span) []traceKey {
-	seen := make(map[traceKey]bool, len(spans)/4+1)
-	var keys []traceKey
-	for i := range spans {
-		k := traceKey{spans[i].ProjectID, spans[i].TraceID}
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
+// execChunked runs many, which takes chunk rows of arguments, over rows, and one, which
+// takes a single row, over what is left.
+func execChunked(ctx context.Context, one, many *sql.Stmt, rows [][]any, chunk int) error {
+	if len(rows) >= chunk {
+		args := make([]any, 0, chunk*len(rows[0]))
+		for ; len(rows) >= chunk; rows = rows[chunk:] {
+			args = args[:0]
+			for _, row := range rows[:chunk] {
+				args = append(args, row...)
+			}
+			if _, err := many.ExecContext(ctx, args...); err != nil {
+				return err
+			}
 		}
 	}
-	return keys
+	for _, row := range rows {
+		if _, err := one.ExecContext(ctx, row...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeChunk is how many spans one encoding goroutine takes at least; below it the
+// goroutine costs more than it saves.
+const encodeChunk = 128
+
+// encodeBatch turns the batch into statement arguments, encoding the spans on up to
+// GOMAXPROCS goroutines: JSON encoding is a third of a write's CPU time and needs no lock.
+// It also reports about how many bytes the rows hold.
+func encodeBatch(b store.Batch) (spanRows, logRows [][]any, size int64, err error) {
+	spanRows = make([][]any, len(b.Spans))
+	workers := min(runtime.GOMAXPROCS(0), (len(b.Spans)+encodeChunk-1)/encodeChunk)
+	errs := make([]error, max(workers, 1))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			enc := newEncoder()
+			for i := w; i < len(b.Spans); i += workers {
+				row, err := spanArgs(enc, &b.Spans[i])
+				if err != nil {
+					errs[w] = fmt.Errorf("span %s/%s: %w", b.Spans[i].TraceID, b.Spans[i].SpanID, err)
+					return
+				}
+				spanRows[i] = row
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, 0, err
+	}
+	enc := newEncoder()
+	logRows = make([][]any, len(b.Logs))
+	for i := range b.Logs {
+		row, err := logArgs(enc, &b.Logs[i])
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("log record %s: %w", b.Logs[i].ID, err)
+		}
+		logRows[i] = row
+	}
+	for _, rows := range [][][]any{spanRows, logRows} {
+		for _, row := range rows {
+			size += rowBytes(row)
+		}
+	}
+	return spanRows, logRows, size, nil
+}
+
+// rowBytes estimates a row's size: its text plus eight bytes for every other value.
+func rowBytes(row []any) int64 {
+	var n int64
+	for _, v := range row {
+		if s, ok := v.(string); ok {
+			n += int64(len(s))
+		} else {
+			n += 8
+		}
+	}
+	return n
 }
 
 // spanArgs is s as the values of spanColumns.
@@ -164,118 +229,6 @@ func logArgs(enc *encoder, l *genai.LogRecord) ([]any, error) {
 		l.SeverityText, int64(l.SeverityNumber), l.ServiceName, l.ScopeName, body, attrs,
 		res, msgs, boolInt(l.Output), boolInt(isGenAILog(l)),
 	}, nil
-}
-
-// rollupWriter recomputes trace rollups inside a write transaction.
-type rollupWriter struct {
-	st   *txStmts
-	enc  *encoder
-	sums []genai.SpanSummary // reused across traces
-	rows []summaryRow
-}
-
-// summaryRow is what a rollup needs to know about a stored span besides its summary.
-type summaryRow struct {
-	rowid   int64
-	counted bool
-}
-
-// rollup loads the light columns of every stored span of the trace, runs genai.Rollup,
-// writes back the Counted flags that changed and upserts the trace row and its indexes.
-func (r *rollupWriter) rollup(ctx context.Context, project, trace string) error {
-	if err := r.load(ctx, project, trace); err != nil {
-		return err
-	}
-	t := genai.Rollup(project, trace, r.sums)
-	for i := range r.sums {
-		if r.sums[i].Counted != r.rows[i].counted {
-			if _, err := r.st.setCounted.ExecContext(ctx, boolInt(r.sums[i].Counted), r.rows[i].rowid); err != nil {
-				return fmt.Errorf("set counted: %w", err)
-			}
-		}
-	}
-
-	var oldModels, oldServices []byte
-	err := r.st.oldTrace.QueryRowContext(ctx, project, trace).Scan(&oldModels, &oldServices)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read trace row: %w", err)
-	}
-	args, err := traceArgs(r.enc, &t)
-	if err != nil {
-		return err
-	}
-	if _, err := r.st.upsertTrace.ExecContext(ctx, args...); err != nil {
-		return fmt.Errorf("upsert trace row: %w", err)
-	}
-	if err := r.sync(ctx, project, trace, oldServices, t.Services, r.st.addService, r.st.removeService); err != nil {
-		return fmt.Errorf("index services: %w", err)
-	}
-	if err := r.sync(ctx, project, trace, oldModels, t.Models, r.st.addModel, r.st.removeModel); err != nil {
-		return fmt.Errorf("index models: %w", err)
-	}
-	return nil
-}
-
-// load reads the trace's span summaries into r.sums and r.rows.
-func (r *rollupWriter) load(ctx context.Context, project, trace string) error {
-	rows, err := r.st.summaries.QueryContext(ctx, project, trace)
-	if err != nil {
-		return fmt.Errorf("read span summaries: %w", err)
-	}
-	defer rows.Close()
-	r.sums, r.rows = r.sums[:0], r.rows[:0]
-	for rows.Next() {
-		var (
-			s       genai.SpanSummary
-			row     summaryRow
-			start   int64
-			end     int64
-			cost    sql.NullFloat64
-			tags    []byte
-			usageOn bool
-		)
-		if err := rows.Scan(&row.rowid, &s.SpanID, &s.ParentSpanID, &s.Name, &s.ServiceName, &start, &end,
-			&s.StatusCode, &s.Type, &s.Model, &s.Usage.InputTokens, &s.Usage.OutputTokens,
-			&s.Usage.CacheReadTokens, &s.Usage.CacheWriteTokens, &s.Usage.ReasoningTokens,
-			&s.Usage.TotalTokens, &usageOn, &cost, &s.CostSource, &s.SessionID, &s.UserID,
-			&s.Environment, &tags, &row.counted); err != nil {
-			return fmt.Errorf("read span summaries: %w", err)
-		}
-		s.StartTime, s.EndTime = fromNanos(start), fromNanos(end)
-		s.Usage.Reported, s.CostUSD, s.Counted = usageOn, floatPtr(cost), row.counted
-		if s.Tags, err = decodeStrings(tags, "span tags"); err != nil {
-			return err
-		}
-		r.sums, r.rows = append(r.sums, s), append(r.rows, row)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read span summaries: %w", err)
-	}
-	return nil
-}
-
-// sync brings a trace's rows in an index table (services or models) from the old list,
-// as stored in the previous trace row, to the new one.
-func (r *rollupWriter) sync(ctx context.Context, project, trace string, oldCol []byte, now []string, add, remove *sql.Stmt) error {
-	old, err := decodeStrings(oldCol, "trace index list")
-	if err != nil {
-		return err
-	}
-	for _, v := range old {
-		if !slices.Contains(now, v) {
-			if _, err := remove.ExecContext(ctx, project, v, trace); err != nil {
-				return err
-			}
-		}
-	}
-	for _, v := range now {
-		if !slices.Contains(old, v) {
-			if _, err := add.ExecContext(ctx, project, v, trace); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // traceArgs is t as the values of traceColumns.

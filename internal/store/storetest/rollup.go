@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -232,4 +233,45 @@ func testCost(t *testing.T, s store.Store) {
 			}
 		})
 	}
+}
+
+func testFiltersFollowRollup(t *testing.T, s store.Store) {
+	// A wrapper call arrives alone, so its model is the trace's; then the SDK call below it
+	// arrives and the wrapper is rewritten under another service. The Model and Service
+	// filters must follow the new rollup, not remember the old one.
+	wrapper := llm(projectA, 1, 2, 1, "gpt-4o", 10, 5, f64(0.01))
+	wrapper.ServiceName = "old-svc"
+	write(t, s, []genai.Span{wrapper})
+	leaf := llm(projectA, 1, 3, 2, "gpt-4o-mini", 10, 5, f64(0.01))
+	tests := []struct {
+		name  string
+		q     store.TraceQuery
+		want1 bool // after the first batch
+		want2 bool // after the second
+	}{
+		{"wrapper model", store.TraceQuery{Model: "gpt-4o"}, true, false},
+		{"leaf model", store.TraceQuery{Model: "gpt-4o-mini"}, false, true},
+		{"old service", store.TraceQuery{Service: "old-svc"}, true, false},
+		{"new service", store.TraceQuery{Service: "new-svc"}, false, true},
+		{"leaf service", store.TraceQuery{Service: "svc"}, false, true},
+	}
+	check := func(step int) {
+		t.Helper()
+		for _, tt := range tests {
+			q := tt.q
+			q.ProjectID = projectA
+			page, err := s.Traces(context.Background(), q)
+			if err != nil {
+				t.Fatalf("Traces(%+v): %v", q, err)
+			}
+			want := map[int]bool{1: tt.want1, 2: tt.want2}[step]
+			if got := len(page.Traces) == 1; got != want {
+				t.Errorf("after batch %d, %s: got match %v, want %v", step, tt.name, got, want)
+			}
+		}
+	}
+	check(1)
+	wrapper.ServiceName = "new-svc"
+	write(t, s, []genai.Span{leaf, wrapper})
+	check(2)
 }

@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -249,4 +251,41 @@ func testTraceNotFound(t *testing.T, s store.Store) {
 			}
 		})
 	}
+}
+
+func testLargeBatch(t *testing.T, s store.Store) {
+	// Enough spans that backends which chunk their inserts cross chunk boundaries, with
+	// repeats inside the batch, and rewritten whole.
+	const traces, perTrace = 9, 7
+	var spans []genai.Span
+	for tr := 1; tr <= traces; tr++ {
+		for n := 1; n <= perTrace; n++ {
+			sp := fullSpan(projectA, tr)
+			sp.SpanID, sp.ParentSpanID = spanID(n), spanID(n-1)
+			if n == 1 {
+				sp.ParentSpanID = ""
+			}
+			sp.StartTime = at(time.Duration(tr)*time.Second + time.Duration(n)*time.Millisecond)
+			sp.Name = fmt.Sprintf("step %d", n)
+			call := *sp.GenAI
+			call.Usage.InputTokens = int64(100 * n)
+			sp.GenAI = &call
+			spans = append(spans, sp)
+		}
+	}
+	batch := append(slices.Clone(spans), spans[3], spans[20], spans[62])
+	check := func(when string) {
+		t.Helper()
+		for tr := 1; tr <= traces; tr++ {
+			mine := spans[(tr-1)*perTrace : tr*perTrace]
+			wantTrace, wantSpans := expectedTrace(projectA, tr, mine)
+			d := detail(t, s, projectA, tr)
+			diff(t, when+": Trace", d.Trace, wantTrace)
+			diff(t, when+": Spans", d.Spans, sortSpans(wantSpans))
+		}
+	}
+	write(t, s, batch)
+	check("first write")
+	write(t, s, batch)
+	check("rewrite")
 }

@@ -1,0 +1,105 @@
+// Package postgres is Lumina's production store: store.Store on PostgreSQL (15+) through a
+// pgx connection pool.
+//
+// Spans live in a table range-partitioned by day on their start time (Unix nanoseconds),
+// with daily partitions created ahead of time and on demand, and a DEFAULT partition for
+// timestamps outside the managed window. Trace rollups live in their own table, recomputed
+// under a row lock on every write that touches the trace, so several worker processes can
+// write at once. The schema is created and upgraded by embedded, versioned migrations
+// (Migrate), which Open also runs.
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// Store is a store.Store on PostgreSQL. It is safe for concurrent use, also by several
+// processes on one database.
+type Store struct {
+	pool   *pgxpool.Pool
+	logger *slog.Logger
+	parts  *partitions
+}
+
+var _ store.Store = (*Store)(nil)
+
+// config is what Open fixes and tests vary.
+type config struct {
+	now func() time.Time
+	// pastDays and futureDays bound the days, relative to today, whose partitions a write
+	// creates on demand; spans outside land in the DEFAULT partition.
+	pastDays, futureDays int
+}
+
+func defaultConfig() config {
+	return config{now: time.Now, pastDays: 31, futureDays: 7}
+}
+
+// Open connects to the PostgreSQL database at url (a postgres:// URL or key=value DSN;
+// pool settings such as pool_max_conns and runtime parameters such as search_path may be
+// given in it), applies pending migrations and creates the span partitions from yesterday to
+// three days ahead. Close releases the pool.
+func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) {
+	return open(ctx, url, logger, defaultConfig())
+}
+
+func open(ctx context.Context, url string, logger *slog.Logger, cfg config) (*Store, error) {
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse postgres url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("create postgres pool: %w", err)
+	}
+	s := &Store{pool: pool, logger: logger}
+	if err := s.start(ctx, cfg); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) start(ctx context.Context, cfg config) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to postgres: %w", err)
+	}
+	err = migrate(ctx, conn.Conn(), s.logger)
+	conn.Release()
+	if err != nil {
+		return err
+	}
+	var schema string
+	if err := s.pool.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return fmt.Errorf("read current schema: %w", err)
+	}
+	s.parts = newPartitions(schema, cfg, s.logger)
+	today := dayOf(cfg.now().UnixNano())
+	var days []int64
+	for d := today - 1; d <= today+3; d++ {
+		days = append(days, d)
+	}
+	return s.parts.ensure(ctx, s.pool, days)
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping postgres: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool, waiting for connections in use to be returned.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}

@@ -1,0 +1,94 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/use-lumina/lumina/internal/genai"
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// benchBatch is a batch of n LLM-sized spans, five per trace (an agent over four chat
+// calls), each with about 2 KB of attributes and the normalized call that goes with them.
+// Trace ids start at first.
+func benchBatch(n, first int, start time.Time) store.Batch {
+	prompt := strings.Repeat("Summarize the customer's last three orders and suggest a follow-up. ", 18) // ≈1.2 KB
+	answer := strings.Repeat("The customer ordered running shoes twice. ", 10)                           // ≈0.4 KB
+	attrs := map[string]any{
+		"gen_ai.operation.name":      "chat",
+		"gen_ai.provider.name":       "openai",
+		"gen_ai.request.model":       "gpt-4o-mini",
+		"gen_ai.response.model":      "gpt-4o-mini-2024-07-18",
+		"gen_ai.response.id":         "chatcmpl-AbCdEf0123456789",
+		"gen_ai.request.temperature": 0.2,
+		"gen_ai.request.max_tokens":  512.0,
+		"gen_ai.usage.input_tokens":  1234.0,
+		"gen_ai.usage.output_tokens": 256.0,
+		"gen_ai.input.messages":      `[{"role":"user","parts":[{"type":"text","content":"` + prompt + `"}]}]`,
+		"gen_ai.output.messages":     `[{"role":"assistant","parts":[{"type":"text","content":"` + answer + `"}]}]`,
+		"server.address":             "api.openai.com",
+		"http.response.status_code":  200.0,
+	}
+	resource := map[string]any{"service.name": "shop-assistant", "service.version": "1.4.2", "deployment.environment": "prod"}
+	spans := make([]genai.Span, n)
+	for i := range spans {
+		tr, pos := first+i/5, i%5
+		s := genai.Span{
+			ProjectID: "bench", TraceID: fmt.Sprintf("%032x", tr), SpanID: fmt.Sprintf("%016x", tr*8+pos+1),
+			Name: "chat gpt-4o-mini", Kind: "client", ServiceName: "shop-assistant",
+			StartTime:  start.Add(time.Duration(tr)*time.Millisecond + time.Duration(pos)*time.Microsecond),
+			StatusCode: genai.StatusOK, Attributes: attrs, Resource: resource,
+			ScopeName: "opentelemetry.instrumentation.openai", ScopeVersion: "0.47.0",
+		}
+		s.EndTime = s.StartTime.Add(800 * time.Millisecond)
+		cost := 0.00042
+		s.GenAI = &genai.Call{
+			Type: genai.TypeLLM, Operation: "chat", Provider: "openai",
+			RequestModel: "gpt-4o-mini", ResponseModel: "gpt-4o-mini-2024-07-18",
+			Usage:          genai.Usage{InputTokens: 1234, OutputTokens: 256, TotalTokens: 1490, Reported: true},
+			Cost:           genai.Cost{TotalUSD: &cost, Source: genai.CostComputed, PriceID: "openai/gpt-4o-mini"},
+			InputMessages:  []genai.Message{{Role: "user", Content: prompt}},
+			OutputMessages: []genai.Message{{Role: "assistant", Content: answer}},
+			Conventions:    []string{"otel_genai"},
+		}
+		if pos == 0 {
+			s.Name = "invoke_agent shop-assistant"
+			s.GenAI = &genai.Call{Type: genai.TypeAgent, Operation: "invoke_agent", AgentName: "shop-assistant",
+				Usage: genai.Usage{InputTokens: 4936, OutputTokens: 1024, TotalTokens: 5960, Reported: true}}
+		} else {
+			s.ParentSpanID = fmt.Sprintf("%016x", tr*8+1)
+		}
+		spans[i] = s
+	}
+	return store.Batch{Spans: spans}
+}
+
+// BenchmarkWrite measures ingest through Write: 1,000-span batches of new traces.
+//
+//	go test ./internal/store/sqlite -run '^$' -bench BenchmarkWrite -benchtime 100x
+func BenchmarkWrite(b *testing.B) {
+	const batchSize = 1000
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), nil)
+	if err != nil {
+		b.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	start := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
+	batches := make([]store.Batch, b.N)
+	for i := range batches {
+		batches[i] = benchBatch(batchSize, i*batchSize/5, start)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.Write(ctx, batches[i]); err != nil {
+			b.Fatalf("Write: %v", err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "spans/s")
+}
