@@ -129,15 +129,27 @@ func (c *Calculator) find(set *customSet, provider, responseModel, requestModel 
 	if responseModel == "" {
 		models[0], n = requestModel, 1
 	}
-	if set != nil && !set.empty() {
-		for _, m := range models[:n] {
-			if match, ok := set.match(req, candidates(m), at, nil); ok {
+	custom := set != nil && !set.empty()
+	var cands [2][]candidate
+	if custom {
+		for i, m := range models[:n] {
+			cands[i] = c.table.names.get(m)
+			if match, ok := set.match(req, cands[i], at, nil); ok {
 				return match, true
 			}
 		}
 	}
-	for _, m := range models[:n] {
-		if match, ok := c.table.Lookup(req, m, at); ok {
+	for i, m := range models[:n] {
+		// The exact name at the requested provider needs no rewriting.
+		if s, ok := c.table.index[pkey{req, m}]; ok {
+			if p, ok := s.at(at); ok {
+				return Match{Price: p, Rule: RuleExact, Provider: req, Model: m, Embedding: s.embedding}, true
+			}
+		}
+		if cands[i] == nil {
+			cands[i] = c.table.names.get(m)
+		}
+		if match, ok := c.table.lookup(req, cands[i], at, nil); ok {
 			return match, true
 		}
 	}
@@ -172,7 +184,7 @@ func (c *Calculator) Resolve(ctx context.Context, projectID, provider, model str
 	req := NormalizeProvider(provider)
 	res := Resolution{Provider: req, Model: model, Steps: []Step{}}
 	at := c.now()
-	cands := candidates(model)
+	cands := c.table.names.get(model)
 	m, ok := set.match(req, cands, at, &res.Steps)
 	res.Custom = ok
 	if !ok {

@@ -198,26 +198,28 @@ func knownProvider(p string) bool { return providerAliases[p] == p }
 
 // providerChain lists the providers whose prices may apply, in order: the requested one,
 // its fallbacks, the provider the name implies, and the model's own vendor.
-func providerChain(req string, c candidate) []string {
-	chain := make([]string, 0, 6)
+func providerChain(req string, c candidate) ([8]string, int) {
+	var chain [8]string
+	n := 0
 	add := func(p string) {
-		if p == "" {
+		if p == "" || n == len(chain) {
 			return
 		}
-		for _, q := range chain {
+		for _, q := range chain[:n] {
 			if q == p {
 				return
 			}
 		}
-		chain = append(chain, p)
+		chain[n] = p
+		n++
 	}
-	for _, p := range []string{req, c.hint, vendorOf(c.name)} {
+	for _, p := range [3]string{req, c.hint, vendorOf(c.name)} {
 		add(p)
 		for _, f := range providerFallbacks(p) {
 			add(f)
 		}
 	}
-	return chain
+	return chain, n
 }
 
 // Step is one attempt made while resolving a price, for explanations.
@@ -242,12 +244,13 @@ func (t *Table) Lookup(provider, model string, at time.Time) (Match, bool) {
 			return Match{Price: p, Rule: RuleExact, Provider: req, Model: model, Embedding: s.embedding}, true
 		}
 	}
-	return t.lookup(req, candidates(model), at, nil)
+	return t.lookup(req, t.names.get(model), at, nil)
 }
 
 func (t *Table) lookup(req string, cands []candidate, at time.Time, steps *[]Step) (Match, bool) {
 	for _, c := range cands {
-		for _, p := range providerChain(req, c) {
+		chain, n := providerChain(req, c)
+		for _, p := range chain[:n] {
 			if s, ok := t.index[pkey{p, c.name}]; ok {
 				if price, ok := s.at(at); ok {
 					record(steps, "builtin", c.rule, p, c.name, true)

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/use-lumina/lumina/internal/genai"
@@ -29,6 +31,31 @@ type Table struct {
 	sources []Source               // the data files the table was generated from
 	modes   map[string]bool        // price ID → priced as an embedding
 	byID    map[string]genai.Price // price ID → price
+	names   nameCache              // model name → candidates, so hot spans skip the rewriting
+}
+
+// nameCacheSize bounds the memo of candidate names: past it, new names are rewritten on
+// every call instead of remembered, so hostile model names cannot grow memory.
+const nameCacheSize = 50_000
+
+// nameCache memoizes candidates(model). candidates is a pure function of the name, so a
+// cached entry never goes stale.
+type nameCache struct {
+	m sync.Map // string → []candidate
+	n atomic.Int64
+}
+
+func (c *nameCache) get(model string) []candidate {
+	if v, ok := c.m.Load(model); ok {
+		return v.([]candidate)
+	}
+	cands := candidates(model)
+	if c.n.Load() < nameCacheSize {
+		if _, loaded := c.m.LoadOrStore(model, cands); !loaded {
+			c.n.Add(1)
+		}
+	}
+	return cands
 }
 
 // Source is one data file the built-in table was generated from.

@@ -32,8 +32,11 @@ const (
 	MaxRetryWait = 30 * time.Second
 )
 
-// Config describes one load run. The zero value of most fields means "use the default";
-// see FlagSet for the meaning of each field as a command-line flag.
+// Config describes one load run. A zero Endpoint, Protocol, Clients, SpansPerRequest,
+// SpansPerTrace, PromptBytes, PoolSize, Timeout, VerifyTimeout, VerifySample or
+// VerifyConcurrency means the default; for the other fields zero means what it says (no
+// warm-up, no retries, no rate limit, no verification…). FlagSet documents each field as a
+// command-line flag.
 type Config struct {
 	// Endpoint is the OTLP/HTTP base URL (http://127.0.0.1:4318; "/v1/traces" is appended
 	// when the URL has no path) or, for gRPC, host:port (plaintext).
@@ -83,7 +86,7 @@ type Config struct {
 	Seed uint64
 	// Timeout bounds one attempt of one request.
 	Timeout time.Duration
-	// MaxRetries is how many times a request is retried after a retryable failure (HTTP
+	// MaxRetries (0 = none) is how many times a request is retried after a retryable failure (HTTP
 	// 429/502/503/504, transport errors, gRPC UNAVAILABLE and friends) before it counts
 	// as failed. Retry-After and gRPC RetryInfo are honoured up to MaxRetryWait; a longer
 	// advised wait (a daily quota resetting at midnight) fails the request at once.

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"math/rand/v2"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -70,56 +68,5 @@ func TestParseFlagsRejects(t *testing.T) {
 		if _, err := ParseFlags(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("ParseFlags(%q) = nil error, want one", args)
 		}
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"3", 3 * time.Second},
-		{"-1", 0},
-		{now.Add(7 * time.Second).Format(http.TimeFormat), 7 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
-		{"soon", 0},
-	} {
-		if got := parseRetryAfter(tc.in, now); got != tc.want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestBackoffHonoursServerAdvice(t *testing.T) {
-	c := &client{jitter: rand.New(rand.NewPCG(1, 1))}
-	if got := c.backoff(0, 2*time.Second); got != 2*time.Second {
-		t.Errorf("backoff with Retry-After 2s = %v, want 2s", got)
-	}
-	if got := c.backoff(0, time.Hour); got != MaxRetryWait {
-		t.Errorf("backoff with Retry-After 1h = %v, want the %v cap", got, MaxRetryWait)
-	}
-	for try := range 10 {
-		d := 100 * time.Millisecond << min(try, 6)
-		d = min(d, 5*time.Second)
-		if got := c.backoff(try, 0); got < d/2 || got > d {
-			t.Errorf("backoff(%d) = %v, want %v..%v", try, got, d/2, d)
-		}
-	}
-}
-
-func TestSummarise(t *testing.T) {
-	var ds []time.Duration
-	for i := 100; i >= 1; i-- {
-		ds = append(ds, time.Duration(i)*time.Millisecond)
-	}
-	l := summarise(ds)
-	if l.Count != 100 || l.P50 != 50*time.Millisecond || l.P90 != 90*time.Millisecond ||
-		l.P99 != 99*time.Millisecond || l.Max != 100*time.Millisecond || l.Mean != 50500*time.Microsecond {
-		t.Errorf("summarise(1..100 ms) = %+v, want p50 50ms p90 90ms p99 99ms max 100ms mean 50.5ms", l)
-	}
-	if (summarise(nil) != Latency{}) {
-		t.Error("summarise(nil) is not zero")
 	}
 }

@@ -167,3 +167,21 @@ func TestTemplatePromptSize(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkInstance is the generator's per-request cost before sending: copy a template
+// and write fresh trace ids (512 llm2k-sized chat spans).
+func BenchmarkInstance(b *testing.B) {
+	cfg := Config{SpansPerRequest: 512, SpansPerTrace: 1, PoolSize: 1, Requests: 1}.withDefaults()
+	p, err := buildPool(cfg, rand.New(rand.NewPCG(1, 2)), "bench", time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := &p.templates[0]
+	ids := make([][16]byte, len(t.offsets))
+	idRNG := rand.New(rand.NewPCG(5, 6))
+	b.SetBytes(int64(len(t.body)))
+	for b.Loop() {
+		_ = t.instance(idRNG, ids)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/512, "ns/span")
+}

@@ -123,8 +123,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 		return rep, fmt.Errorf("load run interrupted: %w", err)
 	}
 	if cfg.APIURL != "" {
-		v := newVerifier(cfg, &http.Client{Transport: newHTTPTransport(cfg.VerifyConcurrency)})
-		vr, err := v.verify(ctx, results, sendEnd)
+		tr := newHTTPTransport(cfg.VerifyConcurrency)
+		defer tr.CloseIdleConnections()
+		vr, err := newVerifier(cfg, &http.Client{Transport: tr}).verify(ctx, results, sendEnd)
 		rep.Verify = vr
 		if err != nil {
 			return rep, err

@@ -109,14 +109,14 @@ func (v *verifier) verify(ctx context.Context, results []clientResult, sendEnd t
 	if err != nil {
 		return rep, err
 	}
-	if stored {
+	if stored && len(tail) > 0 {
 		rep.TailStoredAfter = time.Since(sendEnd)
 	}
 	stored, err = v.poll(ctx, items, deadline, 250*time.Millisecond, time.Second)
 	if err != nil {
 		return rep, err
 	}
-	if stored {
+	if stored && len(items) > 0 {
 		rep.AllStoredAfter = time.Since(sendEnd)
 	}
 	return rep, nil

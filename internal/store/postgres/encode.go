@@ -206,21 +206,3 @@ func nilIfEmpty(ss []string) []string {
 	}
 	return ss
 }
-
-// marshalShared encodes a map that many records of one OTLP request share (a resource),
-// once per batch: cache is keyed by the map's identity.
-func marshalShared(cache map[uintptr][]byte, m map[string]any) ([]byte, error) {
-	if m == nil {
-		return nil, nil
-	}
-	key := reflect.ValueOf(m).Pointer()
-	if b, ok := cache[key]; ok {
-		return b, nil
-	}
-	b, err := marshalJSON(m)
-	if err != nil {
-		return nil, err
-	}
-	cache[key] = b
-	return b, nil
-}

@@ -47,18 +47,18 @@ func isGenAIRecord(r *genai.LogRecord) bool {
 // newLogRows encodes log records (already unique and sorted).
 func newLogRows(logs []genai.LogRecord) (*logRows, error) {
 	r := &logRows{}
-	resources := map[uintptr][]byte{}
+	enc := &jsonEncoder{}
 	for i := range logs {
 		l := &logs[i]
-		body, err := marshalJSON(l.Body)
+		body, err := enc.value(l.Body)
 		if err != nil {
 			return nil, fmt.Errorf("log %s body: %w", l.ID, err)
 		}
-		attrs, err := marshalJSON(l.Attributes)
+		attrs, err := enc.value(l.Attributes)
 		if err != nil {
 			return nil, fmt.Errorf("log %s attributes: %w", l.ID, err)
 		}
-		res, err := marshalShared(resources, l.Resource)
+		res, err := enc.sharedMap(l.Resource)
 		if err != nil {
 			return nil, fmt.Errorf("log %s resource: %w", l.ID, err)
 		}

@@ -103,5 +103,6 @@ func openTemp(t testing.TB, cfg config) *Store {
 }
 
 func TestConformance(t *testing.T) {
+	testURL(t) // skip (or fail) once rather than in every subtest
 	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t, defaultConfig()) })
 }

@@ -123,7 +123,7 @@ func newSpanRows(spans []genai.Span, counted []bool) (*spanRows, error) {
 	r.costUSD = make([]*float64, 0, n)
 	r.usageReported, r.counted = make([]bool, 0, n), make([]bool, 0, n)
 
-	resources := map[uintptr][]byte{}
+	enc := &jsonEncoder{arena: make([]byte, 0, 2048*n)}
 	for i := range spans {
 		s := &spans[i]
 		r.projectID = append(r.projectID, s.ProjectID) // cleaned by uniqueSpans
@@ -148,10 +148,10 @@ func newSpanRows(spans []genai.Span, counted []bool) (*spanRows, error) {
 
 		var err error
 		var attrs, res, events, links []byte
-		if attrs, err = marshalJSON(s.Attributes); err != nil {
+		if attrs, err = enc.value(s.Attributes); err != nil {
 			return nil, fmt.Errorf("span %s attributes: %w", s.SpanID, err)
 		}
-		if res, err = marshalShared(resources, s.Resource); err != nil {
+		if res, err = enc.sharedMap(s.Resource); err != nil {
 			return nil, fmt.Errorf("span %s resource: %w", s.SpanID, err)
 		}
 		if events, err = marshalJSON(utcEvents(s.Events)); err != nil {
@@ -208,7 +208,7 @@ func newSpanRows(spans []genai.Span, counted []bool) (*spanRows, error) {
 		r.counted = append(r.counted, counted[i])
 		var tags []byte
 		if len(c.Tags) > 0 {
-			if tags, err = marshalJSON(c.Tags); err != nil {
+			if tags, err = enc.value(c.Tags); err != nil {
 				return nil, fmt.Errorf("span %s tags: %w", s.SpanID, err)
 			}
 		}

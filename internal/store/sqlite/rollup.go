@@ -57,6 +57,11 @@ type rollupWriter struct {
 	old    map[traceKey]oldTrace // the batch's traces that were already stored
 	sums   []genai.SpanSummary   // stored spans not in the batch, then the batch's; reused
 	stored []storedSpan
+
+	// What flush writes: trace rows, and (project, value, trace) rows new to the indexes.
+	traces   [][]any
+	services [][3]string
+	models   [][3]string
 }
 
 // oldTrace is what the previous rollup of a trace indexed.
@@ -105,9 +110,9 @@ type storedSpan struct {
 
 // write rolls the trace up from its stored spans and the batch's, sets the Counted flags
 // the rollup decided in the batch's span rows (which the caller then upserts), rewrites the
-// flag on stored spans where it changed, and upserts the trace row and its service and
-// model indexes. Summaries of the batch's spans come from memory, so a new trace costs no
-// span reads at all.
+// flag on stored spans where it changed, and queues the trace row and its index rows for
+// flush. Summaries of the batch's spans come from memory, so a new trace costs no span
+// reads at all.
 func (r *rollupWriter) write(ctx context.Context, spans []genai.Span, rows [][]any, g traceGroup) error {
 	project, trace := g.key.project, g.key.trace
 	old, exists := r.old[g.key]
@@ -141,14 +146,39 @@ func (r *rollupWriter) write(ctx context.Context, spans []genai.Span, rows [][]a
 	if err != nil {
 		return err
 	}
-	if _, err := r.st.upsertTrace.ExecContext(ctx, args...); err != nil {
-		return fmt.Errorf("upsert trace row: %w", err)
-	}
-	if err := r.sync(ctx, project, trace, old.services, t.Services, r.st.addService, r.st.removeService); err != nil {
+	r.traces = append(r.traces, args)
+	if r.services, err = r.sync(ctx, project, trace, old.services, t.Services, r.services, r.st.removeService); err != nil {
 		return fmt.Errorf("index services: %w", err)
 	}
-	if err := r.sync(ctx, project, trace, old.models, t.Models, r.st.addModel, r.st.removeModel); err != nil {
+	if r.models, err = r.sync(ctx, project, trace, old.models, t.Models, r.models, r.st.removeModel); err != nil {
 		return fmt.Errorf("index models: %w", err)
+	}
+	return nil
+}
+
+// traceChunk is how many trace rows one upsert carries; see spanChunk.
+const traceChunk = 16
+
+// flush upserts the queued trace rows and adds the queued index rows, all of a batch's
+// index rows in one statement per table.
+func (r *rollupWriter) flush(ctx context.Context) error {
+	if err := execChunked(ctx, r.st.upsertTrace, r.st.upsertTraces, r.traces, traceChunk); err != nil {
+		return fmt.Errorf("upsert trace rows: %w", err)
+	}
+	for _, idx := range []struct {
+		rows [][3]string
+		stmt *sql.Stmt
+	}{{r.services, r.st.addServices}, {r.models, r.st.addModels}} {
+		if len(idx.rows) == 0 {
+			continue
+		}
+		rows, err := r.enc.text(idx.rows)
+		if err != nil {
+			return fmt.Errorf("encode index rows: %w", err)
+		}
+		if _, err := idx.stmt.ExecContext(ctx, rows); err != nil {
+			return fmt.Errorf("add index rows: %w", err)
+		}
 	}
 	return nil
 }
@@ -191,25 +221,24 @@ func (r *rollupWriter) load(ctx context.Context, project, trace string, inBatch 
 }
 
 // sync brings a trace's rows in an index table (services or models) from the old list,
-// as stored in the previous trace row, to the new one.
-func (r *rollupWriter) sync(ctx context.Context, project, trace string, oldCol []byte, now []string, add, remove *sql.Stmt) error {
+// as stored in the previous trace row, to the new one: it removes what left at once (rare:
+// a wrapper's model gives way to its inner call's) and appends what is new to add.
+func (r *rollupWriter) sync(ctx context.Context, project, trace string, oldCol []byte, now []string, add [][3]string, remove *sql.Stmt) ([][3]string, error) {
 	old, err := decodeStrings(oldCol, "trace index list")
 	if err != nil {
-		return err
+		return add, err
 	}
 	for _, v := range old {
 		if !slices.Contains(now, v) {
 			if _, err := remove.ExecContext(ctx, project, v, trace); err != nil {
-				return err
+				return add, err
 			}
 		}
 	}
 	for _, v := range now {
 		if !slices.Contains(old, v) {
-			if _, err := add.ExecContext(ctx, project, v, trace); err != nil {
-				return err
-			}
+			add = append(add, [3]string{project, v, trace})
 		}
 	}
-	return nil
+	return add, nil
 }

@@ -7,6 +7,14 @@
 // every time is an INTEGER of Unix nanoseconds. Writes go through one connection (SQLite has
 // one writer anyway) in WAL mode with synchronous=NORMAL; reads use a separate pool, so they
 // never wait behind a write.
+//
+// Durability: with synchronous=NORMAL a committed write survives a crash of the process
+// (the WAL is in the OS page cache), but an OS crash or power loss may lose what was
+// committed since the last checkpoint; that is the trade performance.md §2.7 chose (an
+// fsync per commit, synchronous=FULL, cost a further 25 % there).
+//
+// Free-form values (attributes, resources, log bodies) are stored as JSON and come back as
+// JSON values: numbers as float64.
 package sqlite
 
 import (
@@ -70,6 +78,10 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	}
 	applied, err := migrate(ctx, s.w)
 	if err != nil {
+		return fail(err)
+	}
+	// Refresh planner statistics the way SQLite recommends for a long-lived connection.
+	if _, err := s.w.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
 		return fail(err)
 	}
 	if s.r, err = openDB(path, roleReader); err != nil {

@@ -70,9 +70,10 @@ type writeStmts struct {
 	setCounted    *sql.Stmt
 	oldTraces     *sql.Stmt
 	upsertTrace   *sql.Stmt
-	addService    *sql.Stmt
+	upsertTraces  *sql.Stmt // traceChunk rows
+	addServices   *sql.Stmt
 	removeService *sql.Stmt
-	addModel      *sql.Stmt
+	addModels     *sql.Stmt
 	removeModel   *sql.Stmt
 }
 
@@ -89,9 +90,14 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&w.oldTraces, `SELECT trace_id, models, services FROM traces
 			WHERE project_id = ? AND trace_id IN (SELECT value FROM json_each(?))`},
 		{&w.upsertTrace, upsert("traces", traceColumns, 1, "project_id", "trace_id")},
-		{&w.addService, "INSERT OR IGNORE INTO trace_services (project_id, service_name, trace_id) VALUES (?, ?, ?)"},
+		{&w.upsertTraces, upsert("traces", traceColumns, traceChunk, "project_id", "trace_id")},
+		// The index adds take a JSON array of [project, value, trace] rows: a batch's worth in
+		// one statement.
+		{&w.addServices, `INSERT OR IGNORE INTO trace_services (project_id, service_name, trace_id)
+			SELECT value->>0, value->>1, value->>2 FROM json_each(?)`},
 		{&w.removeService, "DELETE FROM trace_services WHERE project_id = ? AND service_name = ? AND trace_id = ?"},
-		{&w.addModel, "INSERT OR IGNORE INTO trace_models (project_id, model, trace_id) VALUES (?, ?, ?)"},
+		{&w.addModels, `INSERT OR IGNORE INTO trace_models (project_id, model, trace_id)
+			SELECT value->>0, value->>1, value->>2 FROM json_each(?)`},
 		{&w.removeModel, "DELETE FROM trace_models WHERE project_id = ? AND model = ? AND trace_id = ?"},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.query)
@@ -107,7 +113,7 @@ func (w *writeStmts) close() error {
 	var errs []error
 	for _, s := range []*sql.Stmt{
 		w.upsertSpan, w.upsertSpans, w.insertLog, w.summaries, w.setCounted, w.oldTraces, w.upsertTrace,
-		w.addService, w.removeService, w.addModel, w.removeModel,
+		w.upsertTraces, w.addServices, w.removeService, w.addModels, w.removeModel,
 	} {
 		if s != nil {
 			errs = append(errs, s.Close())
@@ -128,9 +134,10 @@ func (w *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 		setCounted:    tx.StmtContext(ctx, w.setCounted),
 		oldTraces:     tx.StmtContext(ctx, w.oldTraces),
 		upsertTrace:   tx.StmtContext(ctx, w.upsertTrace),
-		addService:    tx.StmtContext(ctx, w.addService),
+		upsertTraces:  tx.StmtContext(ctx, w.upsertTraces),
+		addServices:   tx.StmtContext(ctx, w.addServices),
 		removeService: tx.StmtContext(ctx, w.removeService),
-		addModel:      tx.StmtContext(ctx, w.addModel),
+		addModels:     tx.StmtContext(ctx, w.addModels),
 		removeModel:   tx.StmtContext(ctx, w.removeModel),
 	}
 }

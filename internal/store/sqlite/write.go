@@ -49,6 +49,9 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	if err := execChunked(ctx, r.st.upsertSpan, r.st.upsertSpans, upserts, spanChunk); err != nil {
 		return fmt.Errorf("write batch: upsert spans: %w", err)
 	}
+	if err := r.flush(ctx); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
 	for i, row := range logRows {
 		if _, err := r.st.insertLog.ExecContext(ctx, row...); err != nil {
 			return fmt.Errorf("write batch: insert log record %s: %w", b.Logs[i].ID, err)

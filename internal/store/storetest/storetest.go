@@ -7,11 +7,21 @@
 //
 // The suite pins down the semantics the contract in package store leaves to prose:
 //
-//   - Times come back in UTC, exact to the nanosecond.
+//   - Times come back in UTC, exact to the nanosecond; the zero time comes back zero.
 //   - Attribute, resource, body and other free-form values round-trip as JSON: strings,
-//     float64 numbers, bools, nil, []any and map[string]any.
+//     float64 numbers, bools, nil, []any and map[string]any. Nil and empty maps stay
+//     distinct; the genai.Call round-trips as its JSON form.
+//   - A batch may repeat a span or a log record; the last span wins, a record is kept once.
 //   - Trace listings break ties on the sort key by trace id, in the direction of the sort.
+//     Limit ≤ 0 means 50 and anything above 1000 means 1000.
+//   - Trace returns ErrNotFound when the project has logs but no span of the trace.
+//   - Logs are ordered by time, then record id. An orphan is a record with messages or a
+//     gen_ai.* event name whose (trace, span) is not stored, a record without a span id
+//     included.
 //   - Prices list newest first by CreatedAt.
+//   - UnpricedModels groups by provider and Call.Model() (the response model when known),
+//     counts LLM and embedding spans only, and breaks ties by provider, then model.
+//   - Concurrent writes of spans of one trace lose none of them from its rollup.
 package storetest
 
 import (

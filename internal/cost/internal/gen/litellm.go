@@ -120,7 +120,7 @@ func litellmRow(key string, m map[string]any) (*row, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in == nil && out == nil {
+	if _, banded := m["tiered_pricing"]; in == nil && out == nil && !banded {
 		return nil, nil
 	}
 	r := &row{Provider: litellmProvider(lp), Model: litellmModel(key, lp), Mode: rowMode, Source: "litellm"}

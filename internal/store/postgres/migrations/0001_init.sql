@@ -152,3 +152,31 @@ CREATE TABLE prices (
 );
 
 CREATE INDEX prices_created ON prices (project_id, created_ns DESC, id);
+
+-- Large values (prompts, completions) are compressed with lz4 where the server supports it:
+-- several times cheaper than the default pglz on the write path. New span partitions copy
+-- the setting (CREATE TABLE … LIKE spans INCLUDING COMPRESSION).
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_settings
+               WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
+        ALTER TABLE spans
+            ALTER COLUMN attributes SET COMPRESSION lz4,
+            ALTER COLUMN resource SET COMPRESSION lz4,
+            ALTER COLUMN events SET COMPRESSION lz4,
+            ALTER COLUMN links SET COMPRESSION lz4,
+            ALTER COLUMN genai SET COMPRESSION lz4;
+        -- Not inherited by existing partitions.
+        ALTER TABLE spans_default
+            ALTER COLUMN attributes SET COMPRESSION lz4,
+            ALTER COLUMN resource SET COMPRESSION lz4,
+            ALTER COLUMN events SET COMPRESSION lz4,
+            ALTER COLUMN links SET COMPRESSION lz4,
+            ALTER COLUMN genai SET COMPRESSION lz4;
+        ALTER TABLE logs
+            ALTER COLUMN body SET COMPRESSION lz4,
+            ALTER COLUMN attributes SET COMPRESSION lz4,
+            ALTER COLUMN messages SET COMPRESSION lz4;
+    END IF;
+END
+$$;

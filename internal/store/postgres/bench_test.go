@@ -1,0 +1,120 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/use-lumina/lumina/internal/genai"
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// benchBatch builds a batch of n LLM-sized spans, five per trace (an agent root over four
+// model calls), with about 2 KB of attributes each and a resource shared by the batch as
+// an OTLP request shares it. seq makes the ids unique.
+func benchBatch(seq, n int, start time.Time) store.Batch {
+	resource := map[string]any{
+		"service.name": "checkout-assistant", "service.version": "1.42.0",
+		"deployment.environment": "prod", "telemetry.sdk.language": "python",
+		"telemetry.sdk.name": "opentelemetry", "telemetry.sdk.version": "1.27.0",
+		"host.name": "worker-7f9c", "cloud.region": "eu-west-1",
+	}
+	prompt := strings.Repeat("Summarize the customer's order history and suggest a reply. ", 20) // ~1.2 KB
+	spans := make([]genai.Span, n)
+	for i := range spans {
+		tr, k := (seq*n+i)/5, i%5
+		st := start.Add(time.Duration(i) * time.Millisecond)
+		s := genai.Span{
+			ProjectID: "bench", TraceID: fmt.Sprintf("%032x", tr+1), SpanID: fmt.Sprintf("%016x", seq*n+i+1),
+			Name: "chat gpt-4o", Kind: "client", ServiceName: "checkout-assistant",
+			StartTime: st, EndTime: st.Add(850 * time.Millisecond), StatusCode: genai.StatusOK,
+			Resource: resource, ScopeName: "opentelemetry.instrumentation.openai", ScopeVersion: "0.48b0",
+			Attributes: map[string]any{
+				"gen_ai.operation.name": "chat", "gen_ai.system": "openai", "gen_ai.provider.name": "openai",
+				"gen_ai.request.model": "gpt-4o", "gen_ai.response.model": "gpt-4o-2024-08-06",
+				"gen_ai.response.id": fmt.Sprintf("chatcmpl-%d", seq*n+i), "gen_ai.request.temperature": 0.2,
+				"gen_ai.request.max_tokens": 1024.0, "gen_ai.usage.input_tokens": 1200.0,
+				"gen_ai.usage.output_tokens": 350.0, "gen_ai.response.finish_reasons": []any{"stop"},
+				"server.address": "api.openai.com", "server.port": 443.0,
+				"session.id": fmt.Sprintf("sess-%d", tr%100), "user.id": fmt.Sprintf("user-%d", tr%1000),
+				"gen_ai.prompt.0.role": "user", "gen_ai.prompt.0.content": prompt,
+				"gen_ai.completion.0.role":    "assistant",
+				"gen_ai.completion.0.content": "Your last three orders shipped on time; offer a 10% coupon.",
+			},
+			GenAI: &genai.Call{
+				Type: genai.TypeLLM, Operation: "chat", Provider: "openai",
+				RequestModel: "gpt-4o", ResponseModel: "gpt-4o-2024-08-06",
+				Usage:          genai.Usage{InputTokens: 1200, OutputTokens: 350, TotalTokens: 1550, Reported: true},
+				Cost:           genai.Cost{TotalUSD: new(0.0065), InputUSD: 0.003, OutputUSD: 0.0035, Source: genai.CostComputed},
+				InputMessages:  []genai.Message{{Role: "user", Content: "Summarize the customer's order history."}},
+				OutputMessages: []genai.Message{{Role: "assistant", Content: "Offer a 10% coupon.", FinishReason: "stop"}},
+				SessionID:      fmt.Sprintf("sess-%d", tr%100), UserID: fmt.Sprintf("user-%d", tr%1000),
+				Environment: "prod",
+			},
+		}
+		if k == 0 {
+			s.Name = "invoke_agent support"
+			s.EndTime = st.Add(4 * time.Second)
+			s.GenAI = &genai.Call{Type: genai.TypeAgent, Operation: "invoke_agent", AgentName: "support",
+				SessionID: s.GenAI.SessionID, UserID: s.GenAI.UserID, Environment: "prod"}
+		} else {
+			s.ParentSpanID = spans[i-k].SpanID
+		}
+		spans[i] = s
+	}
+	return store.Batch{Spans: spans}
+}
+
+// BenchmarkWrite writes batches of 1,000 LLM-sized spans (new traces of five spans) and
+// reports spans/s; writers is the number of concurrent Write calls, as worker goroutines
+// or processes would make them.
+//
+//	LUMINA_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
+//	  go test ./internal/store/postgres -run '^$' -bench BenchmarkWrite -benchtime 60x
+func BenchmarkWrite(b *testing.B) {
+	for _, writers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			s := openTemp(b, defaultConfig())
+			const batchSize = 1000
+			start := time.Now()
+			var seq atomic.Int64
+			// Batches are built outside the timer; a batch is ~2.5 MB of spans.
+			batches := make([]store.Batch, b.N)
+			for i := range batches {
+				batches[i] = benchBatch(int(seq.Add(1)), batchSize, start)
+			}
+			ctx := context.Background()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			errs := make(chan error, writers)
+			b.ResetTimer()
+			t0 := time.Now()
+			for range writers {
+				wg.Go(func() {
+					for {
+						i := int(next.Add(1)) - 1
+						if i >= len(batches) {
+							return
+						}
+						if err := s.Write(ctx, batches[i]); err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			elapsed := time.Since(t0)
+			b.StopTimer()
+			close(errs)
+			for err := range errs {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N*batchSize)/elapsed.Seconds(), "spans/s")
+		})
+	}
+}
