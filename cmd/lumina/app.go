@@ -34,6 +34,7 @@ type app struct {
 
 	store store.Store
 	queue *queue.Queue
+	calc  *cost.Calculator
 
 	servers   []*http.Server
 	listeners map[string]net.Listener
@@ -91,6 +92,9 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 		if a.store, err = openStore(ctx, cfg, logger); err != nil {
 			return nil, err
 		}
+		if a.calc, err = newCalculator(a.store); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.has(roleIngest) {
 		if err := a.startIngest(); err != nil {
@@ -99,7 +103,9 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 	}
 	if cfg.has(roleAPI) {
 		mux := a.mux(roleAPI)
-		api.New(a.store, func(*http.Request) (string, error) { return "default", nil }, genai.AttachLogs, logger).Register(mux)
+		srv := api.New(a.store, func(*http.Request) (string, error) { return "default", nil }, genai.AttachLogs, logger)
+		srv.Register(mux)
+		srv.RegisterPrices(mux, a.store, a.calc, time.Now)
 		if err := a.listenHTTP(roleAPI, cfg.APIAddr, mux); err != nil {
 			return nil, err
 		}
@@ -162,10 +168,6 @@ func (a *app) startIngest() error {
 }
 
 func (a *app) startWorker(ctx context.Context) error {
-	calc, err := newCalculator(a.store)
-	if err != nil {
-		return err
-	}
 	limits := genai.Limits{MaxValueBytes: int(a.cfg.MaxValueBytes)}
 	concurrency := a.cfg.WorkerConcurrency
 	if concurrency == 0 {
@@ -179,7 +181,7 @@ func (a *app) startWorker(ctx context.Context) error {
 			return a.queue.Consumer(ctx, 4*a.cfg.WorkerBatchMsgs, 64<<20)
 		},
 		decode, a.store,
-		[]worker.Stage{normalizeStage(limits), costStage(calc)},
+		[]worker.Stage{normalizeStage(limits), costStage(a.calc)},
 		nil, a.registry, a.log)
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.workerCancel = cancel

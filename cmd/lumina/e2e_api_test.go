@@ -116,6 +116,9 @@ func TestTraceAPI(t *testing.T) {
 // TestHealthReadyMetrics checks the endpoints every listener serves.
 func TestHealthReadyMetrics(t *testing.T) {
 	a := startTestApp(t)
+	td, id := buildTraces("metrics", 1)
+	post(t, a.url("ingest", "/v1/traces"), "application/x-protobuf", "", protoBody(t, td))
+	a.waitTrace(id, 1)
 	for _, l := range []string{"ingest", "otlp-http", "api"} {
 		var ready struct {
 			Ready  bool              `json:"ready"`
@@ -138,7 +141,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("got %d from /metrics", resp.StatusCode)
 	}
-	for _, name := range []string{"lumina_queue_messages", "lumina_queue_pending", "lumina_ingest_request_duration_seconds", "lumina_worker_batch_duration_seconds", "go_goroutines"} {
+	for _, name := range []string{"lumina_queue_messages", "lumina_queue_pending", "lumina_ingest_request_duration_seconds", "lumina_worker_batch_duration_seconds", "lumina_worker_spans_stored_total", "lumina_ingest_items_received_total", "go_goroutines"} {
 		if !strings.Contains(string(body), name) {
 			t.Errorf("/metrics lacks %s", name)
 		}

@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return migrate(ctx, cfg, stderr)
 	case "loadgen":
-		return loadgen(ctx, rest, stdout, stderr)
+		return runLoadgen(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "lumina", version)
 		return nil
