@@ -46,6 +46,7 @@ type Delivery struct {
 	Signal       string
 	ProjectID    string
 	NumDelivered uint64
+	Published    time.Time // when the stream stored the message
 }
 
 // Data is the request body as published.
@@ -90,7 +91,7 @@ func (c *Consumer) Next(ctx context.Context, max int, maxBytes int, linger time.
 func (c *Consumer) delivery(m jetstream.Msg) *Delivery {
 	d := &Delivery{msg: m, Signal: m.Headers().Get(headerSignal), ProjectID: m.Headers().Get(headerProject), NumDelivered: 1}
 	if md, err := m.Metadata(); err == nil {
-		d.NumDelivered = md.NumDelivered
+		d.NumDelivered, d.Published = md.NumDelivered, md.Timestamp
 	}
 	return d
 }

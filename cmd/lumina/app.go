@@ -1,0 +1,331 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+
+	"github.com/use-lumina/lumina/internal/api"
+	"github.com/use-lumina/lumina/internal/cost"
+	"github.com/use-lumina/lumina/internal/genai"
+	"github.com/use-lumina/lumina/internal/otlp"
+	"github.com/use-lumina/lumina/internal/queue"
+	"github.com/use-lumina/lumina/internal/store"
+	"github.com/use-lumina/lumina/internal/worker"
+)
+
+// app is one running Lumina process: the roles it was given, their dependencies and their
+// listeners. main and the end-to-end tests drive it through start and shutdown.
+type app struct {
+	cfg      *config
+	log      *slog.Logger
+	registry *prometheus.Registry
+
+	store store.Store
+	queue *queue.Queue
+	calc  *cost.Calculator
+
+	servers   []*http.Server
+	listeners map[string]net.Listener
+	grpc      *grpc.Server
+
+	workerCancel context.CancelFunc
+	wg           sync.WaitGroup
+	errs         chan error
+}
+
+func newLogger(cfg *config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serve runs Lumina until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, cfg *config, stderr io.Writer) error {
+	a, err := start(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-a.errs:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	return errors.Join(runErr, a.shutdown(shutdownCtx))
+}
+
+// start opens the dependencies of the configured roles, binds every listener and starts
+// serving. On error, whatever was opened is closed again.
+func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err error) {
+	a = &app{cfg: cfg, log: logger, registry: prometheus.NewRegistry(), listeners: map[string]net.Listener{}, errs: make(chan error, 8)}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	defer func() {
+		if err != nil {
+			_ = a.shutdown(context.WithoutCancel(ctx))
+			a = nil
+		}
+	}()
+	if cfg.has(roleIngest) || cfg.has(roleWorker) {
+		if a.queue, err = openQueue(ctx, cfg, logger); err != nil {
+			return nil, err
+		}
+		a.registry.MustRegister(queueCollector{a.queue})
+	}
+	if cfg.has(roleWorker) || cfg.has(roleAPI) || cfg.has(roleWeb) || cfg.has(roleReplay) {
+		if a.store, err = openStore(ctx, cfg, logger); err != nil {
+			return nil, err
+		}
+		if a.calc, err = newCalculator(a.store); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.has(roleIngest) {
+		if err := a.startIngest(); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.has(roleAPI) {
+		mux := a.mux(roleAPI)
+		srv := api.New(a.store, func(*http.Request) (string, error) { return "default", nil }, genai.AttachLogs, logger)
+		srv.Register(mux)
+		srv.RegisterPrices(mux, a.store, a.calc, time.Now)
+		if err := a.listenHTTP(roleAPI, cfg.APIAddr, mux); err != nil {
+			return nil, err
+		}
+	}
+	// The replay and web roles answer health, readiness and metrics; their features
+	// (replay runs, the dashboard) are not built yet, as README.md says.
+	if cfg.has(roleReplay) {
+		if err := a.listenHTTP(roleReplay, cfg.ReplayAddr, a.mux(roleReplay)); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.has(roleWeb) {
+		if err := a.listenHTTP(roleWeb, cfg.WebAddr, a.mux(roleWeb)); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.has(roleWorker) {
+		if err := a.startWorker(ctx); err != nil {
+			return nil, err
+		}
+	}
+	logger.Info("lumina started", "version", version, "roles", cfg.roles, "addresses", a.addrs(), "store", backendName(cfg.DatabaseURL, "sqlite", "postgresql"), "queue", backendName(cfg.NATSURL, "embedded", "nats"))
+	return a, nil
+}
+
+func backendName(url, embedded, external string) string {
+	if url == "" {
+		return embedded
+	}
+	return external
+}
+
+func (a *app) startIngest() error {
+	recv := otlp.New(otlp.Config{MaxBodyBytes: a.cfg.MaxBodyBytes}, a.queue, a.registry, a.log)
+	for _, l := range []struct{ name, addr string }{{"ingest", a.cfg.IngestAddr}, {"otlp-http", a.cfg.OTLPHTTPAddr}} {
+		mux := a.mux(roleIngest)
+		recv.Register(mux)
+		if err := a.listenHTTP(l.name, l.addr, mux); err != nil {
+			return err
+		}
+	}
+	if a.cfg.OTLPGRPCAddr == "off" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", a.cfg.OTLPGRPCAddr)
+	if err != nil {
+		return fmt.Errorf("listen otlp-grpc on %s: %w", a.cfg.OTLPGRPCAddr, err)
+	}
+	a.listeners["otlp-grpc"] = ln
+	a.grpc = grpc.NewServer(recv.GRPCServerOptions()...)
+	recv.RegisterGRPC(a.grpc)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.grpc.Serve(ln); err != nil {
+			a.errs <- fmt.Errorf("otlp-grpc server: %w", err)
+		}
+	}()
+	return nil
+}
+
+func (a *app) startWorker(ctx context.Context) error {
+	limits := genai.Limits{MaxValueBytes: int(a.cfg.MaxValueBytes)}
+	concurrency := a.cfg.WorkerConcurrency
+	if concurrency == 0 {
+		concurrency = 1
+		if a.cfg.DatabaseURL != "" {
+			concurrency = 4
+		}
+	}
+	w := worker.New(worker.Config{Concurrency: concurrency, BatchMsgs: a.cfg.WorkerBatchMsgs, Linger: a.cfg.WorkerLinger},
+		func(ctx context.Context) (worker.Source, error) {
+			return a.queue.Consumer(ctx, 4*a.cfg.WorkerBatchMsgs, 64<<20)
+		},
+		decode, a.store,
+		[]worker.Stage{normalizeStage(limits), costStage(a.calc)},
+		nil, a.registry, a.log)
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.workerCancel = cancel
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := w.Run(wctx); err != nil {
+			a.errs <- fmt.Errorf("worker: %w", err)
+		}
+	}()
+	return nil
+}
+
+func newCalculator(st store.Store) (*cost.Calculator, error) {
+	table, err := cost.Builtin()
+	if err != nil {
+		return nil, fmt.Errorf("load price table: %w", err)
+	}
+	return cost.NewCalculator(table, st, time.Now), nil
+}
+
+// mux returns a mux with the routes every listener serves: /health, /ready and /metrics.
+func (a *app) mux(role string) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
+	})
+	mux.HandleFunc("GET /ready", a.ready(role))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
+	return mux
+}
+
+// ready reports whether the dependencies of role answer: the queue for ingest and worker,
+// the store for everything that reads or writes it.
+func (a *app) ready(role string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		checks := map[string]string{}
+		ok := true
+		check := func(name string, ping func(context.Context) error) {
+			if err := ping(ctx); err != nil {
+				checks[name], ok = err.Error(), false
+				return
+			}
+			checks[name] = "ok"
+		}
+		if a.queue != nil && (role == roleIngest || role == roleWorker || a.cfg.has(roleWorker)) {
+			check("queue", a.queue.Ping)
+		}
+		if a.store != nil && role != roleIngest {
+			check("store", a.store.Ping)
+		}
+		status := http.StatusOK
+		if !ok {
+			status = http.StatusServiceUnavailable
+		}
+		writeJSON(w, status, map[string]any{"ready": ok, "role": role, "checks": checks})
+	}
+}
+
+func (a *app) listenHTTP(name, addr string, h http.Handler) error {
+	if addr == "off" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s on %s: %w", name, addr, err)
+	}
+	a.listeners[name] = ln
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	a.servers = append(a.servers, srv)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.errs <- fmt.Errorf("%s server: %w", name, err)
+		}
+	}()
+	return nil
+}
+
+// addr is the bound address of a listener ("ingest", "otlp-http", "otlp-grpc", "api",
+// "replay", "web"), or "" when it is off.
+func (a *app) addr(name string) string {
+	if ln, ok := a.listeners[name]; ok {
+		return ln.Addr().String()
+	}
+	return ""
+}
+
+func (a *app) addrs() map[string]string {
+	out := map[string]string{}
+	for name := range a.listeners {
+		out[name] = a.addr(name)
+	}
+	return out
+}
+
+// shutdown stops accepting requests, lets in-flight requests and worker batches finish,
+// then closes the queue and the store.
+func (a *app) shutdown(ctx context.Context) error {
+	var errs []error
+	for _, srv := range a.servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shut down http server: %w", err))
+		}
+	}
+	if a.grpc != nil {
+		stopped := make(chan struct{})
+		go func() { a.grpc.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			a.grpc.Stop()
+		}
+	}
+	if a.workerCancel != nil {
+		a.workerCancel()
+	}
+	done := make(chan struct{})
+	go func() { a.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, errors.New("shutdown timed out waiting for the worker"))
+	}
+	if a.queue != nil {
+		a.queue.Close()
+	}
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	a.log.Info("lumina stopped")
+	return errors.Join(errs...)
+}

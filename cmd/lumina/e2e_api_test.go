@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+type apiList struct {
+	Traces []struct {
+		TraceID     string  `json:"trace_id"`
+		ServiceName string  `json:"service_name"`
+		SpanCount   int     `json:"span_count"`
+		DurationMS  float64 `json:"duration_ms"`
+	} `json:"traces"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func getJSON(t *testing.T, rawURL string, into any) int {
+	t.Helper()
+	resp, err := http.Get(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("got Content-Type %q, want application/json", ct)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+		t.Fatalf("decode %s: %v", rawURL, err)
+	}
+	return resp.StatusCode
+}
+
+// TestTraceAPI lists traces through the HTTP API with filters and keyset pagination, and
+// checks the JSON errors.
+func TestTraceAPI(t *testing.T) {
+	a := startTestApp(t)
+	ids := map[string]bool{}
+	for i := 0; i < 7; i++ {
+		svc := "list-a"
+		if i%2 == 1 {
+			svc = "list-b"
+		}
+		td, id := buildTraces(svc, 2)
+		if resp, body := post(t, a.url("ingest", "/v1/traces"), "application/x-protobuf", "", protoBody(t, td)); resp.StatusCode != 200 {
+			t.Fatalf("got %d %s", resp.StatusCode, body)
+		}
+		ids[id] = true
+		a.waitTrace(id, 2)
+	}
+	// Page through everything, three at a time.
+	seen := map[string]bool{}
+	cursor := ""
+	pages := 0
+	for {
+		var page apiList
+		q := url.Values{"limit": {"3"}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		if code := getJSON(t, a.url("api", "/api/v1/traces?"+q.Encode()), &page); code != 200 {
+			t.Fatalf("got %d", code)
+		}
+		pages++
+		for _, tr := range page.Traces {
+			if seen[tr.TraceID] {
+				t.Fatalf("trace %s on two pages", tr.TraceID)
+			}
+			seen[tr.TraceID] = true
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	if len(seen) != 7 || pages != 3 {
+		t.Errorf("got %d traces on %d pages, want 7 on 3", len(seen), pages)
+	}
+	var onlyB apiList
+	getJSON(t, a.url("api", "/api/v1/traces?service=list-b"), &onlyB)
+	if len(onlyB.Traces) != 3 {
+		t.Errorf("got %d traces of list-b, want 3", len(onlyB.Traces))
+	}
+	for _, tr := range onlyB.Traces {
+		if tr.ServiceName != "list-b" || !ids[tr.TraceID] {
+			t.Errorf("got %+v in the list-b filter", tr)
+		}
+	}
+
+	errs := []struct {
+		path, code string
+		status     int
+	}{
+		{"/api/v1/traces/0123456789abcdef0123456789abcdef", "not_found", 404},
+		{"/api/v1/traces/not-hex", "invalid_trace_id", 400},
+		{"/api/v1/traces?limit=0", "invalid_parameter", 400},
+		{"/api/v1/traces?status=maybe", "invalid_parameter", 400},
+		{"/api/v1/traces?since=yesterday", "invalid_parameter", 400},
+		{"/api/v1/traces?cursor=garbage", "invalid_cursor", 400},
+		{"/api/v1/nothing-here", "not_found", 404},
+	}
+	for _, e := range errs {
+		var body struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if status := getJSON(t, a.url("api", e.path), &body); status != e.status || body.Error.Code != e.code || body.Error.Message == "" {
+			t.Errorf("GET %s: got %d %+v, want %d with code %s and a message", e.path, status, body.Error, e.status, e.code)
+		}
+	}
+}
+
+// TestHealthReadyMetrics checks the endpoints every listener serves.
+func TestHealthReadyMetrics(t *testing.T) {
+	a := startTestApp(t)
+	td, id := buildTraces("metrics", 1)
+	post(t, a.url("ingest", "/v1/traces"), "application/x-protobuf", "", protoBody(t, td))
+	a.waitTrace(id, 1)
+	for _, l := range []string{"ingest", "otlp-http", "api"} {
+		var ready struct {
+			Ready  bool              `json:"ready"`
+			Checks map[string]string `json:"checks"`
+		}
+		if code := getJSON(t, a.url(l, "/ready"), &ready); code != 200 || !ready.Ready {
+			t.Errorf("%s /ready: got %d %+v", l, code, ready)
+		}
+		var health map[string]string
+		if code := getJSON(t, a.url(l, "/health"), &health); code != 200 || health["status"] != "ok" {
+			t.Errorf("%s /health: got %d %v", l, code, health)
+		}
+	}
+	resp, err := http.Get(a.url("api", "/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d from /metrics", resp.StatusCode)
+	}
+	for _, name := range []string{"lumina_queue_messages", "lumina_queue_pending", "lumina_ingest_request_duration_seconds", "lumina_worker_batch_duration_seconds", "lumina_worker_spans_stored_total", "lumina_ingest_items_received_total", "go_goroutines"} {
+		if !strings.Contains(string(body), name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+}

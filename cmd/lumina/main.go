@@ -1,0 +1,93 @@
+// Command lumina is Lumina's single binary: `lumina serve` runs the platform (every role in
+// one process by default), and the other subcommands operate on it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "lumina:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// exitCoder is an error that asks for a specific exit status (loadgen's loss check, replay's
+// --fail-on-regression).
+type exitCoder interface{ ExitCode() int }
+
+func exitCode(err error) int {
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 1
+}
+
+const usage = `Lumina: OpenTelemetry-native observability for LLM applications.
+
+Usage:
+  lumina serve [flags]      run Lumina (all roles in one process by default)
+  lumina migrate [flags]    apply database migrations and exit
+  lumina loadgen [flags]    send OTLP load to a running Lumina and verify it was stored
+  lumina version            print the version
+  lumina help [command]     show help
+
+Run 'lumina <command> --help' for a command's flags. Every serve flag can also be set
+through the environment variable named in its help.
+`
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		cfg, err := parseConfig("serve", rest, getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stderr)
+	case "migrate":
+		cfg, err := parseConfig("migrate", rest, getenv, stderr)
+		if err != nil {
+			return err
+		}
+		return migrate(ctx, cfg, stderr)
+	case "loadgen":
+		return runLoadgen(ctx, rest, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "lumina", version)
+		return nil
+	case "help", "-h", "--help":
+		if len(rest) > 0 {
+			return run(ctx, []string{rest[0], "--help"}, getenv, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}

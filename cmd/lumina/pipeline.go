@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/use-lumina/lumina/internal/cost"
+	"github.com/use-lumina/lumina/internal/genai"
+	"github.com/use-lumina/lumina/internal/otlp"
+	"github.com/use-lumina/lumina/internal/queue"
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// decode turns one queued OTLP request (protobuf, as ingest published it) into a batch.
+func decode(signal, projectID string, data []byte) (store.Batch, error) {
+	switch signal {
+	case queue.SignalTraces:
+		req := ptraceotlp.NewExportRequest()
+		if err := req.UnmarshalProto(data); err != nil {
+			return store.Batch{}, fmt.Errorf("decode traces: %w", err)
+		}
+		return store.Batch{Spans: otlp.Spans(req.Traces(), projectID)}, nil
+	case queue.SignalLogs:
+		req := plogotlp.NewExportRequest()
+		if err := req.UnmarshalProto(data); err != nil {
+			return store.Batch{}, fmt.Errorf("decode logs: %w", err)
+		}
+		return store.Batch{Logs: otlp.Logs(req.Logs(), projectID)}, nil
+	}
+	return store.Batch{}, fmt.Errorf("unknown signal %q", signal)
+}
+
+// normalizeStage applies the size limits and derives each span's and log record's GenAI view.
+func normalizeStage(limits genai.Limits) func(context.Context, *store.Batch) error {
+	return func(_ context.Context, b *store.Batch) error {
+		for i := range b.Spans {
+			limits.Apply(&b.Spans[i])
+			genai.Normalize(&b.Spans[i])
+		}
+		for i := range b.Logs {
+			limits.ApplyLog(&b.Logs[i])
+			genai.NormalizeLog(&b.Logs[i])
+		}
+		return nil
+	}
+}
+
+// costStage prices every model call.
+func costStage(calc *cost.Calculator) func(context.Context, *store.Batch) error {
+	return func(ctx context.Context, b *store.Batch) error {
+		for i := range b.Spans {
+			s := &b.Spans[i]
+			if s.GenAI == nil {
+				continue
+			}
+			if err := calc.Apply(ctx, s.ProjectID, s.GenAI); err != nil {
+				return fmt.Errorf("price span %s: %w", s.SpanID, err)
+			}
+		}
+		return nil
+	}
+}
+
+// queueCollector exports the queue's backlog as Prometheus gauges at scrape time.
+type queueCollector struct{ q *queue.Queue }
+
+var (
+	queueMessagesDesc   = prometheus.NewDesc("lumina_queue_messages", "Accepted requests stored in the queue and not yet processed.", nil, nil)
+	queueBytesDesc      = prometheus.NewDesc("lumina_queue_bytes", "Bytes of accepted requests not yet processed.", nil, nil)
+	queuePendingDesc    = prometheus.NewDesc("lumina_queue_pending", "Requests not yet delivered to a worker (worker lag).", nil, nil)
+	queueAckPendingDesc = prometheus.NewDesc("lumina_queue_ack_pending", "Requests delivered to a worker and not yet acknowledged.", nil, nil)
+	queueDeadDesc       = prometheus.NewDesc("lumina_queue_dead_letters", "Requests in the dead-letter stream.", nil, nil)
+)
+
+func (c queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{queueMessagesDesc, queueBytesDesc, queuePendingDesc, queueAckPendingDesc, queueDeadDesc} {
+		ch <- d
+	}
+}
+
+func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
+	st, err := c.q.Stats(context.Background())
+	if err != nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(queueMessagesDesc, prometheus.GaugeValue, float64(st.Messages))
+	ch <- prometheus.MustNewConstMetric(queueBytesDesc, prometheus.GaugeValue, float64(st.Bytes))
+	ch <- prometheus.MustNewConstMetric(queuePendingDesc, prometheus.GaugeValue, float64(st.Pending))
+	ch <- prometheus.MustNewConstMetric(queueAckPendingDesc, prometheus.GaugeValue, float64(st.AckPending))
+	ch <- prometheus.MustNewConstMetric(queueDeadDesc, prometheus.GaugeValue, float64(st.DeadLetters))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,110 @@
+package otlp
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	_ "google.golang.org/grpc/encoding/gzip" // registers the gzip compressor OTLP clients use
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/use-lumina/lumina/internal/queue"
+)
+
+// RegisterGRPC registers the OTLP trace, logs and metrics services on s. The server's
+// MaxRecvMsgSize should match Config.MaxBodyBytes (GRPCServerOptions does that).
+func (r *Receiver) RegisterGRPC(s *grpc.Server) {
+	ptraceotlp.RegisterGRPCServer(s, &traceService{r: r})
+	plogotlp.RegisterGRPCServer(s, &logsService{r: r})
+	pmetricotlp.RegisterGRPCServer(s, &metricsService{r: r})
+}
+
+// GRPCServerOptions are the server options that apply the receiver's limits.
+func (r *Receiver) GRPCServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.MaxRecvMsgSize(int(r.cfg.MaxBodyBytes))}
+}
+
+type traceService struct {
+	ptraceotlp.UnimplementedGRPCServer
+	r *Receiver
+}
+
+func (s *traceService) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
+	a, err := s.r.exportGRPC(ctx, queue.SignalTraces, func() (accepted, error) { return checkTraces(req, nil) })
+	if err != nil {
+		return ptraceotlp.NewExportResponse(), err
+	}
+	return tracesResponse(a), nil
+}
+
+type logsService struct {
+	plogotlp.UnimplementedGRPCServer
+	r *Receiver
+}
+
+func (s *logsService) Export(ctx context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
+	a, err := s.r.exportGRPC(ctx, queue.SignalLogs, func() (accepted, error) { return checkLogs(req, nil) })
+	if err != nil {
+		return plogotlp.NewExportResponse(), err
+	}
+	return logsResponse(a), nil
+}
+
+type metricsService struct {
+	pmetricotlp.UnimplementedGRPCServer
+	r *Receiver
+}
+
+func (s *metricsService) Export(ctx context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
+	_, err := s.r.exportGRPC(ctx, "metrics", func() (accepted, error) {
+		return accepted{items: req.Metrics().DataPointCount()}, nil
+	})
+	return metricsResponse(), err
+}
+
+// exportGRPC runs the shared path of a gRPC export: project, check, publish. Errors are
+// gRPC statuses: UNAVAILABLE is retryable, INVALID_ARGUMENT and UNAUTHENTICATED are not.
+func (r *Receiver) exportGRPC(ctx context.Context, signal string, check func() (accepted, error)) (accepted, error) {
+	start := time.Now()
+	defer func() { r.metrics.latency.WithLabelValues(signal, "grpc").Observe(time.Since(start).Seconds()) }()
+	md, _ := metadata.FromIncomingContext(ctx)
+	header := http.Header{}
+	for k, vs := range md {
+		for _, v := range vs {
+			header.Add(k, v)
+		}
+	}
+	project, err := r.cfg.Project(ctx, header)
+	if err != nil {
+		r.metrics.requests.WithLabelValues(signal, "grpc", "unauthenticated").Inc()
+		return accepted{}, status.Error(codes.Unauthenticated, err.Error())
+	}
+	a, err := check()
+	if err != nil {
+		r.metrics.requests.WithLabelValues(signal, "grpc", "invalid").Inc()
+		return a, status.Error(codes.Internal, err.Error())
+	}
+	r.metrics.items.WithLabelValues(signal).Add(float64(a.items))
+	r.metrics.rejected.WithLabelValues(signal).Add(float64(a.rejected))
+	r.metrics.bytes.WithLabelValues(signal).Add(float64(len(a.body)))
+	if a.body != nil {
+		if err := r.pub.Publish(ctx, signal, project, a.body); err != nil {
+			r.log.Warn("queue publish failed", "signal", signal, "project", project, "err", err)
+			r.metrics.requests.WithLabelValues(signal, "grpc", "retryable").Inc()
+			code := codes.Unavailable
+			if errors.Is(err, context.Canceled) {
+				code = codes.Canceled
+			}
+			return a, status.Error(code, "queue unavailable, retry later: "+err.Error())
+		}
+	}
+	r.metrics.requests.WithLabelValues(signal, "grpc", "accepted").Inc()
+	return a, nil
+}

@@ -1,0 +1,263 @@
+// Package worker is the consume loop: it pulls accepted OTLP requests from the queue, turns
+// them into spans and log records, runs the enrichment stages, commits each batch in one
+// store transaction, runs the post-commit hooks and only then acknowledges the messages.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/use-lumina/lumina/internal/queue"
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// Source delivers queued requests; *queue.Consumer implements it.
+type Source interface {
+	Next(ctx context.Context, max, maxBytes int, linger time.Duration) ([]*queue.Delivery, error)
+	DeadLetter(ctx context.Context, d *queue.Delivery, reason string) error
+	Stop()
+}
+
+// Store is what the worker needs of the store.
+type Store interface {
+	store.Writer
+	Ping(ctx context.Context) error
+}
+
+// Decoder turns one queued request into spans and log records. An error means the message
+// can never be decoded (it goes to the dead-letter stream).
+type Decoder func(signal, projectID string, data []byte) (store.Batch, error)
+
+// Stage enriches a batch before it is committed (normalization, cost). An error is treated
+// as transient: the batch is retried.
+type Stage func(ctx context.Context, b *store.Batch) error
+
+// Hook runs after a batch is committed and before it is acknowledged (quality, baselines,
+// alerts). Hooks own their failures: a durable effect they need must be made idempotent,
+// because a crash after commit and before ack redelivers the batch.
+type Hook func(ctx context.Context, b store.Batch)
+
+// Config configures the loop.
+type Config struct {
+	Concurrency  int           // consume loops; 1 for SQLite's single writer
+	BatchMsgs    int           // messages per batch (each is one OTLP request)
+	BatchBytes   int           // bytes per batch
+	Linger       time.Duration // how long a batch waits for more messages after the first
+	PoisonAfter  uint64        // deliveries after which a message that fails alone is dead-lettered
+	WriteTimeout time.Duration // bound on one batch's processing, also at shutdown
+}
+
+func (c *Config) defaults() {
+	if c.Concurrency <= 0 {
+		c.Concurrency = 1
+	}
+	if c.BatchMsgs <= 0 {
+		c.BatchMsgs = 256
+	}
+	if c.BatchBytes <= 0 {
+		c.BatchBytes = 16 << 20
+	}
+	if c.Linger <= 0 {
+		c.Linger = 20 * time.Millisecond
+	}
+	if c.PoisonAfter == 0 {
+		c.PoisonAfter = 5
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 60 * time.Second
+	}
+}
+
+// Worker runs the consume loops.
+type Worker struct {
+	cfg     Config
+	open    func(ctx context.Context) (Source, error)
+	decode  Decoder
+	stages  []Stage
+	hooks   []Hook
+	store   Store
+	log     *slog.Logger
+	metrics *metrics
+	now     func() time.Time
+}
+
+// New returns a worker. open attaches one Source per consume loop.
+func New(cfg Config, open func(ctx context.Context) (Source, error), decode Decoder, st Store, stages []Stage, hooks []Hook, reg prometheus.Registerer, logger *slog.Logger) *Worker {
+	cfg.defaults()
+	return &Worker{cfg: cfg, open: open, decode: decode, stages: stages, hooks: hooks, store: st, log: logger, metrics: newMetrics(reg), now: time.Now}
+}
+
+// Config returns the effective configuration.
+func (w *Worker) Config() Config { return w.cfg }
+
+// Run consumes until ctx ends, then finishes the batches in flight and returns.
+func (w *Worker) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, w.cfg.Concurrency)
+	for i := 0; i < w.cfg.Concurrency; i++ {
+		src, err := w.open(ctx)
+		if err != nil {
+			return fmt.Errorf("open queue consumer: %w", err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer src.Stop()
+			errs <- w.loop(ctx, src)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+func (w *Worker) loop(ctx context.Context, src Source) error {
+	for {
+		ds, err := src.Next(ctx, w.cfg.BatchMsgs, w.cfg.BatchBytes, w.cfg.Linger)
+		if ctx.Err() != nil {
+			if len(ds) > 0 {
+				w.process(ctx, src, ds)
+			}
+			return nil
+		}
+		if err != nil {
+			if queue.IsClosed(err) {
+				return fmt.Errorf("queue consumer closed: %w", err)
+			}
+			w.log.Warn("queue fetch failed", "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		w.process(ctx, src, ds)
+	}
+}
+
+// process handles one batch. It runs on a context that outlives shutdown by WriteTimeout,
+// so an in-flight batch is committed and acknowledged rather than abandoned.
+func (w *Worker) process(parent context.Context, src Source, ds []*queue.Delivery) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), w.cfg.WriteTimeout)
+	defer cancel()
+	start := w.now()
+	batch, good := w.decodeAll(ctx, src, ds)
+	if len(good) == 0 {
+		return
+	}
+	if err := w.commit(ctx, &batch); err != nil {
+		w.retry(ctx, src, good, err)
+		return
+	}
+	for _, h := range w.hooks {
+		h(ctx, batch)
+	}
+	w.ack(ctx, good)
+	w.metrics.observeBatch(batch, good, w.now().Sub(start), w.now())
+}
+
+func (w *Worker) decodeAll(ctx context.Context, src Source, ds []*queue.Delivery) (store.Batch, []*queue.Delivery) {
+	var batch store.Batch
+	good := ds[:0:0]
+	for _, d := range ds {
+		b, err := w.decode(d.Signal, d.ProjectID, d.Data())
+		if err != nil {
+			w.deadLetter(ctx, src, d, fmt.Sprintf("decode: %v", err))
+			continue
+		}
+		batch.Spans = append(batch.Spans, b.Spans...)
+		batch.Logs = append(batch.Logs, b.Logs...)
+		good = append(good, d)
+	}
+	return batch, good
+}
+
+func (w *Worker) commit(ctx context.Context, b *store.Batch) error {
+	for _, stage := range w.stages {
+		if err := stage(ctx, b); err != nil {
+			return fmt.Errorf("enrich batch: %w", err)
+		}
+	}
+	if err := w.store.Write(ctx, *b); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
+	return nil
+}
+
+// retry handles a failed batch. When the store is down every message is retried later and
+// none counts as poison. When the store is up, the batch is split so that one bad message
+// cannot hold back the others, and a message that keeps failing alone is dead-lettered.
+func (w *Worker) retry(ctx context.Context, src Source, ds []*queue.Delivery, cause error) {
+	w.metrics.batches.WithLabelValues("failed").Inc()
+	if err := w.store.Ping(ctx); err != nil {
+		w.log.Warn("store unavailable; batch will be redelivered", "messages", len(ds), "err", cause)
+		w.nakAll(ds)
+		return
+	}
+	if len(ds) > 1 {
+		w.log.Warn("batch failed with the store up; retrying its messages one by one", "messages", len(ds), "err", cause)
+		for _, d := range ds {
+			w.process(ctx, src, []*queue.Delivery{d})
+		}
+		return
+	}
+	d := ds[0]
+	if d.NumDelivered >= w.cfg.PoisonAfter {
+		w.deadLetter(ctx, src, d, fmt.Sprintf("failed %d times: %v", d.NumDelivered, cause))
+		return
+	}
+	w.log.Warn("message failed; will be redelivered", "delivery", d.NumDelivered, "err", cause)
+	w.nakAll(ds)
+}
+
+func (w *Worker) nakAll(ds []*queue.Delivery) {
+	for _, d := range ds {
+		w.metrics.redeliveries.Inc()
+		if err := d.Nak(backoff(d.NumDelivered)); err != nil {
+			w.log.Warn("nak failed; the message is redelivered after the ack wait", "err", err)
+		}
+	}
+}
+
+func (w *Worker) ack(ctx context.Context, ds []*queue.Delivery) {
+	for _, d := range ds {
+		if err := d.Ack(ctx); err != nil {
+			// Committed but not acknowledged: it comes back and the idempotent write absorbs it.
+			w.log.Warn("ack failed; the message will be redelivered", "err", err)
+		}
+	}
+}
+
+func (w *Worker) deadLetter(ctx context.Context, src Source, d *queue.Delivery, reason string) {
+	w.metrics.deadLetters.WithLabelValues(d.Signal).Inc()
+	w.log.Error("message moved to the dead-letter stream", "signal", d.Signal, "project", d.ProjectID, "bytes", d.Size(), "reason", reason)
+	if err := src.DeadLetter(ctx, d, reason); err != nil {
+		w.log.Error("dead-letter failed; the message will be redelivered", "err", err)
+		_ = d.Nak(backoff(d.NumDelivered))
+	}
+}
+
+// backoff grows with the delivery count: 100 ms, 200 ms, 400 ms … up to 10 s.
+func backoff(delivered uint64) time.Duration {
+	d := 100 * time.Millisecond
+	for i := uint64(1); i < delivered && d < 10*time.Second; i++ {
+		d *= 2
+	}
+	return min(d, 10*time.Second)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
