@@ -14,4 +14,17 @@
 // fresh random ids, so no trace id is ever sent twice and a store cannot deduplicate the
 // load away. Only gzip compression (HTTP: before the latency clock starts; gRPC: inside
 // the call, by grpc's own compressor) costs per-request CPU in the generator.
+//
+// The runs of the performance notes (../shared/reference/performance.md §5.3), against
+// `lumina serve` on the same box:
+//
+//	# flat out, llm2k spans (every span a chat span with ~2 KB of messages), 512 per request
+//	lumina loadgen -endpoint http://127.0.0.1:4318 -api http://127.0.0.1:8081 \
+//	    -clients 4 -spans-per-request 512 -spans-per-trace 1 -warmup 10s -duration 60s
+//	# paced steps: -span-rate 5000, 10000, 20000, 40000; repeat once with -gzip
+//	# realistic agent traces (root, retrieval, chat, tool, chat): the default -spans-per-trace 5
+//
+// Report.GeneratorCPU is this process's CPU while sending; subtract it when the generator
+// shares the box with the system under test. The daily trace quota (50,000 by default)
+// must be raised for long runs, or the receiver's 429s fail the requests.
 package loadgen
