@@ -4,7 +4,7 @@
 // provenance. See docs/costs.md.
 package cost
 
-//go:generate go run ./internal/gen -sources sources -out prices.json
+//go:generate go run ./internal/gen -sources sources -out prices.json -report price-disagreements.md
 
 import (
 	_ "embed"

@@ -11,10 +11,18 @@ import (
 // TestGeneratedTableUpToDate regenerates the table in memory from the checked-in sources
 // and fails when internal/cost/prices.json differs: run `go generate ./internal/cost`.
 func TestGeneratedTableUpToDate(t *testing.T) {
-	got, _, err := generate(filepath.Join("..", "..", "sources"))
+	res, err := generate(filepath.Join("..", "..", "sources"))
 	if err != nil {
 		t.Fatalf("generate: %v", err)
 	}
+	report, err := os.ReadFile(filepath.Join("..", "..", "price-disagreements.md"))
+	if err != nil {
+		t.Fatalf("read report: %v", err)
+	}
+	if !bytes.Equal(res.report, report) {
+		t.Error("price-disagreements.md is stale: run go generate ./internal/cost")
+	}
+	got := res.table
 	want, err := os.ReadFile(filepath.Join("..", "..", "prices.json"))
 	if err != nil {
 		t.Fatalf("read table: %v", err)
@@ -31,15 +39,15 @@ func TestGeneratedTableUpToDate(t *testing.T) {
 }
 
 func TestGenerateDeterministic(t *testing.T) {
-	a, _, err := generate(filepath.Join("..", "..", "sources"))
+	a, err := generate(filepath.Join("..", "..", "sources"))
 	if err != nil {
 		t.Fatalf("generate: %v", err)
 	}
-	b, _, err := generate(filepath.Join("..", "..", "sources"))
+	b, err := generate(filepath.Join("..", "..", "sources"))
 	if err != nil {
 		t.Fatalf("generate: %v", err)
 	}
-	if !bytes.Equal(a, b) {
+	if !bytes.Equal(a.table, b.table) || !bytes.Equal(a.report, b.report) {
 		t.Fatal("two runs over the same sources gave different tables")
 	}
 }

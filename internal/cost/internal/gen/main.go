@@ -45,34 +45,45 @@ var sourceFiles = []string{
 func main() {
 	src := flag.String("sources", "sources", "directory holding the copied price data")
 	out := flag.String("out", "prices.json", "table to write")
+	report := flag.String("report", "price-disagreements.md", "disagreement report to write")
 	flag.Parse()
-	if err := run(*src, *out); err != nil {
+	if err := run(*src, *out, *report); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(src, out string) error {
-	data, report, err := generate(src)
+func run(src, out, reportPath string) error {
+	res, err := generate(src)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(out, data, 0o644); err != nil {
+	if err := os.WriteFile(out, res.table, 0o644); err != nil {
 		return fmt.Errorf("write %q: %w", out, err)
 	}
-	fmt.Fprintf(os.Stderr, "gen: wrote %s: %s\n", out, report)
+	if err := os.WriteFile(reportPath, res.report, 0o644); err != nil {
+		return fmt.Errorf("write %q: %w", reportPath, err)
+	}
+	fmt.Fprintf(os.Stderr, "gen: wrote %s: %s\n", out, res.summary)
 	return nil
 }
 
-// generate reads every source under dir and returns the encoded table and a one-line
-// summary of what went into it.
-func generate(dir string) ([]byte, string, error) {
+// result is what one generator run produces.
+type result struct {
+	table   []byte // prices.json
+	report  []byte // price-disagreements.md
+	summary string // one line for the terminal
+}
+
+// generate reads every source under dir and returns the encoded table, the
+// disagreement report and a one-line summary of what went into them.
+func generate(dir string) (result, error) {
 	files := make(map[string][]byte, len(sourceFiles))
 	var sums []sourceSum
 	for _, name := range sourceFiles {
 		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
 		if err != nil {
-			return nil, "", fmt.Errorf("read source %q: %w", name, err)
+			return result{}, fmt.Errorf("read source %q: %w", name, err)
 		}
 		files[name] = b
 		h := sha256.Sum256(b)
@@ -81,29 +92,29 @@ func generate(dir string) ([]byte, string, error) {
 
 	ll, err := parseLiteLLM(files[sourceFiles[0]])
 	if err != nil {
-		return nil, "", fmt.Errorf("parse litellm: %w", err)
+		return result{}, fmt.Errorf("parse litellm: %w", err)
 	}
 	gp, aliases, err := parseGenAIPrices(files[sourceFiles[1]])
 	if err != nil {
-		return nil, "", fmt.Errorf("parse genai-prices: %w", err)
+		return result{}, fmt.Errorf("parse genai-prices: %w", err)
 	}
 	lf, lfAliases, err := parseLangfuse(files[sourceFiles[2]])
 	if err != nil {
-		return nil, "", fmt.Errorf("parse langfuse: %w", err)
+		return result{}, fmt.Errorf("parse langfuse: %w", err)
 	}
 	ov, err := parseOverrides(files[sourceFiles[3]])
 	if err != nil {
-		return nil, "", fmt.Errorf("parse overrides: %w", err)
+		return result{}, fmt.Errorf("parse overrides: %w", err)
 	}
 
 	t, st, err := merge(ll, gp, lf, append(aliases, lfAliases...), ov)
 	if err != nil {
-		return nil, "", err
+		return result{}, err
 	}
 	t.Sources = sums
 	var buf bytes.Buffer
 	if err := encode(&buf, t); err != nil {
-		return nil, "", fmt.Errorf("encode table: %w", err)
+		return result{}, fmt.Errorf("encode table: %w", err)
 	}
-	return buf.Bytes(), st.String(), nil
+	return result{table: buf.Bytes(), report: st.report(), summary: st.String()}, nil
 }
