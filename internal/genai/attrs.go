@@ -93,8 +93,7 @@ func asInt(v any) (int64, bool) {
 			return asInt(f)
 		}
 		if strings.HasPrefix(s, "{") {
-			var m map[string]any
-			if json.Unmarshal([]byte(s), &m) == nil {
+			if m, err := parseJSON(s); err == nil {
 				return asInt(m)
 			}
 		}
@@ -182,16 +181,9 @@ func asStrings(v any) ([]string, bool) {
 		if absentString(s) {
 			return nil, false
 		}
-		if strings.HasPrefix(s, "[") {
-			var arr []any
-			if json.Unmarshal([]byte(s), &arr) == nil {
-				return asStrings(arr)
-			}
-		}
-		if strings.HasPrefix(s, `"`) {
-			var inner string
-			if json.Unmarshal([]byte(s), &inner) == nil {
-				return asStrings(inner)
+		if strings.HasPrefix(s, "[") || strings.HasPrefix(s, `"`) {
+			if dec, err := parseJSON(s); err == nil {
+				return asStrings(dec)
 			}
 		}
 		parts := strings.Split(s, ",")
@@ -223,8 +215,8 @@ func decodeJSON(v any) (any, bool) {
 			if s == "" || (s[0] != '{' && s[0] != '[' && s[0] != '"') {
 				return nil, false
 			}
-			var out any
-			if err := json.Unmarshal([]byte(s), &out); err != nil {
+			out, err := parseJSON(s)
+			if err != nil {
 				return nil, false
 			}
 			inner, isString := out.(string)

@@ -167,8 +167,11 @@ func (n *normalizer) identity() {
 			break
 		}
 	}
-	meta := map[string]string{}
+	var meta map[string]string
 	put := func(k, v string) {
+		if meta == nil {
+			meta = make(map[string]string, 4)
+		}
 		if _, dup := meta[k]; !dup && k != "" {
 			meta[k] = v
 		}

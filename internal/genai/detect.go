@@ -26,13 +26,16 @@ var convOrder = []string{
 // convSet is a bit set over convOrder.
 type convSet uint16
 
-func (c *convSet) set(name string) {
+// convBit maps a convention name to its bit; convOrder is fixed, so this is too.
+var convBit = func() map[string]convSet {
+	m := make(map[string]convSet, len(convOrder))
 	for i, n := range convOrder {
-		if n == name {
-			*c |= 1 << i
-		}
+		m[n] = 1 << i
 	}
-}
+	return m
+}()
+
+func (c *convSet) set(name string) { *c |= convBit[name] }
 
 // isOpenLLMetryLLMKey reports the legacy llm.* names only OpenLLMetry (and LiteLLM, which
 // mirrors them) uses; every other llm.* key is OpenInference's.
@@ -106,14 +109,7 @@ func (c *convSet) noteScope(scope string) {
 	}
 }
 
-func (c convSet) has(name string) bool {
-	for i, n := range convOrder {
-		if n == name {
-			return c&(1<<i) != 0
-		}
-	}
-	return false
-}
+func (c convSet) has(name string) bool { return c&convBit[name] != 0 }
 
 func (n *normalizer) conventions() []string {
 	var out []string

@@ -76,6 +76,9 @@ func parseMessages(v any, defaultRole string) ([]Message, bool) {
 // {system, prompt, messages}), a response body ({choices}, Anthropic {content, stop_reason},
 // Gemini {candidates}), or an arbitrary payload shown as JSON.
 func mapMessages(m map[string]any, defaultRole string) []Message {
+	if _, ok := m["role"]; ok { // the common case: one chat message
+		return []Message{oneMessage(m, defaultRole)}
+	}
 	if msgs, ok := m["messages"].([]any); ok {
 		out, _ := parseMessages(msgs, defaultRole)
 		if p, ok := asString(m["prompt"]); ok {

@@ -38,6 +38,7 @@ type normalizer struct {
 	c    *Call
 	flat flatGroups
 	conv convSet
+	call Call // c points here: one allocation for both
 }
 
 func newNormalizer(s *Span) *normalizer {
@@ -45,13 +46,19 @@ func newNormalizer(s *Span) *normalizer {
 	if a == nil {
 		a = map[string]any{}
 	}
-	n := &normalizer{s: s, a: a, c: &Call{Sources: make(map[string]string, 16)}}
+	n := &normalizer{s: s, a: a}
+	n.c = &n.call
 	n.scan()
 	return n
 }
 
 // src records where a normalized field came from.
-func (n *normalizer) src(field, from string) { n.c.Sources[field] = from }
+func (n *normalizer) src(field, from string) {
+	if n.c.Sources == nil {
+		n.c.Sources = make(map[string]string, 16)
+	}
+	n.c.Sources[field] = from
+}
 
 // has reports whether any of the keys is present with a usable value.
 func (n *normalizer) has(keys ...string) bool {
