@@ -125,6 +125,17 @@ func TestApply(t *testing.T) {
 			wantSource: genai.CostComputed, wantTotal: f64(3), wantPrice: "c1",
 		},
 		{
+			// LiteLLM #40006: a custom cache-read price re-added cache tokens to the prompt.
+			name: "custom cache price bills cache tokens once",
+			call: func() *genai.Call {
+				c := llmCall("anthropic", "claude-haiku-4-5", 1_000_000, 0)
+				c.Usage.CacheReadTokens = 800_000
+				return c
+			}(),
+			custom:     []genai.Price{{ID: "c4", Model: "claude-haiku-4-5", InputPerMTok: 1, OutputPerMTok: 5, CacheReadPerMTok: f64(0.1)}},
+			wantSource: genai.CostComputed, wantTotal: f64(0.2 + 0.08), wantPrice: "c4",
+		},
+		{
 			name:       "custom price for a deployment name",
 			call:       llmCall("azure", "my-prod-deployment", 1_000_000, 0),
 			custom:     []genai.Price{{ID: "c2", Provider: "azure.ai.openai", Model: "my-prod-deployment", InputPerMTok: 2.5, OutputPerMTok: 10}},

@@ -219,6 +219,10 @@ func (t *Table) Price(id string) (genai.Price, bool) {
 	return p, ok
 }
 
+// Embedding reports whether the built-in price with the given ID is an embedding price,
+// billed on input tokens only.
+func (t *Table) Embedding(id string) bool { return t.modes[id] }
+
 // Len reports how many prices (all versions) the table holds.
 func (t *Table) Len() int { return len(t.prices) }
 

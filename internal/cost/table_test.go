@@ -163,6 +163,9 @@ func TestTableSanity(t *testing.T) {
 	if tb.Len() < 3000 || tb.Models() < 3000 {
 		t.Errorf("table has %d prices for %d models, want the full catalogue", tb.Len(), tb.Models())
 	}
+	if !tb.Embedding("openai/text-embedding-3-small") || tb.Embedding("openai/gpt-4o") {
+		t.Error("Embedding: text-embedding-3-small should be an embedding price and gpt-4o not")
+	}
 	ids := map[string]bool{}
 	for _, p := range tb.Prices() {
 		if ids[p.ID] {

@@ -47,7 +47,7 @@ func clean(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
-// marshalJSON encodes v for a jsonb column; JSON null becomes SQL NULL (a nil slice).
+// marshalJSON encodes v for a json or jsonb column; JSON null becomes SQL NULL (a nil slice).
 // jsonb rejects the \u0000 escape, so NUL characters become U+FFFD; values JSON cannot
 // express (NaN, ±Inf) are stored as strings rather than failing the batch.
 func marshalJSON(v any) ([]byte, error) {
@@ -166,7 +166,7 @@ func replaceNUL(b []byte) []byte {
 	return out
 }
 
-// unmarshalJSON decodes a jsonb column into dst; SQL NULL leaves dst at its zero value.
+// unmarshalJSON decodes a json or jsonb column into dst; SQL NULL leaves dst at its zero value.
 func unmarshalJSON(b []byte, dst any) error {
 	if b == nil {
 		return nil

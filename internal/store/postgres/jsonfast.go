@@ -160,7 +160,7 @@ type jsonEncoder struct {
 	shared map[uintptr][]byte // by map identity: a resource shared by many spans
 }
 
-// value encodes v for a jsonb column, as marshalJSON does; nil means SQL NULL.
+// value encodes v for a json or jsonb column, as marshalJSON does; nil means SQL NULL.
 func (e *jsonEncoder) value(v any) ([]byte, error) {
 	start := len(e.arena)
 	arena, ok := appendJSON(e.arena, v)

@@ -27,7 +27,7 @@ const insertLogsSQL = `INSERT INTO logs (
 SELECT * FROM unnest(
 	$1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::int[],
 	$8::boolean[], $9::boolean[], $10::text[], $11::text[], $12::text[], $13::text[],
-	$14::jsonb[], $15::jsonb[], $16::jsonb[], $17::jsonb[])
+	$14::jsonb[], $15::jsonb[], $16::jsonb[], $17::json[])
 ON CONFLICT (project_id, id) DO NOTHING`
 
 func (r *logRows) args() []any {

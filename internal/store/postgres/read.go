@@ -73,7 +73,7 @@ func scanSpan(row pgx.Row) (genai.Span, error) {
 		if err := unmarshalJSON(call, s.GenAI); err != nil {
 			return s, fmt.Errorf("span %s genai: %w", s.SpanID, err)
 		}
-		s.GenAI.Counted = counted // the column is the truth; the jsonb copy agrees
+		s.GenAI.Counted = counted // the column is the truth; the document agrees
 	}
 	return s, nil
 }

@@ -47,7 +47,7 @@ SELECT * FROM unnest(
 	$18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[],
 	$25::text[], $26::text[], $27::text[], $28::text[],
 	$29::text[], $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::text[], $36::text[],
-	$37::jsonb[], $38::jsonb[], $39::jsonb[], $40::jsonb[], $41::jsonb[], $42::jsonb[])
+	$37::json[], $38::jsonb[], $39::jsonb[], $40::json[], $41::json[], $42::json[])
 ON CONFLICT (project_id, trace_id, span_id, start_ns) DO UPDATE SET
 	end_ns = EXCLUDED.end_ns,
 	dropped_attributes = EXCLUDED.dropped_attributes,

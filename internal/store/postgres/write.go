@@ -270,7 +270,7 @@ func reroll(spans []genai.Span, existing []*traceGroup, stored map[traceKey][]st
 	return fix, nil
 }
 
-// apply writes the fixes; the jsonb copy of Counted is kept equal to the column.
+// apply writes the fixes; the document copy of Counted is kept equal to the column.
 func (f *rollupFixes) apply(ctx context.Context, tx pgx.Tx) error {
 	if len(f.delSpan) > 0 {
 		if _, err := tx.Exec(ctx, `DELETE FROM spans WHERE (project_id, trace_id, span_id, start_ns) IN
@@ -281,7 +281,7 @@ func (f *rollupFixes) apply(ctx context.Context, tx pgx.Tx) error {
 	}
 	if len(f.span) > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE spans s SET counted = u.counted,
-			genai = CASE WHEN s.genai IS NULL THEN NULL ELSE jsonb_set(s.genai, '{counted}', to_jsonb(u.counted)) END
+			genai = jsonb_set(s.genai::jsonb, '{counted}', to_jsonb(u.counted))::json
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::boolean[]) AS u(project_id, trace_id, span_id, start_ns, counted)
 			WHERE s.project_id = u.project_id AND s.trace_id = u.trace_id AND s.span_id = u.span_id AND s.start_ns = u.start_ns`,
 			f.project, f.trace, f.span, f.start, f.counted); err != nil {
