@@ -122,3 +122,32 @@ func TestFixturesGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestLogFixturesGolden records how every logs fixture's records normalize on their own.
+func TestLogFixturesGolden(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "fixtures", "*.logs.*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no log fixtures: %v", err)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			recs := loadLogs(t, name)
+			type goldenLog struct {
+				SpanID   string          `json:"span_id"`
+				Event    string          `json:"event"`
+				Output   bool            `json:"output"`
+				Messages []genai.Message `json:"messages"`
+			}
+			var out []goldenLog
+			for i := range recs {
+				genai.NormalizeLog(&recs[i])
+				if len(recs[i].Messages) == 0 {
+					t.Errorf("record %d (%s): no messages", i, recs[i].EventName)
+				}
+				out = append(out, goldenLog{recs[i].SpanID, recs[i].EventName, recs[i].Output, recs[i].Messages})
+			}
+			checkGolden(t, strings.TrimSuffix(strings.TrimSuffix(name, ".pb"), ".json"), out)
+		})
+	}
+}

@@ -110,7 +110,8 @@ func attachToSpan(s *Span, logs []LogRecord, idxs []int) {
 		if len(in) == 0 && len(out) == 0 {
 			return // an exception record alone does not make a span a GenAI call
 		}
-		c = &Call{Type: TypeLLM, Operation: OpChat, Sources: map[string]string{"type": "logs"}}
+		c = &Call{Type: TypeLLM, Operation: OpChat, Sources: map[string]string{"type": "logs"},
+			Conventions: []string{ConvOTelGenAI}}
 		if p := NormalizeProvider(provider); p != "" {
 			c.Provider = p
 			c.Sources["provider"] = "log:gen_ai.system"
