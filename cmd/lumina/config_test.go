@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/use-lumina/lumina/internal/otlp"
+	"github.com/use-lumina/lumina/internal/queue"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -78,5 +81,12 @@ func TestHelpListsEverything(t *testing.T) {
 		if !strings.Contains(string(docs), "`--"+o.flag+"`") || !strings.Contains(string(docs), "`"+o.env+"`") {
 			t.Errorf("docs/configuration.md lacks --%s / %s", o.flag, o.env)
 		}
+	}
+}
+
+// The receiver publishes with otlp's signal names and the worker decodes by queue's.
+func TestSignalNamesAgree(t *testing.T) {
+	if otlp.SignalTraces != queue.SignalTraces || otlp.SignalLogs != queue.SignalLogs {
+		t.Fatalf("otlp signals %q/%q differ from queue signals %q/%q", otlp.SignalTraces, otlp.SignalLogs, queue.SignalTraces, queue.SignalLogs)
 	}
 }

@@ -14,8 +14,6 @@ import (
 	_ "google.golang.org/grpc/encoding/gzip" // registers the gzip compressor OTLP clients use
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-
-	"github.com/use-lumina/lumina/internal/queue"
 )
 
 // RegisterGRPC registers the OTLP trace, logs and metrics services on s. The server's
@@ -37,7 +35,7 @@ type traceService struct {
 }
 
 func (s *traceService) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
-	a, err := s.r.exportGRPC(ctx, queue.SignalTraces, func() (accepted, error) { return checkTraces(req, nil) })
+	a, err := s.r.exportGRPC(ctx, SignalTraces, func() (accepted, error) { return checkTraces(req, nil) })
 	if err != nil {
 		return ptraceotlp.NewExportResponse(), err
 	}
@@ -50,7 +48,7 @@ type logsService struct {
 }
 
 func (s *logsService) Export(ctx context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
-	a, err := s.r.exportGRPC(ctx, queue.SignalLogs, func() (accepted, error) { return checkLogs(req, nil) })
+	a, err := s.r.exportGRPC(ctx, SignalLogs, func() (accepted, error) { return checkLogs(req, nil) })
 	if err != nil {
 		return plogotlp.NewExportResponse(), err
 	}

@@ -18,8 +18,12 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+)
 
-	"github.com/use-lumina/lumina/internal/queue"
+// Signals, as passed to Publisher.Publish.
+const (
+	SignalTraces = "traces"
+	SignalLogs   = "logs"
 )
 
 const (
@@ -92,7 +96,7 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) (body []by
 }
 
 func (r *Receiver) serveTraces(w http.ResponseWriter, req *http.Request) {
-	r.serve(w, req, queue.SignalTraces, func(body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
+	r.serve(w, req, SignalTraces, func(body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
 		er := ptraceotlp.NewExportRequest()
 		raw, err := unmarshal(er, body, isJSON)
 		if err != nil {
@@ -107,7 +111,7 @@ func (r *Receiver) serveTraces(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *Receiver) serveLogs(w http.ResponseWriter, req *http.Request) {
-	r.serve(w, req, queue.SignalLogs, func(body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
+	r.serve(w, req, SignalLogs, func(body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
 		er := plogotlp.NewExportRequest()
 		raw, err := unmarshal(er, body, isJSON)
 		if err != nil {

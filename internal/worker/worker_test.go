@@ -1,0 +1,195 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/use-lumina/lumina/internal/genai"
+	"github.com/use-lumina/lumina/internal/queue"
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// The worker is tested against the real embedded JetStream (redelivery, dead letters and
+// acks are the queue's behaviour) and a fake store that can fail on demand.
+
+type fakeStore struct {
+	mu      sync.Mutex
+	down    bool           // Write and Ping fail
+	poison  string         // Write fails for any batch holding this span name
+	written map[string]int // span name → times written
+	writes  int
+}
+
+func (f *fakeStore) Write(_ context.Context, b store.Batch) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return errors.New("database is down")
+	}
+	for _, s := range b.Spans {
+		if f.poison != "" && s.Name == f.poison {
+			return errors.New("constraint violation")
+		}
+	}
+	f.writes++
+	for _, s := range b.Spans {
+		f.written[s.Name]++
+	}
+	return nil
+}
+
+func (f *fakeStore) Ping(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return errors.New("database is down")
+	}
+	return nil
+}
+
+func (f *fakeStore) count(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.written[name]
+}
+
+func (f *fakeStore) set(fn func(*fakeStore)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+// decodeNames treats a message body as a span name; "garbage" cannot be decoded.
+func decodeNames(signal, project string, data []byte) (store.Batch, error) {
+	if string(data) == "garbage" {
+		return store.Batch{}, errors.New("not OTLP")
+	}
+	return store.Batch{Spans: []genai.Span{{ProjectID: project, Name: string(data)}}}, nil
+}
+
+type harness struct {
+	q     *queue.Queue
+	st    *fakeStore
+	hooks []string
+	mu    sync.Mutex
+	stop  func()
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	q, err := queue.Open(context.Background(), queue.Config{DataDir: t.TempDir(), AckWait: time.Second}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{q: q, st: &fakeStore{written: map[string]int{}}}
+	hook := func(_ context.Context, b store.Batch) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for _, s := range b.Spans {
+			h.hooks = append(h.hooks, s.Name)
+		}
+	}
+	w := New(Config{BatchMsgs: 50, Linger: 5 * time.Millisecond, PoisonAfter: 3},
+		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 100, 1<<20) },
+		decodeNames, h.st, nil, []Hook{hook}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	h.stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker: %v", err)
+		}
+		q.Close()
+	}
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) publish(t *testing.T, bodies ...string) {
+	t.Helper()
+	for _, b := range bodies {
+		if err := h.q.Publish(context.Background(), queue.SignalTraces, "p1", []byte(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (h *harness) stats(t *testing.T) queue.Stats {
+	t.Helper()
+	st, err := h.q.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestCommitThenAckThenHooks(t *testing.T) {
+	h := newHarness(t)
+	h.publish(t, "a", "b", "c")
+	eventually(t, "three spans written", func() bool { return h.st.count("a")+h.st.count("b")+h.st.count("c") == 3 })
+	eventually(t, "the queue to drain", func() bool { st := h.stats(t); return st.Messages == 0 && st.AckPending == 0 })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if strings.Join(h.hooks, ",") != "a,b,c" {
+		t.Errorf("got hooks for %v, want a,b,c after commit", h.hooks)
+	}
+}
+
+func TestStoreOutageLosesNothing(t *testing.T) {
+	h := newHarness(t)
+	h.st.set(func(f *fakeStore) { f.down = true })
+	h.publish(t, "during-outage-1", "during-outage-2")
+	// Well past PoisonAfter deliveries: an outage must never dead-letter anything.
+	eventually(t, "several redeliveries", func() bool { return h.stats(t).Redelivered > 0 })
+	time.Sleep(1500 * time.Millisecond)
+	if st := h.stats(t); st.DeadLetters != 0 {
+		t.Fatalf("got %d dead letters during a store outage, want 0", st.DeadLetters)
+	}
+	h.st.set(func(f *fakeStore) { f.down = false })
+	eventually(t, "both spans written after recovery", func() bool {
+		return h.st.count("during-outage-1") == 1 && h.st.count("during-outage-2") == 1
+	})
+	eventually(t, "the queue to drain", func() bool { return h.stats(t).Messages == 0 })
+}
+
+func TestPoisonMessageIsIsolatedAndDeadLettered(t *testing.T) {
+	h := newHarness(t)
+	h.st.set(func(f *fakeStore) { f.poison = "bad" })
+	h.publish(t, "ok-1", "bad", "ok-2", "garbage")
+	eventually(t, "the good messages written", func() bool { return h.st.count("ok-1") == 1 && h.st.count("ok-2") == 1 })
+	eventually(t, "two dead letters (undecodable, and failing 3 times)", func() bool { return h.stats(t).DeadLetters == 2 })
+	eventually(t, "the queue to drain", func() bool { st := h.stats(t); return st.Messages == 0 && st.AckPending == 0 })
+	if n := h.st.count("bad"); n != 0 {
+		t.Errorf("got the poison span written %d times, want 0", n)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		delivered uint64
+		want      time.Duration
+	}{{1, 100 * time.Millisecond}, {2, 200 * time.Millisecond}, {4, 800 * time.Millisecond}, {20, 10 * time.Second}} {
+		if got := backoff(tc.delivered); got != tc.want {
+			t.Errorf("backoff(%d) = %v, want %v", tc.delivered, got, tc.want)
+		}
+	}
+}
