@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 //go:embed migrations/*.sql
@@ -40,12 +41,17 @@ type migration struct {
 // one applies, the others wait and then find nothing to do. The schema is the first one on
 // the connection's search_path (for example ?search_path=lumina in the url).
 func Migrate(ctx context.Context, url string, logger *slog.Logger) error {
-	conn, err := pgx.Connect(ctx, url)
+	// Parsed as the pool parses it, so a url written for Open (pool_max_conns…) works here.
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("parse postgres url: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {
 		return fmt.Errorf("connect to postgres for migrations: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	return migrate(ctx, conn, logger)
+	return migrate(ctx, conn, orDiscard(logger))
 }
 
 // migrate runs the migrations on one connection (advisory locks belong to a session).

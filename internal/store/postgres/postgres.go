@@ -59,7 +59,7 @@ func open(ctx context.Context, url string, logger *slog.Logger, cfg config) (*St
 	if err != nil {
 		return nil, fmt.Errorf("create postgres pool: %w", err)
 	}
-	s := &Store{pool: pool, logger: logger}
+	s := &Store{pool: pool, logger: orDiscard(logger)}
 	if err := s.start(ctx, cfg); err != nil {
 		pool.Close()
 		return nil, err
@@ -88,6 +88,14 @@ func (s *Store) start(ctx context.Context, cfg config) error {
 		days = append(days, d)
 	}
 	return s.parts.ensure(ctx, s.pool, days)
+}
+
+// orDiscard is logger, or a logger that discards when there is none.
+func orDiscard(logger *slog.Logger) *slog.Logger {
+	if logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return logger
 }
 
 // Ping checks that the database answers.
