@@ -68,8 +68,10 @@ func (c *convSet) note(k string) {
 	switch {
 	case strings.HasPrefix(k, "gen_ai."):
 		c.set(ConvOTelGenAI)
+		// gen_ai.usage.total_tokens is not a marker: LiteLLM, OpenLIT, Spring AI and Sentry
+		// send it too.
 		if strings.HasPrefix(k, "gen_ai.prompt.") || strings.HasPrefix(k, "gen_ai.completion.") ||
-			k == "gen_ai.usage.total_tokens" || k == "gen_ai.is_streaming" {
+			k == "gen_ai.is_streaming" {
 			c.set(ConvOpenLLMetry)
 		}
 	case isOpenInferenceKey(k):

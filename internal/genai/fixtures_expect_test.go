@@ -122,3 +122,67 @@ func TestWorkflowRollup(t *testing.T) {
 		}
 	}
 }
+
+// TestRollupCountsOnce checks that an agent aggregate over its step and a wrapper over the
+// SDK span it wraps are each counted once, on the innermost span.
+func TestRollupCountsOnce(t *testing.T) {
+	mk := func(id, parent, scope string, attrs map[string]any) genai.Span {
+		return genai.Span{TraceID: joinTrace, SpanID: id, ParentSpanID: parent, ScopeName: scope, Attributes: attrs}
+	}
+	cases := []struct {
+		name     string
+		spans    []genai.Span
+		input    int64
+		llmCalls int
+		counted  map[string]bool
+	}{
+		{
+			name: "vercel root aggregate over its step",
+			spans: []genai.Span{
+				mk("aaaaaaaaaaaaaaa1", "", "ai", map[string]any{"ai.operationId": "ai.generateText", "ai.model.id": "gpt-4o",
+					"ai.usage.promptTokens": int64(100), "ai.usage.completionTokens": int64(30)}),
+				mk("aaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaa1", "ai", map[string]any{"ai.operationId": "ai.generateText.doGenerate",
+					"ai.model.id": "gpt-4o", "ai.usage.promptTokens": int64(100), "ai.usage.completionTokens": int64(30)}),
+			},
+			input: 100, llmCalls: 1, counted: map[string]bool{"aaaaaaaaaaaaaaa1": false, "aaaaaaaaaaaaaaa2": true},
+		},
+		{
+			name: "litellm wrapper over the openai sdk span",
+			spans: []genai.Span{
+				mk("bbbbbbbbbbbbbbb1", "", "litellm", map[string]any{"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
+					"gen_ai.usage.input_tokens": int64(12), "gen_ai.usage.output_tokens": int64(4)}),
+				mk("bbbbbbbbbbbbbbb2", "bbbbbbbbbbbbbbb1", "opentelemetry.instrumentation.openai", map[string]any{
+					"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
+					"gen_ai.usage.input_tokens": int64(12), "gen_ai.usage.output_tokens": int64(4)}),
+			},
+			input: 12, llmCalls: 1, counted: map[string]bool{"bbbbbbbbbbbbbbb1": false, "bbbbbbbbbbbbbbb2": true},
+		},
+		{
+			name: "agent aggregate counts when nothing below reports usage",
+			spans: []genai.Span{
+				mk("ccccccccccccccc1", "", "", map[string]any{"gen_ai.operation.name": "invoke_agent", "gen_ai.request.model": "gpt-4o",
+					"gen_ai.usage.input_tokens": int64(50), "gen_ai.usage.output_tokens": int64(5)}),
+				mk("ccccccccccccccc2", "ccccccccccccccc1", "", map[string]any{"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "f"}),
+			},
+			input: 50, llmCalls: 0, counted: map[string]bool{"ccccccccccccccc1": true, "ccccccccccccccc2": false},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			normalizeAll(c.spans)
+			sums := make([]genai.SpanSummary, len(c.spans))
+			for i := range c.spans {
+				sums[i] = genai.Summarize(&c.spans[i])
+			}
+			tr := genai.Rollup("test", joinTrace, sums)
+			if tr.Usage.InputTokens != c.input || tr.LLMCallCount != c.llmCalls {
+				t.Errorf("got input %d, %d LLM calls, want %d, %d", tr.Usage.InputTokens, tr.LLMCallCount, c.input, c.llmCalls)
+			}
+			for _, s := range sums {
+				if s.Counted != c.counted[s.SpanID] {
+					t.Errorf("span %s (%s): counted %v, want %v", s.SpanID, s.Type, s.Counted, c.counted[s.SpanID])
+				}
+			}
+		})
+	}
+}
