@@ -139,17 +139,8 @@ func (c *Calculator) find(set *customSet, provider, responseModel, requestModel 
 			}
 		}
 	}
-	for i, m := range models[:n] {
-		// The exact name at the requested provider needs no rewriting.
-		if s, ok := c.table.index[pkey{req, m}]; ok {
-			if p, ok := s.at(at); ok {
-				return Match{Price: p, Rule: RuleExact, Provider: req, Model: m, Embedding: s.embedding}, true
-			}
-		}
-		if cands[i] == nil {
-			cands[i] = c.table.names.get(m)
-		}
-		if match, ok := c.table.lookup(req, cands[i], at, nil); ok {
+	for _, m := range models[:n] {
+		if match, ok := c.table.find(req, m, at); ok {
 			return match, true
 		}
 	}

@@ -245,14 +245,52 @@ type Step struct {
 // dates. It reports false when no rule finds a price: unknown models are never priced by
 // a near-miss.
 func (t *Table) Lookup(provider, model string, at time.Time) (Match, bool) {
-	req := NormalizeProvider(provider)
-	// Fast path: the exact name at the requested provider, without allocating.
+	return t.find(NormalizeProvider(provider), model, at)
+}
+
+// find is Lookup for a normalized provider. Which price set a name resolves to does not
+// depend on time when every set has an undated first version (checked at load), so the
+// resolution is memoized and only the version is chosen per call.
+func (t *Table) find(req, model string, at time.Time) (Match, bool) {
+	// Fast path: the exact name at the requested provider.
 	if s, ok := t.index[pkey{req, model}]; ok {
 		if p, ok := s.at(at); ok {
 			return Match{Price: p, Rule: RuleExact, Provider: req, Model: model, Embedding: s.embedding}, true
 		}
 	}
-	return t.lookup(req, t.names.get(model), at, nil)
+	k := pkey{req, model}
+	if v, ok := t.resolved.m.Load(k); ok {
+		return v.(*resolution).match(at)
+	}
+	m, ok := t.lookup(req, t.names.get(model), at, nil)
+	if t.timeless {
+		r := &resolution{ok: ok, m: m}
+		if ok {
+			r.set = t.index[pkey{m.Provider, m.Model}]
+		}
+		t.resolved.store(k, r)
+	}
+	return m, ok
+}
+
+// resolution is a memoized built-in lookup: the price set a name resolved to, or none.
+type resolution struct {
+	ok  bool
+	m   Match
+	set *priceSet
+}
+
+func (r *resolution) match(at time.Time) (Match, bool) {
+	if !r.ok {
+		return Match{}, false
+	}
+	p, ok := r.set.at(at)
+	if !ok {
+		return Match{}, false
+	}
+	m := r.m
+	m.Price = p
+	return m, true
 }
 
 func (t *Table) lookup(req string, cands []candidate, at time.Time, steps *[]Step) (Match, bool) {

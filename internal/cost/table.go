@@ -32,29 +32,39 @@ type Table struct {
 	modes   map[string]bool        // price ID → priced as an embedding
 	byID    map[string]genai.Price // price ID → price
 	names   nameCache              // model name → candidates, so hot spans skip the rewriting
+	// resolved memoizes find for names that need rewriting; valid because timeless.
+	resolved memo
+	timeless bool // every price set's first version is undated
 }
 
 // nameCacheSize bounds the memo of candidate names: past it, new names are rewritten on
 // every call instead of remembered, so hostile model names cannot grow memory.
 const nameCacheSize = 50_000
 
-// nameCache memoizes candidates(model). candidates is a pure function of the name, so a
-// cached entry never goes stale.
-type nameCache struct {
-	m sync.Map // string → []candidate
+// memo is a bounded concurrent map: past nameCacheSize entries it stops remembering.
+type memo struct {
+	m sync.Map
 	n atomic.Int64
 }
+
+func (c *memo) store(k, v any) {
+	if c.n.Load() < nameCacheSize {
+		if _, loaded := c.m.LoadOrStore(k, v); !loaded {
+			c.n.Add(1)
+		}
+	}
+}
+
+// nameCache memoizes candidates(model). candidates is a pure function of the name, so a
+// cached entry never goes stale.
+type nameCache struct{ memo }
 
 func (c *nameCache) get(model string) []candidate {
 	if v, ok := c.m.Load(model); ok {
 		return v.([]candidate)
 	}
 	cands := candidates(model)
-	if c.n.Load() < nameCacheSize {
-		if _, loaded := c.m.LoadOrStore(model, cands); !loaded {
-			c.n.Add(1)
-		}
-	}
+	c.store(model, cands)
 	return cands
 }
 
@@ -192,8 +202,10 @@ func parseTable(b []byte) (*Table, error) {
 		t.byID[p.ID] = p
 		t.prices = append(t.prices, p)
 	}
+	t.timeless = true
 	for _, s := range t.index {
 		slices.SortStableFunc(s.versions, func(a, b genai.Price) int { return a.EffectiveFrom.Compare(b.EffectiveFrom) })
+		t.timeless = t.timeless && s.versions[0].EffectiveFrom.IsZero()
 	}
 	for _, a := range f.Aliases {
 		if _, ok := t.index[pkey{a.Provider, a.Model}]; !ok {
