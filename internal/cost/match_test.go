@@ -194,3 +194,26 @@ func TestNormalizeProvider(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupMemo checks that memoized resolutions give the same answers as the first,
+// computed lookup, and still pick the version by time.
+func TestLookupMemo(t *testing.T) {
+	tb := builtin(t)
+	if !tb.timeless {
+		t.Fatal("a built-in price set has no undated first version: resolutions are not memoized")
+	}
+	before, after := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+	for range 2 { // the second round is served by the memo
+		m1, ok1 := tb.Lookup("", "openai/o3", before)
+		m2, ok2 := tb.Lookup("", "openai/o3", after)
+		if !ok1 || !ok2 || m1.Price.InputPerMTok != 10 || m2.Price.InputPerMTok != 2 || m1.Rule != RulePrefixStripped {
+			t.Errorf("openai/o3 = %v %v by %s, %v %v; want 10 before the cut and 2 after, prefix-stripped", m1.Price.ID, ok1, m1.Rule, m2.Price.ID, ok2)
+		}
+		if m, ok := tb.Lookup("openai", "gpt-9-ultra", after); ok {
+			t.Errorf("gpt-9-ultra = %s, want no match", m.Price.ID)
+		}
+		if m, ok := tb.Lookup("aws.bedrock", "bedrock/us-east-2/anthropic.claude-haiku-4-5-20251001-v1:0", after); !ok || m.Price.ID != "aws.bedrock/anthropic.claude-haiku-4-5-20251001-v1:0" {
+			t.Errorf("bedrock path = %s %v", m.Price.ID, ok)
+		}
+	}
+}
