@@ -78,6 +78,7 @@ type indexRow struct {
 	start                 int64
 }
 
+// MarshalJSON encodes the row as [project, value, trace, start].
 func (x indexRow) MarshalJSON() ([]byte, error) {
 	b := appendString([]byte{'['}, x.project)
 	b = appendString(append(b, ','), x.value)
