@@ -121,6 +121,12 @@ func attachToSpan(s *Span, logs []LogRecord, idxs []int) {
 	if c.Sources == nil {
 		c.Sources = map[string]string{}
 	}
+	if c.Provider == "" {
+		if p := NormalizeProvider(provider); p != "" {
+			c.Provider = p
+			c.Sources["provider"] = "log:gen_ai.system"
+		}
+	}
 	if len(c.InputMessages) == 0 && len(in) > 0 {
 		c.InputMessages = in
 		c.Sources["input_messages"] = inSrc

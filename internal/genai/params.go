@@ -33,6 +33,9 @@ var requestParams = []requestParam{
 	{name: "choice_count", attrs: []string{"gen_ai.request.choice.count", "gen_ai.request.n"}, json: []string{"n", "candidate_count"}},
 	{name: "reasoning_effort", attrs: []string{"gen_ai.request.reasoning_effort"}, json: []string{"reasoning_effort", "reasoningEffort"}, isString: true},
 	{name: "max_retries", json: []string{"maxRetries"}},
+	// The tier that served (and bills) an OpenAI request: flex and priority are priced apart.
+	{name: "service_tier", attrs: []string{"openai.response.service_tier", "gen_ai.openai.response.service_tier",
+		"openai.request.service_tier", "gen_ai.openai.request.service_tier"}, json: []string{"service_tier"}, isString: true},
 }
 
 // paramValue coerces a parameter value to its type: numbers stay numbers, lists become
