@@ -101,6 +101,8 @@ const encodeChunk = 128
 // It also reports about how many bytes the rows hold.
 func encodeBatch(b store.Batch) (spanRows, logRows [][]any, size int64, err error) {
 	spanRows = make([][]any, len(b.Spans))
+	// One backing array for every row's values: a thousand fewer allocations a batch.
+	values := make([]any, len(b.Spans)*len(spanColumns))
 	workers := min(runtime.GOMAXPROCS(0), (len(b.Spans)+encodeChunk-1)/encodeChunk)
 	errs := make([]error, max(workers, 1))
 	var wg sync.WaitGroup
@@ -108,7 +110,8 @@ func encodeBatch(b store.Batch) (spanRows, logRows [][]any, size int64, err erro
 		wg.Go(func() {
 			enc := newEncoder()
 			for i := w; i < len(b.Spans); i += workers {
-				row, err := spanArgs(enc, &b.Spans[i])
+				n := len(spanColumns)
+				row, err := spanArgs(values[i*n:i*n:(i+1)*n], enc, &b.Spans[i])
 				if err != nil {
 					errs[w] = fmt.Errorf("span %s/%s: %w", b.Spans[i].TraceID, b.Spans[i].SpanID, err)
 					return
@@ -151,8 +154,8 @@ func rowBytes(row []any) int64 {
 	return n
 }
 
-// spanArgs is s as the values of spanColumns.
-func spanArgs(enc *encoder, s *genai.Span) ([]any, error) {
+// spanArgs appends s as the values of spanColumns to row.
+func spanArgs(row []any, enc *encoder, s *genai.Span) ([]any, error) {
 	attrs, err := enc.object(s.Attributes)
 	if err != nil {
 		return nil, fmt.Errorf("encode attributes: %w", err)
@@ -169,13 +172,13 @@ func spanArgs(enc *encoder, s *genai.Span) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode links: %w", err)
 	}
-	row := []any{
+	row = append(row,
 		s.ProjectID, s.TraceID, s.SpanID, s.ParentSpanID, s.TraceState, s.Name, s.Kind,
 		s.ServiceName, nanos(s.StartTime), nanos(s.EndTime), s.StatusCode, s.StatusMessage,
 		s.ScopeName, s.ScopeVersion, s.ResourceSchemaURL, s.ScopeSchemaURL,
 		int64(s.DroppedAttributes), int64(s.DroppedEvents), int64(s.DroppedLinks),
 		attrs, res, events, links,
-	}
+	)
 	c := s.GenAI
 	if c == nil {
 		return append(row,
