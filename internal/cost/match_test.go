@@ -132,28 +132,36 @@ func TestLookupNeverCrossesFamilies(t *testing.T) {
 
 func TestLookupEffectiveDates(t *testing.T) {
 	tb := builtin(t)
+	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, time.UTC) }
 	tests := []struct {
-		model   string
-		at      time.Time
-		wantIn  float64
-		wantOut float64
-		tiers   int
+		provider, model string
+		at              time.Time
+		wantIn, wantOut float64
+		tiers           int
 	}{
 		// genai-prices records o3's cut from 10/40 to 2/8 on 2025-06-10.
-		{"o3", time.Date(2025, 6, 9, 23, 59, 0, 0, time.UTC), 10, 40, 0},
-		{"o3", time.Date(2025, 6, 10, 0, 0, 0, 0, time.UTC), 2, 8, 0},
+		{"", "o3", time.Date(2025, 6, 9, 23, 59, 0, 0, time.UTC), 10, 40, 0},
+		{"", "o3", d(2025, 6, 10), 2, 8, 0},
+		{"azure", "o3", d(2025, 6, 1), 10, 40, 0}, // provider variants follow the vendor
 		// Claude Opus 4.6 had a >200K tier until 2026-03-13, then flat 1M context.
-		{"claude-opus-4-6", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), 5, 25, 1},
-		{"claude-opus-4-6", time.Date(2026, 3, 13, 0, 0, 0, 0, time.UTC), 5, 25, 0},
-		// Sonnet 5's introductory price ended on 2026-09-01.
-		{"claude-sonnet-5", time.Date(2026, 8, 31, 0, 0, 0, 0, time.UTC), 2, 10, 0},
-		{"claude-sonnet-5", time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), 3, 15, 0},
+		{"", "claude-opus-4-6", d(2026, 3, 1), 5, 25, 1},
+		{"", "claude-opus-4-6", d(2026, 3, 13), 5, 25, 0},
+		// Sonnet 5's introductory price ended on 2026-09-01, on Bedrock (with the 1.1×
+		// regional uplift) and Vertex too, though LiteLLM only knew the first price.
+		{"", "claude-sonnet-5", d(2026, 8, 31), 2, 10, 0},
+		{"", "claude-sonnet-5", d(2026, 9, 1), 3, 15, 0},
+		{"aws.bedrock", "us.anthropic.claude-sonnet-5", d(2026, 8, 31), 2.2, 11, 0},
+		{"aws.bedrock", "us.anthropic.claude-sonnet-5", d(2026, 9, 1), 3.3, 16.5, 0},
+		{"gcp.vertex_ai", "claude-sonnet-5@default", d(2026, 9, 1), 3, 15, 0},
+		// An announced future price: LiteLLM already lists Vertex's 2027 price.
+		{"gcp.vertex_ai", "gemini-3.6-flash", d(2026, 12, 31), 0.75, 3.75, 0},
+		{"gcp.vertex_ai", "gemini-3.6-flash", d(2027, 1, 1), 1.5, 7.5, 0},
 	}
 	for _, tt := range tests {
-		t.Run(tt.model+"@"+tt.at.Format(time.DateOnly), func(t *testing.T) {
-			m, ok := tb.Lookup("", tt.model, tt.at)
+		t.Run(tt.provider+"/"+tt.model+"@"+tt.at.Format(time.DateOnly), func(t *testing.T) {
+			m, ok := tb.Lookup(tt.provider, tt.model, tt.at)
 			if !ok {
-				t.Fatalf("Lookup(%q): no match", tt.model)
+				t.Fatalf("Lookup(%q, %q): no match", tt.provider, tt.model)
 			}
 			p := m.Price
 			if p.InputPerMTok != tt.wantIn || p.OutputPerMTok != tt.wantOut || len(p.Tiers) != tt.tiers {

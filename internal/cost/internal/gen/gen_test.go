@@ -132,3 +132,20 @@ func TestPatternNames(t *testing.T) {
 		}
 	}
 }
+
+func TestVariantBase(t *testing.T) {
+	for in, want := range map[string]string{
+		"us.anthropic.claude-sonnet-5-v1:0":    "claude-sonnet-5",
+		"global.anthropic.claude-opus-4-6-v1":  "claude-opus-4-6",
+		"claude-sonnet-5@default":              "claude-sonnet-5",
+		"eu/gpt-5.6-luna":                      "gpt-5.6-luna",
+		"o3-2025-04-16":                        "o3",
+		"claude-opus-4-6-20260205":             "claude-opus-4-6",
+		"o3-mini":                              "o3-mini",
+		"regional.anthropic.claude-sonnet-4-6": "claude-sonnet-4-6",
+	} {
+		if got := variantBase(in); got != want {
+			t.Errorf("variantBase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -10,7 +10,9 @@
 //  1. Lumina overrides (sources/lumina/overrides.json): field-level corrections of data
 //     errors found in the sources, each with its reason.
 //  2. genai-prices, for models whose price changed on a known date (start_date
-//     constraints): its dated segments become the model's price history.
+//     constraints): its dated segments become the model's price history, also for the
+//     model's dated ids and for its provider and region variants that LiteLLM prices at
+//     1× or 1.1× one of those segments.
 //  3. LiteLLM, the widest catalogue with the most provider and region variants; fields it
 //     lacks (cache read, cache writes, reasoning, tiers) are filled from genai-prices when
 //     both agree on the input and output price.

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -35,7 +36,7 @@ func parseOverrides(b []byte) ([]override, error) {
 
 type stats struct {
 	litellm, genai, langfuse, history, filled, collisions, overrides, aliases, droppedAliases int
-	rows, models                                                                              int
+	rows, models, variants                                                                    int
 	// disagreements lists prices on which the sources differ by more than 1%.
 	disagreements []disagreement
 }
@@ -48,8 +49,8 @@ type disagreement struct {
 }
 
 func (s stats) String() string {
-	return fmt.Sprintf("%d prices for %d models (litellm %d, genai-prices %d, langfuse %d; %d with dated history; %d filled across sources; %d overrides; %d route collisions skipped), %d aliases (%d dropped as ambiguous or shadowed)",
-		s.rows, s.models, s.litellm, s.genai, s.langfuse, s.history, s.filled, s.overrides, s.collisions, s.aliases, s.droppedAliases)
+	return fmt.Sprintf("%d prices for %d models (litellm %d, genai-prices %d, langfuse %d; %d with dated history, %d provider variants following it; %d filled across sources; %d overrides; %d route collisions skipped), %d aliases (%d dropped as ambiguous or shadowed)",
+		s.rows, s.models, s.litellm, s.genai, s.langfuse, s.history, s.variants, s.filled, s.overrides, s.collisions, s.aliases, s.droppedAliases)
 }
 
 var dated = regexp.MustCompile(`-\d{8}$`)
@@ -123,6 +124,8 @@ func merge(ll []*row, gp map[key]*gpModelPrices, lf []*row, gpAliases []alias, o
 			source[k] = "genai-prices"
 		}
 	}
+	propagateHistory(versions, source, gp, &st)
+
 	// LiteLLM rows that genai-prices knows under another name (an alias, or the name
 	// without its snapshot date) get their missing fields from it too: xai/grok-4 has no
 	// cache-read price in LiteLLM (pricing.md section 7).
@@ -260,6 +263,112 @@ func usableAlias(s string) bool {
 }
 
 var partialDate = regexp.MustCompile(`-20\d{2}$`)
+
+// propagateHistory applies a vendor's dated price changes (genai-prices) to the same
+// model at other providers and regions (Bedrock profiles, Vertex, Azure), which LiteLLM
+// prices as of its snapshot only: Claude Sonnet 5 on Bedrock would otherwise keep its
+// introductory price after it ended. A variant follows the history only when LiteLLM
+// prices it at a constant multiple of one of the vendor's versions: 1×, or the 1.1×
+// regional uplift; the other versions are then scaled by that multiple, and the matching
+// one keeps LiteLLM's fields.
+func propagateHistory(versions map[key][]*row, source map[key]string, gp map[key]*gpModelPrices, st *stats) {
+	hist := map[string]key{}
+	for k, m := range gp {
+		switch k.provider {
+		case "anthropic", "openai", "gcp.gemini":
+			if m.history {
+				hist[k.model] = k
+			}
+		}
+	}
+	var keys []key
+	for k := range versions {
+		if source[k] == "litellm" && len(versions[k]) == 1 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].provider != keys[j].provider {
+			return keys[i].provider < keys[j].provider
+		}
+		return keys[i].model < keys[j].model
+	})
+	for _, k := range keys {
+		hk, ok := hist[variantBase(k.model)]
+		if !ok || hk == k {
+			continue
+		}
+		segs, r := gp[hk].rows, versions[k][0]
+		// The newest matching version: LiteLLM's snapshot is of the price then in
+		// effect, or of an announced later one.
+		at, ratio := -1, 0.0
+		for j := len(segs) - 1; j >= 0 && at < 0; j-- {
+			for _, f := range []float64{1, 1.1} {
+				if at < 0 && near(r.Input, f*segs[j].Input) && near(r.Output, f*segs[j].Output) {
+					at, ratio = j, f
+				}
+			}
+		}
+		if at < 0 {
+			continue
+		}
+		vs := make([]*row, len(segs))
+		for j, seg := range segs {
+			if j == at {
+				c := clone(r)
+				c.From = seg.From
+				vs[j] = c
+				continue
+			}
+			vs[j] = scaled(seg, ratio, k)
+		}
+		versions[k] = vs
+		st.variants++
+	}
+}
+
+var (
+	variantPrefix = regexp.MustCompile(`^(?:(?:eu|us|global)/)?(?:(?:us|eu|apac|au|jp|ca|global|regional|us-gov)\.)?(?:(?:anthropic|openai|google)\.)?`)
+	variantSuffix = regexp.MustCompile(`(?:-v\d+(?::\d+)?|@[a-z0-9]+|-20\d{6}|-20\d{2}-\d{2}-\d{2})$`)
+)
+
+// variantBase reduces a provider's id to the vendor's model name:
+// "us.anthropic.claude-sonnet-5-v1:0" and "claude-sonnet-5@default" to "claude-sonnet-5".
+func variantBase(model string) string {
+	m := variantPrefix.ReplaceAllString(model, "")
+	for {
+		n := variantSuffix.ReplaceAllString(m, "")
+		if n == m {
+			return m
+		}
+		m = n
+	}
+}
+
+// scaled copies a vendor price version for provider key k at factor times its prices.
+func scaled(seg *row, factor float64, k key) *row {
+	c := clone(seg)
+	c.Provider, c.Model, c.Source = k.provider, k.model, "genai-prices,litellm"
+	mul := func(p *float64) *float64 {
+		if p == nil {
+			return nil
+		}
+		return ptr(round(*p * factor))
+	}
+	c.Input, c.Output = round(seg.Input*factor), round(seg.Output*factor)
+	c.CacheRead, c.CacheWrite, c.CacheWrite1h, c.Reasoning = mul(seg.CacheRead), mul(seg.CacheWrite), mul(seg.CacheWrite1h), mul(seg.Reasoning)
+	for i, t := range c.Tiers {
+		c.Tiers[i] = tier{Above: t.Above, Input: round(t.Input * factor), Output: round(t.Output * factor),
+			CacheRead: mul(t.CacheRead), CacheWrite: mul(t.CacheWrite), CacheWrite1h: mul(t.CacheWrite1h)}
+	}
+	return c
+}
+
+// round keeps prices at 1e-9 USD per million tokens so that 3 × 1.1 prints as 3.3.
+func round(f float64) float64 { return math.Round(f*1e9) / 1e9 }
+
+// near reports whether two prices agree within 0.5%.
+func near(a, b float64) bool { return math.Abs(a-b) <= 0.005*math.Max(math.Abs(a), math.Abs(b)) }
 
 // compare records a disagreement over input or output price beyond 1%.
 func (s *stats) compare(k key, kept, other *row, otherName string) {
