@@ -23,7 +23,8 @@ import (
 var pricesJSON []byte
 
 // Table is an immutable set of built-in prices with the indexes that match model names
-// to them. It is safe for concurrent use.
+// to them. It is safe for concurrent use; it remembers how names resolved (a bounded,
+// internal memo) so that repeated names cost one map lookup.
 type Table struct {
 	prices  []genai.Price          // every version, sorted by provider, model, EffectiveFrom
 	index   map[pkey]*priceSet     // canonical provider + lower-case model → versions
