@@ -262,6 +262,9 @@ func (n *normalizer) resolveMsgs(field string, sources []msgSource, output, skip
 			continue
 		}
 		if ms, ok := n.read(src, output); ok && len(ms) > 0 {
+			if ms[len(ms)-1].Raw != "" {
+				n.c.ContentPartial = true // the value was cut or broken: see Raw
+			}
 			label := src.key
 			if src.kind == msgFlat {
 				label += "N"

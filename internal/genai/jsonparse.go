@@ -34,6 +34,40 @@ const maxJSONDepth = 10000
 type jsonParser struct {
 	s string
 	i int
+	// lenient makes the end of input close every open string, array and object instead of
+	// failing: a prefix-truncated document still yields what it held. truncated reports it.
+	lenient, truncated bool
+}
+
+// parseJSONPrefix decodes a JSON document that may have been cut short (OpenLLMetry cuts
+// attributes at OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT; Lumina's own limits append a marker).
+// It returns the value the prefix describes and whether the input was cut; a Lumina
+// truncation marker at the end is ignored. Syntax errors other than the early end still fail.
+func parseJSONPrefix(s string) (any, bool, error) {
+	if i := strings.LastIndex(s, "…[truncated by Lumina: "); i >= 0 && strings.HasSuffix(s, " bytes]") {
+		s = s[:i]
+	}
+	p := jsonParser{s: s, lenient: true}
+	p.space()
+	v, err := p.value(0)
+	if err != nil {
+		return nil, false, err
+	}
+	p.space()
+	if p.i != len(p.s) {
+		return nil, false, errJSONSyntax
+	}
+	return v, p.truncated, nil
+}
+
+// eof handles the end of input inside a value: an error, or in lenient mode the end of
+// the document.
+func (p *jsonParser) eof() error {
+	if p.lenient {
+		p.truncated = true
+		return nil
+	}
+	return errJSONSyntax
 }
 
 func (p *jsonParser) space() {
@@ -49,7 +83,7 @@ func (p *jsonParser) space() {
 
 func (p *jsonParser) value(depth int) (any, error) {
 	if p.i >= len(p.s) {
-		return nil, errJSONSyntax
+		return nil, p.eof()
 	}
 	if depth > maxJSONDepth {
 		return nil, errJSONSyntax
@@ -75,6 +109,10 @@ func (p *jsonParser) value(depth int) (any, error) {
 
 func (p *jsonParser) literal(word string, v any) (any, error) {
 	if !strings.HasPrefix(p.s[p.i:], word) {
+		if rest := p.s[p.i:]; p.lenient && strings.HasPrefix(word, rest) {
+			p.i = len(p.s)
+			return nil, p.eof()
+		}
 		return nil, errJSONSyntax
 	}
 	p.i += len(word)
@@ -91,15 +129,21 @@ func (p *jsonParser) object(depth int) (any, error) {
 	}
 	for {
 		p.space()
-		if p.i >= len(p.s) || p.s[p.i] != '"' {
+		if p.i >= len(p.s) {
+			return m, p.eof()
+		}
+		if p.s[p.i] != '"' {
 			return nil, errJSONSyntax
 		}
 		k, err := p.str()
-		if err != nil {
-			return nil, err
+		if err != nil || p.truncated {
+			return m, err
 		}
 		p.space()
-		if p.i >= len(p.s) || p.s[p.i] != ':' {
+		if p.i >= len(p.s) {
+			return m, p.eof()
+		}
+		if p.s[p.i] != ':' {
 			return nil, errJSONSyntax
 		}
 		p.i++
@@ -108,10 +152,16 @@ func (p *jsonParser) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if p.truncated {
+			if v != nil {
+				m[k] = v
+			}
+			return m, nil
+		}
 		m[k] = v
 		p.space()
 		if p.i >= len(p.s) {
-			return nil, errJSONSyntax
+			return m, p.eof()
 		}
 		switch p.s[p.i] {
 		case ',':
@@ -139,10 +189,16 @@ func (p *jsonParser) array(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if p.truncated {
+			if v != nil {
+				out = append(out, v)
+			}
+			return out, nil
+		}
 		out = append(out, v)
 		p.space()
 		if p.i >= len(p.s) {
-			return nil, errJSONSyntax
+			return out, p.eof()
 		}
 		switch p.s[p.i] {
 		case ',':
@@ -179,6 +235,9 @@ func (p *jsonParser) str() (string, error) {
 		}
 		p.i++
 	}
+	if p.i >= len(p.s) {
+		return fixUTF8Prefix(p.s[start:]), p.eof()
+	}
 	var b strings.Builder
 	b.WriteString(p.s[start:p.i])
 	for p.i < len(p.s) {
@@ -200,7 +259,7 @@ func (p *jsonParser) str() (string, error) {
 		}
 		p.i++ // backslash
 		if p.i >= len(p.s) {
-			return "", errJSONSyntax
+			return b.String(), p.eof()
 		}
 		e := p.s[p.i]
 		p.i++
@@ -220,6 +279,10 @@ func (p *jsonParser) str() (string, error) {
 		case 'u':
 			r, ok := p.hex4()
 			if !ok {
+				if p.lenient && p.i+4 > len(p.s) {
+					p.i = len(p.s)
+					return b.String(), p.eof()
+				}
 				return "", errJSONSyntax
 			}
 			if utf16.IsSurrogate(r) {
@@ -228,6 +291,10 @@ func (p *jsonParser) str() (string, error) {
 					save := p.i
 					p.i += 2
 					if r2, ok = p.hex4(); !ok {
+						if p.lenient && p.i+4 > len(p.s) {
+							p.i = len(p.s)
+							return b.String(), p.eof()
+						}
 						return "", errJSONSyntax
 					}
 					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
@@ -243,7 +310,24 @@ func (p *jsonParser) str() (string, error) {
 			return "", errJSONSyntax
 		}
 	}
-	return "", errJSONSyntax
+	return fixUTF8Prefix(b.String()), p.eof()
+}
+
+// fixUTF8Prefix drops a rune cut in half at the end of a truncated string, then fixes the
+// rest like fixUTF8.
+func fixUTF8Prefix(s string) string {
+	for n := 1; n < utf8.UTFMax && n <= len(s); n++ {
+		if utf8.RuneStart(s[len(s)-n]) {
+			if !utf8.FullRuneInString(s[len(s)-n:]) {
+				s = s[:len(s)-n]
+			}
+			break
+		}
+	}
+	if !utf8.ValidString(s) {
+		return fixUTF8(s)
+	}
+	return s
 }
 
 func (p *jsonParser) hex4() (rune, bool) {
@@ -271,17 +355,29 @@ func (p *jsonParser) number() (any, error) {
 			p.i++
 			n++
 		}
+		if n == 0 && p.lenient && p.i >= len(p.s) {
+			n = -1 // cut inside the number: "-", "1.", "1e"
+		}
 		return n
+	}
+	need := func(n int) error {
+		switch {
+		case n < 0:
+			return p.eof()
+		case n == 0:
+			return errJSONSyntax
+		}
+		return nil
 	}
 	if p.i < len(p.s) && p.s[p.i] == '0' {
 		p.i++
-	} else if digits() == 0 {
-		return nil, errJSONSyntax
+	} else if n := digits(); n <= 0 {
+		return nil, need(n)
 	}
 	if p.i < len(p.s) && p.s[p.i] == '.' {
 		p.i++
-		if digits() == 0 {
-			return nil, errJSONSyntax
+		if n := digits(); n <= 0 {
+			return nil, need(n)
 		}
 	}
 	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
@@ -289,8 +385,8 @@ func (p *jsonParser) number() (any, error) {
 		if p.i < len(p.s) && (p.s[p.i] == '+' || p.s[p.i] == '-') {
 			p.i++
 		}
-		if digits() == 0 {
-			return nil, errJSONSyntax
+		if n := digits(); n <= 0 {
+			return nil, need(n)
 		}
 	}
 	f, err := strconv.ParseFloat(p.s[start:p.i], 64)

@@ -33,8 +33,7 @@ func parseMessages(v any, defaultRole string) ([]Message, bool) {
 		if !ok {
 			t := strings.TrimSpace(s)
 			if t != "" && (t[0] == '[' || t[0] == '{') {
-				// Truncated or broken JSON: keep it verbatim rather than guess.
-				return []Message{{Role: defaultRole, Raw: s}}, true
+				return truncatedMessages(s, defaultRole), true
 			}
 			return []Message{{Role: defaultRole, Content: s}}, true
 		}
@@ -70,6 +69,30 @@ func parseMessages(v any, defaultRole string) ([]Message, bool) {
 		return ms, len(ms) > 0
 	}
 	return []Message{{Role: defaultRole, Content: jsonText(v)}}, true
+}
+
+// truncatedMessages recovers what a cut-short JSON message attribute still holds: the
+// complete messages before the cut and the partial last one. The original text is kept in
+// the last message's Raw, so nothing is lost and the cut shows. Broken JSON that is not a
+// prefix of a valid document yields one message with only Raw.
+func truncatedMessages(s, defaultRole string) []Message {
+	raw := []Message{{Role: defaultRole, Raw: s}}
+	dec, cut, err := parseJSONPrefix(strings.TrimSpace(s))
+	if err != nil || !cut || !present(dec) {
+		return raw
+	}
+	var ms []Message
+	switch x := dec.(type) {
+	case []any:
+		ms, _ = parseMessages(x, defaultRole)
+	case map[string]any:
+		ms = mapMessages(x, defaultRole)
+	}
+	if len(ms) == 0 {
+		return raw
+	}
+	ms[len(ms)-1].Raw = s
+	return ms
 }
 
 // mapMessages reads one map: a message, a request body ({messages}, {contents}, Vercel's
