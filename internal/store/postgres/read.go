@@ -24,7 +24,7 @@ const (
 const traceReadColumns = `project_id, trace_id, start_ns, end_ns, span_count, error_count,
 	llm_call_count, unpriced_calls, input_tokens, output_tokens, cache_read_tokens,
 	cache_write_tokens, reasoning_tokens, total_tokens, cost_usd, has_root, service_name, name,
-	status, session_id, user_id, environment, models, services, tags, duration_ns`
+	status, session_id, user_id, environment, model_keys, service_keys, tags, duration_ns`
 
 // scanTrace reads one traces row; it also returns duration_ns, a cursor key.
 func scanTrace(row pgx.Row) (genai.Trace, int64, error) {
@@ -40,7 +40,7 @@ func scanTrace(row pgx.Row) (genai.Trace, int64, error) {
 		return t, 0, err
 	}
 	t.StartTime, t.EndTime = fromNS(startNS), fromNS(endNS)
-	t.Models, t.Services, t.Tags = nilIfEmpty(t.Models), nilIfEmpty(t.Services), nilIfEmpty(t.Tags)
+	t.Models, t.Services, t.Tags = stripKeys(t.Models), stripKeys(t.Services), nilIfEmpty(t.Tags)
 	return t, durationNS, nil
 }
 
@@ -166,7 +166,7 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	}
 	where = append(where, "project_id = $1")
 	if q.Service != "" {
-		where = append(where, "services @> ARRAY["+arg(q.Service)+"::text]")
+		where = append(where, "service_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Service))+"::text]")
 	}
 	if q.Name != "" {
 		where = append(where, "name = "+arg(q.Name))
@@ -175,7 +175,7 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 		where = append(where, "status = "+arg(q.Status))
 	}
 	if q.Model != "" {
-		where = append(where, "models @> ARRAY["+arg(q.Model)+"::text]")
+		where = append(where, "model_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Model))+"::text]")
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "start_ns >= "+arg(toNS(q.Since)))

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -31,7 +32,7 @@ const (
 	span_count, error_count, llm_call_count, unpriced_calls,
 	input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
 	cost_usd, has_root, service_name, name, status, session_id, user_id, environment,
-	models, services, tags`
+	model_keys, service_keys, tags`
 	traceUnnest = `unnest(
 	$1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[],
 	$6::int[], $7::int[], $8::int[], $9::int[],
@@ -42,7 +43,7 @@ const (
 	span_count, error_count, llm_call_count, unpriced_calls,
 	input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
 	cost_usd, has_root, service_name, name, status, session_id, user_id, environment,
-	models::text[], services::text[], tags::text[] FROM ` + traceUnnest
+	model_keys::text[], service_keys::text[], tags::text[] FROM ` + traceUnnest
 )
 
 func newTraceRows(ts []genai.Trace) *traceRows {
@@ -72,8 +73,8 @@ func newTraceRows(ts []genai.Trace) *traceRows {
 		r.sessionID = append(r.sessionID, clean(t.SessionID))
 		r.userID = append(r.userID, clean(t.UserID))
 		r.environment = append(r.environment, clean(t.Environment))
-		r.models = append(r.models, textArray(t.Models))
-		r.services = append(r.services, textArray(t.Services))
+		r.models = append(r.models, textArray(projectKeys(t.ProjectID, t.Models)))
+		r.services = append(r.services, textArray(projectKeys(t.ProjectID, t.Services)))
 		r.tags = append(r.tags, textArray(t.Tags))
 	}
 	return r
@@ -133,11 +134,36 @@ func updateTraces(ctx context.Context, tx pgx.Tx, groups []*traceGroup) error {
 		reasoning_tokens = u.reasoning_tokens, total_tokens = u.total_tokens, cost_usd = u.cost_usd,
 		has_root = u.has_root, service_name = u.service_name, name = u.name, status = u.status,
 		session_id = u.session_id, user_id = u.user_id, environment = u.environment,
-		models = u.models::text[], services = u.services::text[], tags = u.tags::text[]
+		model_keys = u.model_keys::text[], service_keys = u.service_keys::text[], tags = u.tags::text[]
 		FROM `+traceUnnest+`
 		WHERE t.project_id = u.project_id AND t.trace_id = u.trace_id`, newTraceRows(ts).args()...)
 	if err != nil {
 		return fmt.Errorf("update traces: %w", err)
 	}
 	return nil
+}
+
+// keySep separates the project id from the value in model_keys and service_keys.
+const keySep = "\x1f"
+
+// projectKey is the indexed form of a value of the project's trace.
+func projectKey(projectID, v string) string { return clean(projectID) + keySep + clean(v) }
+
+func projectKeys(projectID string, vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = projectKey(projectID, v)
+	}
+	return out
+}
+
+// stripKeys turns model_keys or service_keys back into values; nil when there are none.
+func stripKeys(keys []string) []string {
+	if len(keys) == 0 {
+		return nil
+	}
+	for i, k := range keys {
+		_, keys[i], _ = strings.Cut(k, keySep)
+	}
+	return keys
 }

@@ -100,8 +100,11 @@ CREATE TABLE traces (
     session_id         text COLLATE "C" NOT NULL,
     user_id            text COLLATE "C" NOT NULL,
     environment        text COLLATE "C" NOT NULL,
-    models             text[] NOT NULL,
-    services           text[] NOT NULL,
+    -- The trace's models and services, each prefixed with the project id and U+001F, so
+    -- the GIN indexes and their statistics are per project: a filter on a service that
+    -- another project uses a lot is still known to be selective here.
+    model_keys         text[] NOT NULL,
+    service_keys       text[] NOT NULL,
     tags               text[] NOT NULL,
     PRIMARY KEY (project_id, trace_id)
 );
@@ -116,8 +119,8 @@ CREATE INDEX traces_session ON traces (project_id, session_id, start_ns) WHERE s
 CREATE INDEX traces_user ON traces (project_id, user_id, start_ns) WHERE user_id <> '';
 CREATE INDEX traces_environment ON traces (project_id, environment, start_ns) WHERE environment <> '';
 -- "Any span has this service" and "any counted call used this model".
-CREATE INDEX traces_models ON traces USING gin (models);
-CREATE INDEX traces_services ON traces USING gin (services);
+CREATE INDEX traces_models ON traces USING gin (model_keys);
+CREATE INDEX traces_services ON traces USING gin (service_keys);
 
 -- Log records, keyed by their content hash.
 CREATE TABLE logs (
