@@ -122,3 +122,29 @@ func TestDefaultLimits(t *testing.T) {
 		t.Errorf("zero Limits must apply the default: cut %v, %d bytes", cut, len(got))
 	}
 }
+
+// TestLimitsBeforeNormalize covers the other order (limits first, as a pipeline may apply
+// them): the cut message attribute still yields its complete messages and the cut one.
+func TestLimitsBeforeNormalize(t *testing.T) {
+	long := strings.Repeat("word ", 2000)
+	s := genai.Span{Attributes: map[string]any{
+		"gen_ai.operation.name": "chat", "gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o",
+		"gen_ai.usage.input_tokens": int64(2100), "gen_ai.usage.output_tokens": int64(5),
+		"gen_ai.input.messages": `[{"role":"system","parts":[{"type":"text","content":"Be brief."}]},` +
+			`{"role":"user","parts":[{"type":"text","content":"` + long + `"}]}]`,
+	}}
+	genai.Limits{MaxValueBytes: 4096}.Apply(&s)
+	genai.Normalize(&s)
+	c := s.GenAI
+	if len(c.InputMessages) != 2 || c.InputMessages[0].Content != "Be brief." {
+		t.Fatalf("got %+v, want the system message and the cut user message", c.InputMessages)
+	}
+	last := c.InputMessages[1]
+	if !strings.HasPrefix(long, last.Content) || len(last.Content) < 3000 || last.Raw == "" || !c.ContentPartial {
+		t.Errorf("got user content of %d bytes, raw %d bytes, partial %v; want a prefix of the text, the raw value, partial",
+			len(last.Content), len(last.Raw), c.ContentPartial)
+	}
+	if c.Usage.InputTokens != 2100 {
+		t.Errorf("got input %d, want 2100", c.Usage.InputTokens)
+	}
+}

@@ -151,10 +151,10 @@ func (n *normalizer) usage() {
 			u.CacheWrite1hTokens = cacheWrite - w5m
 		}
 	}
-	for field, k := range map[string]string{"cache_read_tokens": crKey, "cache_write_tokens": cwKey,
-		"cache_write_5m_tokens": w5Key, "cache_write_1h_tokens": w1Key, "reasoning_tokens": rsKey} {
-		if k != "" {
-			n.src(field, k)
+	for _, fk := range [...][2]string{{"cache_read_tokens", crKey}, {"cache_write_tokens", cwKey},
+		{"cache_write_5m_tokens", w5Key}, {"cache_write_1h_tokens", w1Key}, {"reasoning_tokens", rsKey}} {
+		if fk[1] != "" {
+			n.src(fk[0], fk[1])
 		}
 	}
 	u.CacheReadTokens, u.CacheWriteTokens, u.ReasoningTokens = cacheRead, cacheWrite, reasoning
@@ -164,7 +164,7 @@ func (n *normalizer) usage() {
 		input, inKey = total, totKey
 	}
 
-	mode, why := n.cacheAccounting(r, input, inKey, cacheRead+cacheWrite, output, total, totKey)
+	mode, why := n.cacheAccounting(r, input, inKey, cacheRead+cacheWrite, output, reasoning, total, totKey)
 	u.CacheAccounting = mode
 	u.InputTokens = input
 	if inKey != "" {
@@ -210,7 +210,7 @@ func (n *normalizer) usage() {
 // tokens (§10.3). Evidence beats tables: an explicit uncached count, an input smaller than
 // its cache tokens, raw provider numbers, a total that counts cache beside input; then the
 // per-producer table; then the OTel rule (inclusive).
-func (n *normalizer) cacheAccounting(r *usageReader, input int64, inKey string, cache, output, total int64, totKey string) (string, string) {
+func (n *normalizer) cacheAccounting(r *usageReader, input int64, inKey string, cache, output, reasoning, total int64, totKey string) (string, string) {
 	if cache == 0 {
 		return CacheNone, ""
 	}
@@ -232,7 +232,9 @@ func (n *normalizer) cacheAccounting(r *usageReader, input int64, inKey string, 
 	if raw, k := r.meta("anthropic.usage.input_tokens"); k != "" && raw == input {
 		return CacheExclusive, "input equals raw Anthropic " + k
 	}
-	if totKey != "" && output >= 0 && total == input+cache+output && total != input+output {
+	// (When cache equals reasoning the same total would also fit reasoning beside output:
+	// ambiguous, so the total decides nothing.)
+	if totKey != "" && total == input+cache+output && total != input+output && cache != reasoning {
 		return CacheExclusive, totKey + " counts cache beside input"
 	}
 	scope := n.s.ScopeName
