@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/use-lumina/lumina/internal/genai"
@@ -61,6 +62,9 @@ type Analytics interface {
 	// UnpricedModels counts the model-call spans since the given time whose cost is
 	// unpriced, per provider and model, most frequent first.
 	UnpricedModels(ctx context.Context, projectID string, since time.Time) ([]ModelCount, error)
+	// Overview aggregates the window of q: totals, per-bucket stats, and the top models,
+	// services and endpoints. It fails when q's window is empty (see OverviewQuery.Normalize).
+	Overview(ctx context.Context, q OverviewQuery) (Overview, error)
 }
 
 // Store is a complete backend.
@@ -125,4 +129,121 @@ type ModelCount struct {
 	Provider string
 	Model    string
 	Count    int64
+}
+
+// Overview bounds.
+const (
+	MaxOverviewBuckets = 1000
+	defaultOverviewTop = 10
+	maxOverviewTop     = 100
+)
+
+// OverviewQuery selects the window an Overview aggregates. Since and Until are required
+// (Until exclusive, after Since); the window is cut into Buckets equal buckets (≤ 0 means 1,
+// above MaxOverviewBuckets means MaxOverviewBuckets) and the Top (≤ 0 means 10, at most 100)
+// models, services and endpoints are listed.
+type OverviewQuery struct {
+	ProjectID string
+	Since     time.Time
+	Until     time.Time
+	Buckets   int
+	Top       int
+}
+
+// Normalize applies the defaults and bounds of q's Buckets and Top and returns the bucket
+// width: the window divided by the bucket count, rounded up to the nanosecond, so bucket i
+// starts at Since + i×width and every trace of the window falls in a bucket below Buckets.
+// It fails when the window is empty.
+func (q *OverviewQuery) Normalize() (time.Duration, error) {
+	if q.Since.IsZero() {
+		return 0, errors.New("overview window: since is required")
+	}
+	if !q.Until.After(q.Since) {
+		return 0, fmt.Errorf("overview window: until %s is not after since %s", q.Until.Format(time.RFC3339Nano), q.Since.Format(time.RFC3339Nano))
+	}
+	q.Buckets = min(max(q.Buckets, 1), MaxOverviewBuckets)
+	if q.Top <= 0 {
+		q.Top = defaultOverviewTop
+	}
+	q.Top = min(q.Top, maxOverviewTop)
+	span := q.Until.Sub(q.Since)
+	width := span / time.Duration(q.Buckets)
+	if width*time.Duration(q.Buckets) < span {
+		width++
+	}
+	return width, nil
+}
+
+// Overview is a window's aggregates: what the dashboard's home and cost pages chart. Trace
+// figures (counts, durations, tokens, cost) come from the trace rollups whose start time is in
+// the window, so tokens and cost add up the counted spans only; model figures come from the
+// counted model-call spans that started in the window.
+type Overview struct {
+	BucketWidth time.Duration
+	Totals      OverviewStats
+	// Buckets has exactly q.Buckets entries, in time order, empty buckets included.
+	Buckets []OverviewBucket
+	// Models are the top models by cost, then calls, then provider and model.
+	Models []ModelUsage
+	// Services are the top root services by cost, then traces, then name.
+	Services []ServiceUsage
+	// Endpoints are the top (root service, root span name) pairs by traces, then cost,
+	// then service and name.
+	Endpoints []EndpointUsage
+}
+
+// OverviewStats aggregates a set of trace rollups. Percentiles interpolate linearly between
+// the closest ranks (PostgreSQL's percentile_cont) and are zero when there is no trace.
+type OverviewStats struct {
+	Traces        int64
+	Errors        int64 // traces with status error
+	LLMCalls      int64
+	InputTokens   int64
+	OutputTokens  int64
+	TotalTokens   int64
+	CostUSD       float64 // the priced part; UnpricedCalls says what is missing
+	UnpricedCalls int64
+	P50           time.Duration
+	P95           time.Duration
+}
+
+// OverviewBucket is the stats of the traces that started in [Start, Start+BucketWidth).
+type OverviewBucket struct {
+	Start time.Time
+	OverviewStats
+}
+
+// ModelUsage is the counted model-call spans of one provider and model (Call.Model()).
+type ModelUsage struct {
+	Provider      string
+	Model         string
+	Calls         int64
+	InputTokens   int64
+	OutputTokens  int64
+	TotalTokens   int64
+	CostUSD       float64
+	UnpricedCalls int64
+	// BucketCost is the cost per bucket, aligned with Overview.Buckets.
+	BucketCost []float64
+}
+
+// ServiceUsage is the traces whose root span belongs to one service.
+type ServiceUsage struct {
+	Service     string
+	Traces      int64
+	TotalTokens int64
+	CostUSD     float64
+	// BucketCost is the cost per bucket, aligned with Overview.Buckets.
+	BucketCost []float64
+}
+
+// EndpointUsage is the traces of one root service and root span name.
+type EndpointUsage struct {
+	Service      string
+	Name         string
+	Traces       int64
+	Errors       int64
+	TotalTokens  int64
+	CostUSD      float64
+	MeanDuration time.Duration
 }

@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener) {
 		{"Orphans", testOrphans},
 		{"Prices", testPrices},
 		{"UnpricedModels", testUnpricedModels},
+		{"Overview", testOverview}, {"OverviewTopAndBuckets", testOverviewTopAndBuckets}, {"OverviewEmpty", testOverviewEmpty},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"Ping", testPing},
 	}

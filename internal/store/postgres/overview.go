@@ -1,0 +1,225 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/use-lumina/lumina/internal/genai"
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// Overview aggregates a window from one repeatable-read snapshot. Trace figures come from
+// the traces rollup table (traces_start), model figures from the counted spans (the covering
+// index spans_counted, pruned to the window's partitions). Percentiles are percentile_cont.
+func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error) {
+	width, err := q.Normalize()
+	if err != nil {
+		return store.Overview{}, err
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return store.Overview{}, fmt.Errorf("read overview: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	o := store.Overview{BucketWidth: width, Buckets: make([]store.OverviewBucket, q.Buckets)}
+	for i := range o.Buckets {
+		o.Buckets[i].Start = q.Since.Add(time.Duration(i) * width).UTC()
+	}
+	ov := overviewReader{tx: tx, q: q, width: int64(width), since: toNS(q.Since), until: toNS(q.Until)}
+	steps := []struct {
+		what string
+		fn   func(context.Context, *store.Overview) error
+	}{
+		{"totals", ov.totals},
+		{"buckets", ov.buckets},
+		{"models", ov.models},
+		{"services", ov.services},
+		{"endpoints", ov.endpoints},
+	}
+	for _, st := range steps {
+		if err := st.fn(ctx, &o); err != nil {
+			return store.Overview{}, fmt.Errorf("read overview %s: %w", st.what, err)
+		}
+	}
+	return o, nil
+}
+
+// overviewReader runs the queries of one Overview inside one transaction. Every query's
+// first three parameters are the project and the window; $4 and $5 are the bucket origin
+// and width where a query buckets.
+type overviewReader struct {
+	tx           pgx.Tx
+	q            store.OverviewQuery
+	width        int64
+	since, until int64
+}
+
+// traceStats are the aggregate columns of OverviewStats over traces, in its field order.
+const traceStats = `count(*), count(*) FILTER (WHERE status = 'error'),
+	coalesce(sum(llm_call_count), 0)::bigint, coalesce(sum(input_tokens), 0)::bigint,
+	coalesce(sum(output_tokens), 0)::bigint, coalesce(sum(total_tokens), 0)::bigint,
+	coalesce(sum(cost_usd), 0)::float8, coalesce(sum(unpriced_calls), 0)::bigint,
+	coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ns), 0)::float8,
+	coalesce(percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ns), 0)::float8`
+
+// traceWindow is the WHERE clause of every trace query: project $1, window [$2, $3).
+const traceWindow = "project_id = $1 AND start_ns >= $2 AND start_ns < $3"
+
+// scanStats scans the traceStats columns after the given leading destinations.
+func scanStats(row pgx.Row, st *store.OverviewStats, lead ...any) error {
+	var p50, p95 float64
+	dest := append(lead, &st.Traces, &st.Errors, &st.LLMCalls, &st.InputTokens, &st.OutputTokens,
+		&st.TotalTokens, &st.CostUSD, &st.UnpricedCalls, &p50, &p95)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	st.P50, st.P95 = time.Duration(math.Round(p50)), time.Duration(math.Round(p95))
+	return nil
+}
+
+func (r overviewReader) totals(ctx context.Context, o *store.Overview) error {
+	return scanStats(r.tx.QueryRow(ctx, "SELECT "+traceStats+" FROM traces WHERE "+traceWindow,
+		r.q.ProjectID, r.since, r.until), &o.Totals)
+}
+
+func (r overviewReader) buckets(ctx context.Context, o *store.Overview) error {
+	rows, err := r.tx.Query(ctx, "SELECT (start_ns - $4) / $5 AS b, "+traceStats+
+		" FROM traces WHERE "+traceWindow+" GROUP BY b", r.q.ProjectID, r.since, r.until, r.since, r.width)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b int64
+		var st store.OverviewStats
+		if err := scanStats(rows, &st, &b); err != nil {
+			return err
+		}
+		if b < 0 || b >= int64(len(o.Buckets)) {
+			return fmt.Errorf("bucket %d out of range", b)
+		}
+		o.Buckets[b].OverviewStats = st
+	}
+	return rows.Err()
+}
+
+// countedWindow selects the window's counted spans: those whose usage and cost make up trace totals.
+const countedWindow = "project_id = $1 AND start_ns >= $2 AND start_ns < $3 AND counted"
+
+func (r overviewReader) models(ctx context.Context, o *store.Overview) error {
+	rows, err := r.tx.Query(ctx, `SELECT provider, model, count(*), sum(input_tokens)::bigint,
+		sum(output_tokens)::bigint, sum(total_tokens)::bigint, coalesce(sum(cost_usd), 0)::float8,
+		count(*) FILTER (WHERE cost_usd IS NULL)
+		FROM spans WHERE `+countedWindow+` GROUP BY provider, model
+		ORDER BY coalesce(sum(cost_usd), 0) DESC, count(*) DESC, provider, model LIMIT $4`,
+		r.q.ProjectID, r.since, r.until, r.q.Top)
+	if err != nil {
+		return err
+	}
+	index := map[[2]string]int{}
+	for rows.Next() {
+		m := store.ModelUsage{BucketCost: make([]float64, len(o.Buckets))}
+		if err := rows.Scan(&m.Provider, &m.Model, &m.Calls, &m.InputTokens, &m.OutputTokens,
+			&m.TotalTokens, &m.CostUSD, &m.UnpricedCalls); err != nil {
+			rows.Close()
+			return err
+		}
+		index[[2]string{m.Provider, m.Model}] = len(o.Models)
+		o.Models = append(o.Models, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(o.Models) == 0 {
+		return err
+	}
+	rows, err = r.tx.Query(ctx, `SELECT provider, model, (start_ns - $4) / $5 AS b,
+		coalesce(sum(cost_usd), 0)::float8
+		FROM spans WHERE `+countedWindow+` GROUP BY provider, model, b`,
+		r.q.ProjectID, r.since, r.until, r.since, r.width)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var prov, model string
+		var b int64
+		var c float64
+		if err := rows.Scan(&prov, &model, &b, &c); err != nil {
+			return err
+		}
+		if i, ok := index[[2]string{prov, model}]; ok && b >= 0 && b < int64(len(o.Buckets)) {
+			o.Models[i].BucketCost[b] = c
+		}
+	}
+	return rows.Err()
+}
+
+func (r overviewReader) services(ctx context.Context, o *store.Overview) error {
+	rows, err := r.tx.Query(ctx, `SELECT service_name, count(*), sum(total_tokens)::bigint,
+		coalesce(sum(cost_usd), 0)::float8
+		FROM traces WHERE `+traceWindow+` GROUP BY service_name
+		ORDER BY coalesce(sum(cost_usd), 0) DESC, count(*) DESC, service_name LIMIT $4`,
+		r.q.ProjectID, r.since, r.until, r.q.Top)
+	if err != nil {
+		return err
+	}
+	index := map[string]int{}
+	for rows.Next() {
+		sv := store.ServiceUsage{BucketCost: make([]float64, len(o.Buckets))}
+		if err := rows.Scan(&sv.Service, &sv.Traces, &sv.TotalTokens, &sv.CostUSD); err != nil {
+			rows.Close()
+			return err
+		}
+		index[sv.Service] = len(o.Services)
+		o.Services = append(o.Services, sv)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(o.Services) == 0 {
+		return err
+	}
+	rows, err = r.tx.Query(ctx, `SELECT service_name, (start_ns - $4) / $5 AS b, coalesce(sum(cost_usd), 0)::float8
+		FROM traces WHERE `+traceWindow+` GROUP BY service_name, b`,
+		r.q.ProjectID, r.since, r.until, r.since, r.width)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var svc string
+		var b int64
+		var c float64
+		if err := rows.Scan(&svc, &b, &c); err != nil {
+			return err
+		}
+		if i, ok := index[svc]; ok && b >= 0 && b < int64(len(o.Buckets)) {
+			o.Services[i].BucketCost[b] = c
+		}
+	}
+	return rows.Err()
+}
+
+func (r overviewReader) endpoints(ctx context.Context, o *store.Overview) error {
+	rows, err := r.tx.Query(ctx, `SELECT service_name, name, count(*),
+		count(*) FILTER (WHERE status = $5), sum(total_tokens)::bigint,
+		coalesce(sum(cost_usd), 0)::float8, avg(duration_ns)::float8
+		FROM traces WHERE `+traceWindow+` GROUP BY service_name, name
+		ORDER BY count(*) DESC, coalesce(sum(cost_usd), 0) DESC, service_name, name LIMIT $4`,
+		r.q.ProjectID, r.since, r.until, r.q.Top, genai.StatusError)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e store.EndpointUsage
+		var mean float64
+		if err := rows.Scan(&e.Service, &e.Name, &e.Traces, &e.Errors, &e.TotalTokens, &e.CostUSD, &mean); err != nil {
+			return err
+		}
+		e.MeanDuration = time.Duration(math.Round(mean))
+		o.Endpoints = append(o.Endpoints, e)
+	}
+	return rows.Err()
+}
