@@ -190,6 +190,8 @@ type Overview struct {
 	// Endpoints are the top (root service, root span name) pairs by traces, then cost,
 	// then service and name.
 	Endpoints []EndpointUsage
+	// Expensive are the top priced traces by cost, then trace id.
+	Expensive []TraceCost
 }
 
 // OverviewStats aggregates a set of trace rollups. Percentiles interpolate linearly between
@@ -246,4 +248,15 @@ type EndpointUsage struct {
 	TotalTokens  int64
 	CostUSD      float64
 	MeanDuration time.Duration
+}
+
+// TraceCost is one trace of an Overview's most expensive list.
+type TraceCost struct {
+	TraceID     string
+	Service     string
+	Name        string
+	StartTime   time.Time
+	Duration    time.Duration
+	TotalTokens int64
+	CostUSD     float64
 }

@@ -39,6 +39,7 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 		{"models", ov.models},
 		{"services", ov.services},
 		{"endpoints", ov.endpoints},
+		{"expensive traces", ov.expensive},
 	}
 	for _, st := range steps {
 		if err := st.fn(ctx, &o); err != nil {
@@ -280,6 +281,26 @@ func (r overviewReader) endpoints(ctx context.Context, o *store.Overview) error 
 		}
 		e.MeanDuration = time.Duration(math.Round(mean))
 		o.Endpoints = append(o.Endpoints, e)
+	}
+	return rows.Err()
+}
+
+func (r overviewReader) expensive(ctx context.Context, o *store.Overview) error {
+	rows, err := r.tx.QueryContext(ctx, `SELECT trace_id, service_name, name, start_time, duration,
+		total_tokens, cost_usd FROM traces WHERE `+traceWindow+` AND cost_usd > 0
+		ORDER BY cost_usd DESC, trace_id LIMIT ?`, r.q.ProjectID, r.since, r.until, r.q.Top)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tc store.TraceCost
+		var start, d int64
+		if err := rows.Scan(&tc.TraceID, &tc.Service, &tc.Name, &start, &d, &tc.TotalTokens, &tc.CostUSD); err != nil {
+			return err
+		}
+		tc.StartTime, tc.Duration = fromNanos(start), time.Duration(d)
+		o.Expensive = append(o.Expensive, tc)
 	}
 	return rows.Err()
 }

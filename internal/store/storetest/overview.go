@@ -179,6 +179,24 @@ func testOverview(t *testing.T, s store.Store) {
 		e.CostUSD, e.MeanDuration = w.CostUSD, w.MeanDuration
 		diff(t, "Endpoints["+w.Name+"]", e, w)
 	}
+
+	// Trace 3 has no cost, so it is not listed.
+	wantExpensive := []store.TraceCost{
+		{TraceID: traceID(2), Service: "search", Name: "GET /search", StartTime: at(time.Minute), Duration: 500 * time.Millisecond, TotalTokens: 30, CostUSD: 0.02},
+		{TraceID: traceID(1), Service: "checkout", Name: "POST /checkout", StartTime: base, Duration: 2 * time.Second, TotalTokens: 15, CostUSD: 0.01},
+		{TraceID: traceID(4), Service: "search", Name: "GET /search", StartTime: at(3 * time.Minute), Duration: time.Second, TotalTokens: 45, CostUSD: 0.01},
+	}
+	if len(o.Expensive) != len(wantExpensive) {
+		t.Fatalf("Expensive: got %+v, want %+v", o.Expensive, wantExpensive)
+	}
+	for i, w := range wantExpensive {
+		e := o.Expensive[i]
+		if !near(e.CostUSD, w.CostUSD) {
+			t.Errorf("Expensive[%d].CostUSD: got %v, want %v", i, e.CostUSD, w.CostUSD)
+		}
+		e.CostUSD = w.CostUSD
+		diff(t, fmt.Sprintf("Expensive[%d]", i), e, w)
+	}
 }
 
 func testOverviewTopAndBuckets(t *testing.T, s store.Store) {
