@@ -42,6 +42,10 @@ var (
 		{kind: msgAttr, key: "pydantic_ai.all_messages"},
 		{kind: msgAttr, key: "all_messages_events"},
 		{kind: msgAttr, key: "gcp.vertex.agent.llm_request"},
+		// What an embedding span embedded: OpenInference texts, Vercel ai.values / ai.value.
+		{kind: msgFlat, key: "embedding.embeddings."},
+		{kind: msgAttr, key: "ai.values"},
+		{kind: msgAttr, key: "ai.value"},
 		{kind: msgAttr, key: "traceloop.entity.input", io: true},
 		{kind: msgAttr, key: "input.value", io: true},
 		{kind: msgAttr, key: "input", io: true},
@@ -200,7 +204,7 @@ func flatMessage(f map[string]any, role string) Message {
 		msg.ToolCalls = append(msg.ToolCalls, ToolCall{Name: name, Arguments: args})
 	}
 	if msg.Content == "" {
-		for _, k := range []string{"prompt.text", "completion.text", "text", ""} {
+		for _, k := range []string{"prompt.text", "completion.text", "embedding.text", "text", ""} {
 			if t, ok := asString(m[k]); ok {
 				msg.Content = t
 				break

@@ -17,6 +17,7 @@ var flatPrefixes = []string{
 	"gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.", "llm.output_messages.",
 	"llm.prompts.", "llm.choices.", "llm.tools.", "llm.request.functions.",
 	"gen_ai.tool.definitions.", "retrieval.documents.", "reranker.output_documents.",
+	"embedding.embeddings.",
 }
 
 // mapPrefixes are attribute families whose suffix is a key ("ai.settings.maxOutputTokens").
@@ -114,7 +115,8 @@ func (n *normalizer) scan() {
 		n.conv.note(k)
 		switch {
 		case strings.HasPrefix(k, "gen_ai.") || strings.HasPrefix(k, "llm.") ||
-			strings.HasPrefix(k, "retrieval.") || strings.HasPrefix(k, "reranker."):
+			strings.HasPrefix(k, "retrieval.") || strings.HasPrefix(k, "reranker.") ||
+			strings.HasPrefix(k, "embedding."):
 			for _, p := range flatPrefixes {
 				if rest, ok := strings.CutPrefix(k, p); ok {
 					n.flat.add(p, rest, v)

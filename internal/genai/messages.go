@@ -55,6 +55,11 @@ func parseMessages(v any, defaultRole string) ([]Message, bool) {
 			case map[string]any:
 				out = append(out, mapMessages(el, defaultRole)...)
 			case string:
+				if dec, ok := decodeJSON(el); ok {
+					if str, ok := dec.(string); ok { // Vercel ai.values: JSON-encoded strings
+						el = str
+					}
+				}
 				out = append(out, Message{Role: defaultRole, Content: el})
 			case []any:
 				ms, _ := parseMessages(el, defaultRole)
