@@ -29,7 +29,7 @@ type spanRows struct {
 }
 
 // insertSpansSQL upserts spanRows; the column list and the unnest argument list are in the
-// same order as spanRows.args.
+// same order as spanRows.arrayParams writes them.
 const insertSpansSQL = `INSERT INTO spans (
 	project_id, trace_id, span_id, start_ns, end_ns,
 	dropped_attributes, dropped_events, dropped_links,
@@ -88,17 +88,44 @@ ON CONFLICT (project_id, trace_id, span_id, start_ns) DO UPDATE SET
 	links = EXCLUDED.links,
 	genai = EXCLUDED.genai`
 
-func (r *spanRows) args() []any {
-	return []any{
-		r.projectID, r.traceID, r.spanID, r.startNS, r.endNS,
-		r.droppedAttrs, r.droppedEvents, r.droppedLinks,
-		r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.reasoningTokens, r.totalTokens,
-		r.costUSD, r.usageReported, r.counted,
-		r.parentSpanID, r.name, r.serviceName, r.statusCode, r.kind, r.traceState, r.statusMessage,
+// arrayParams encodes the columns as insertSpansSQL's binary parameters.
+func (r *spanRows) arrayParams() *arrayParams {
+	n := len(r.projectID)
+	texts := [][]string{r.projectID, r.traceID, r.spanID}
+	ints := [][]int64{r.startNS, r.endNS, r.droppedAttrs, r.droppedEvents, r.droppedLinks,
+		r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.reasoningTokens, r.totalTokens}
+	more := [][]string{r.parentSpanID, r.name, r.serviceName, r.statusCode, r.kind, r.traceState, r.statusMessage,
 		r.scopeName, r.scopeVersion, r.resourceSchemaURL, r.scopeSchemaURL,
-		r.genaiType, r.operation, r.provider, r.model, r.sessionID, r.userID, r.environment, r.costSource,
-		r.tags, r.attributes, r.resource, r.events, r.links, r.call,
+		r.genaiType, r.operation, r.provider, r.model, r.sessionID, r.userID, r.environment, r.costSource}
+	docs := []struct {
+		oid uint32
+		v   [][]byte
+	}{{oidJSON, r.tags}, {oidJSONB, r.attributes}, {oidJSONB, r.resource}, {oidJSON, r.events}, {oidJSON, r.links}, {oidJSON, r.call}}
+
+	size := len(ints)*(20+12*n) + 20 + 12*n + 2*(20+5*n)
+	for _, t := range append(texts, more...) {
+		size += textsSize(t)
 	}
+	for _, d := range docs {
+		size += docsSize(d.v)
+	}
+	p := newArrayParams(size)
+	for _, t := range texts {
+		p.texts(t)
+	}
+	for _, v := range ints {
+		p.int8s(v)
+	}
+	p.float8s(r.costUSD)
+	p.bools(r.usageReported)
+	p.bools(r.counted)
+	for _, t := range more {
+		p.texts(t)
+	}
+	for _, d := range docs {
+		p.docs(d.oid, d.v)
+	}
+	return p
 }
 
 // newSpanRows encodes spans (already unique and sorted) with their Counted flags. Resource

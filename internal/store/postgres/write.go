@@ -103,7 +103,7 @@ func writeTx(ctx context.Context, tx pgx.Tx, spans []genai.Span, groups []traceG
 		}
 	}
 	if len(spans) > 0 {
-		if _, err := tx.Exec(ctx, insertSpansSQL, rows.args()...); err != nil {
+		if err := execArrays(ctx, tx, "lumina_insert_spans", insertSpansSQL, rows.arrayParams()); err != nil {
 			return fmt.Errorf("upsert spans: %w", err)
 		}
 	}
