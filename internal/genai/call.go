@@ -54,6 +54,8 @@ type Call struct {
 	Sources map[string]string `json:"sources,omitempty"`
 	// ContentPartial is set when the producer dropped attributes, so messages may be cut.
 	ContentPartial bool `json:"content_partial,omitempty"`
+
+	Quality *Quality `json:"quality,omitempty"` // tier-1/tier-2 quality assessment (quality.go)
 }
 
 // IsModelCall reports whether the call is a model invocation (chat, completion, embedding):
