@@ -111,8 +111,6 @@ func (c *convSet) noteScope(scope string) {
 	}
 }
 
-func (c convSet) has(name string) bool { return c&convBit[name] != 0 }
-
 func (n *normalizer) conventions() []string {
 	var out []string
 	for i, name := range convOrder {
