@@ -38,7 +38,7 @@ func benchBatch(n, first int, start time.Time) store.Batch {
 	for i := range spans {
 		tr, pos := first+i/5, i%5
 		s := genai.Span{
-			ProjectID: "bench", TraceID: fmt.Sprintf("%032x", tr), SpanID: fmt.Sprintf("%016x", tr*8+pos+1),
+			ProjectID: "bench", TraceID: benchTraceID(tr), SpanID: fmt.Sprintf("%016x", tr*8+pos+1),
 			Name: "chat gpt-4o-mini", Kind: "client", ServiceName: "shop-assistant",
 			StartTime:  start.Add(time.Duration(tr)*time.Millisecond + time.Duration(pos)*time.Microsecond),
 			StatusCode: genai.StatusOK, Attributes: attrs, Resource: resource,
@@ -65,6 +65,16 @@ func benchBatch(n, first int, start time.Time) store.Batch {
 		spans[i] = s
 	}
 	return store.Batch{Spans: spans}
+}
+
+// benchTraceID is a random-looking, reproducible trace id: real trace ids are random, and
+// sequential ones would flatter the unique index on them.
+func benchTraceID(n int) string {
+	x := uint64(n) + 0x9e3779b97f4a7c15 // splitmix64
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	x ^= x >> 31
+	return fmt.Sprintf("%016x%016x", x, n)
 }
 
 // BenchmarkWrite measures ingest through Write: 1,000-span batches of new traces.

@@ -190,11 +190,11 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	}
 	if q.Service != "" && drive != "trace_services" {
 		cond(`EXISTS (SELECT 1 FROM trace_services s WHERE s.project_id = t.project_id
-			AND s.service_name = ? AND s.trace_id = t.trace_id)`, q.Service)
+			AND s.service_name = ? AND s.start_time = t.start_time AND s.trace_id = t.trace_id)`, q.Service)
 	}
 	if q.Model != "" && drive != "trace_models" {
 		cond(`EXISTS (SELECT 1 FROM trace_models m WHERE m.project_id = t.project_id
-			AND m.model = ? AND m.trace_id = t.trace_id)`, q.Model)
+			AND m.model = ? AND m.start_time = t.start_time AND m.trace_id = t.trace_id)`, q.Model)
 	}
 	if q.Name != "" {
 		cond("t.name = ?", q.Name)

@@ -242,9 +242,10 @@ func (r *rollupWriter) load(ctx context.Context, project, trace string, inBatch 
 }
 
 // sync brings a trace's rows in an index table (services or models) from the old list,
-// as stored in the previous trace row, to the new one: it removes what left (rare: a
-// wrapper's model gives way to its inner call's), moves what stayed when the trace's start
-// time moved (a root arriving after its children), and appends what is new to add.
+// as stored in the previous trace row under its previous start time, to the new one: it
+// removes what left (rare: a wrapper's model gives way to its inner call's), moves what
+// stayed when the trace's start time moved (a root arriving after its children), and
+// appends what is new to add.
 func (r *rollupWriter) sync(ctx context.Context, old oldTrace, k traceKey, start int64, oldCol []byte, now []string,
 	add []indexRow, move, remove *sql.Stmt) ([]indexRow, error) {
 	before, err := decodeStrings(oldCol, "trace index list")
@@ -252,12 +253,12 @@ func (r *rollupWriter) sync(ctx context.Context, old oldTrace, k traceKey, start
 		return add, err
 	}
 	for _, v := range before {
-		stmt, args := remove, []any{k.project, v, k.trace}
+		stmt, args := remove, []any{k.project, v, k.trace, old.start}
 		if slices.Contains(now, v) {
 			if old.start == start {
 				continue
 			}
-			stmt, args = move, []any{start, k.project, v, k.trace}
+			stmt, args = move, []any{start, k.project, v, k.trace, old.start}
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return add, err

@@ -97,12 +97,16 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		// worth in one statement.
 		{&w.addServices, `INSERT OR IGNORE INTO trace_services (project_id, service_name, trace_id, start_time)
 			SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?)`},
-		{&w.moveService, "UPDATE trace_services SET start_time = ? WHERE project_id = ? AND service_name = ? AND trace_id = ?"},
-		{&w.removeService, "DELETE FROM trace_services WHERE project_id = ? AND service_name = ? AND trace_id = ?"},
+		{&w.moveService, `UPDATE trace_services SET start_time = ?
+			WHERE project_id = ? AND service_name = ? AND trace_id = ? AND start_time = ?`},
+		{&w.removeService, `DELETE FROM trace_services
+			WHERE project_id = ? AND service_name = ? AND trace_id = ? AND start_time = ?`},
 		{&w.addModels, `INSERT OR IGNORE INTO trace_models (project_id, model, trace_id, start_time)
 			SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?)`},
-		{&w.moveModel, "UPDATE trace_models SET start_time = ? WHERE project_id = ? AND model = ? AND trace_id = ?"},
-		{&w.removeModel, "DELETE FROM trace_models WHERE project_id = ? AND model = ? AND trace_id = ?"},
+		{&w.moveModel, `UPDATE trace_models SET start_time = ?
+			WHERE project_id = ? AND model = ? AND trace_id = ? AND start_time = ?`},
+		{&w.removeModel, `DELETE FROM trace_models
+			WHERE project_id = ? AND model = ? AND trace_id = ? AND start_time = ?`},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.query)
 		if err != nil {

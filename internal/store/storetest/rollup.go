@@ -280,4 +280,21 @@ func testFiltersFollowRollup(t *testing.T, s store.Store) {
 	check(2)
 	write(t, s, []genai.Span{root})
 	check(3)
+
+	// A trace whose start time moves in the same write that takes a model out of it.
+	w2 := llm(projectA, 2, 2, 1, "gpt-4-turbo", 10, 5, f64(0.01))
+	write(t, s, []genai.Span{w2})
+	write(t, s, []genai.Span{llm(projectA, 2, 3, 2, "gpt-4.1", 10, 5, f64(0.01)), span(projectA, 2, 1, 0, "root", -time.Second, 2*time.Second)})
+	for _, tc := range []struct {
+		model string
+		want  int
+	}{{"gpt-4-turbo", 0}, {"gpt-4.1", 1}} {
+		page, err := s.Traces(context.Background(), store.TraceQuery{ProjectID: projectA, Model: tc.model})
+		if err != nil {
+			t.Fatalf("Traces: %v", err)
+		}
+		if len(page.Traces) != tc.want {
+			t.Errorf("Model %s after the start moved: got %d traces, want %d", tc.model, len(page.Traces), tc.want)
+		}
+	}
 }

@@ -87,24 +87,24 @@ CREATE INDEX traces_status ON traces (project_id, status, start_time, trace_id);
 CREATE INDEX traces_name ON traces (project_id, name, start_time, trace_id);
 
 -- The "any span has this service" and "any call used this model" filters: one row per
--- trace and value, carrying the trace's start time so a filtered listing walks one index
--- in order instead of testing every trace.
+-- trace and value, keyed by the trace's start time, so a filtered listing walks one key in
+-- order instead of testing every trace, and inserts land near each other (by time) rather
+-- than all over a b-tree keyed by the random trace id. The writer knows a trace's previous
+-- start time, so it can still find a row to move or delete.
 CREATE TABLE trace_services (
     project_id   TEXT    NOT NULL,
     service_name TEXT    NOT NULL,
-    trace_id     TEXT    NOT NULL,
     start_time   INTEGER NOT NULL,
-    PRIMARY KEY (project_id, service_name, trace_id)
+    trace_id     TEXT    NOT NULL,
+    PRIMARY KEY (project_id, service_name, start_time, trace_id)
 ) WITHOUT ROWID;
-CREATE INDEX trace_services_start ON trace_services (project_id, service_name, start_time, trace_id);
 CREATE TABLE trace_models (
     project_id TEXT    NOT NULL,
     model      TEXT    NOT NULL,
-    trace_id   TEXT    NOT NULL,
     start_time INTEGER NOT NULL,
-    PRIMARY KEY (project_id, model, trace_id)
+    trace_id   TEXT    NOT NULL,
+    PRIMARY KEY (project_id, model, start_time, trace_id)
 ) WITHOUT ROWID;
-CREATE INDEX trace_models_start ON trace_models (project_id, model, start_time, trace_id);
 
 -- OTLP log records; genai marks GenAI event records (messages, or a gen_ai.* event name).
 CREATE TABLE logs (
