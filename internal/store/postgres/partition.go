@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -139,10 +138,4 @@ func spanDays(starts []int64) []int64 {
 	}
 	slices.Sort(days)
 	return days
-}
-
-// errIsCode reports whether err is a PostgreSQL error with the given SQLSTATE.
-func errIsCode(err error, code string) bool {
-	var pgErr interface{ SQLState() string }
-	return errors.As(err, &pgErr) && pgErr.SQLState() == code
 }

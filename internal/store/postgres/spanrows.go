@@ -28,8 +28,9 @@ type spanRows struct {
 	tags, attributes, resource, events, links, call [][]byte
 }
 
-// insertSpansSQL upserts spanRows; the column list and the unnest argument list are in the
-// same order as spanRows.arrayParams writes them.
+// insertSpansSQL inserts spanRows; the column list and the unnest argument list are in the
+// same order as spanRows.arrayParams writes them. It is for spans of traces that had no
+// row, hence no stored span; upsertSpansSQL is for the others.
 const insertSpansSQL = `INSERT INTO spans (
 	project_id, trace_id, span_id, start_ns, end_ns,
 	dropped_attributes, dropped_events, dropped_links,
@@ -47,7 +48,11 @@ SELECT * FROM unnest(
 	$18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[],
 	$25::text[], $26::text[], $27::text[], $28::text[],
 	$29::text[], $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::text[], $36::text[],
-	$37::json[], $38::jsonb[], $39::jsonb[], $40::json[], $41::json[], $42::json[])
+	$37::json[], $38::jsonb[], $39::jsonb[], $40::json[], $41::json[], $42::json[])`
+
+// upsertSpansSQL is insertSpansSQL replacing any stored row with the same key. (A plain
+// insert skips the speculative insertion ON CONFLICT costs: about 10% of the statement.)
+const upsertSpansSQL = insertSpansSQL + `
 ON CONFLICT (project_id, trace_id, span_id, start_ns) DO UPDATE SET
 	end_ns = EXCLUDED.end_ns,
 	dropped_attributes = EXCLUDED.dropped_attributes,
@@ -87,6 +92,39 @@ ON CONFLICT (project_id, trace_id, span_id, start_ns) DO UPDATE SET
 	events = EXCLUDED.events,
 	links = EXCLUDED.links,
 	genai = EXCLUDED.genai`
+
+// subset returns the rows at idx, in that order.
+func (r *spanRows) subset(idx []int) *spanRows {
+	strs := func(v []string) []string { return pick(v, idx) }
+	ints := func(v []int64) []int64 { return pick(v, idx) }
+	docs := func(v [][]byte) [][]byte { return pick(v, idx) }
+	return &spanRows{
+		projectID: strs(r.projectID), traceID: strs(r.traceID), spanID: strs(r.spanID),
+		startNS: ints(r.startNS), endNS: ints(r.endNS),
+		droppedAttrs: ints(r.droppedAttrs), droppedEvents: ints(r.droppedEvents), droppedLinks: ints(r.droppedLinks),
+		inputTokens: ints(r.inputTokens), outputTokens: ints(r.outputTokens),
+		cacheReadTokens: ints(r.cacheReadTokens), cacheWriteTokens: ints(r.cacheWriteTokens),
+		reasoningTokens: ints(r.reasoningTokens), totalTokens: ints(r.totalTokens),
+		costUSD: pick(r.costUSD, idx), usageReported: pick(r.usageReported, idx), counted: pick(r.counted, idx),
+		parentSpanID: strs(r.parentSpanID), name: strs(r.name), serviceName: strs(r.serviceName),
+		statusCode: strs(r.statusCode), kind: strs(r.kind), traceState: strs(r.traceState),
+		statusMessage: strs(r.statusMessage), scopeName: strs(r.scopeName), scopeVersion: strs(r.scopeVersion),
+		resourceSchemaURL: strs(r.resourceSchemaURL), scopeSchemaURL: strs(r.scopeSchemaURL),
+		genaiType: strs(r.genaiType), operation: strs(r.operation), provider: strs(r.provider),
+		model: strs(r.model), sessionID: strs(r.sessionID), userID: strs(r.userID),
+		environment: strs(r.environment), costSource: strs(r.costSource),
+		tags: docs(r.tags), attributes: docs(r.attributes), resource: docs(r.resource),
+		events: docs(r.events), links: docs(r.links), call: docs(r.call),
+	}
+}
+
+func pick[T any](v []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for i, j := range idx {
+		out[i] = v[j]
+	}
+	return out
+}
 
 // arrayParams encodes the columns as insertSpansSQL's binary parameters.
 func (r *spanRows) arrayParams() *arrayParams {

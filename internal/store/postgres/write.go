@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -70,25 +71,49 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	if err != nil {
 		return fmt.Errorf("encode logs: %w", err)
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return writeTx(ctx, tx, spans, groups, rows, logRows)
-	})
+	write := func(upsertAll bool) error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			return writeTx(ctx, tx, spans, groups, rows, logRows, upsertAll)
+		})
+	}
+	err = write(false)
+	if errIsCode(err, uniqueViolation) {
+		// A new trace had stored spans after all (its row was deleted without them):
+		// write again, upserting every span.
+		s.logger.Warn("span rows of traces without a trace row; rewriting the batch as upserts", "err", err)
+		err = write(true)
+	}
 	if err != nil {
 		return fmt.Errorf("write %d spans and %d log records to postgres: %w", len(spans), len(logs), err)
 	}
 	return nil
 }
 
-func writeTx(ctx context.Context, tx pgx.Tx, spans []genai.Span, groups []traceGroup, rows *spanRows, logs *logRows) error {
+// uniqueViolation is the SQLSTATE of a unique index violation.
+const uniqueViolation = "23505"
+
+// errIsCode reports whether err is a PostgreSQL error with the given SQLSTATE.
+func errIsCode(err error, code string) bool {
+	var pgErr interface{ SQLState() string }
+	return errors.As(err, &pgErr) && pgErr.SQLState() == code
+}
+
+func writeTx(ctx context.Context, tx pgx.Tx, spans []genai.Span, groups []traceGroup, rows *spanRows, logs *logRows, upsertAll bool) error {
 	var existing []*traceGroup
+	var fresh, old []int // rows of new and of existing traces
 	if len(groups) > 0 {
 		inserted, err := insertTraces(ctx, tx, groups)
 		if err != nil {
 			return err
 		}
 		for i := range groups {
-			if !inserted[groups[i].key] {
-				existing = append(existing, &groups[i])
+			// upsertAll distrusts "new trace, so no stored spans": every trace is reread.
+			g, rowsOf := &groups[i], &fresh
+			if !inserted[g.key] || upsertAll {
+				existing, rowsOf = append(existing, g), &old
+			}
+			for j := g.lo; j < g.hi; j++ {
+				*rowsOf = append(*rowsOf, j)
 			}
 		}
 	}
@@ -102,9 +127,20 @@ func writeTx(ctx context.Context, tx pgx.Tx, spans []genai.Span, groups []traceG
 			return err
 		}
 	}
-	if len(spans) > 0 {
-		if err := execArrays(ctx, tx, "lumina_insert_spans", insertSpansSQL, rows.arrayParams()); err != nil {
-			return fmt.Errorf("upsert spans: %w", err)
+	// A new trace's spans cannot be stored yet: a plain insert is enough.
+	for _, part := range []struct {
+		name, sql string
+		idx       []int
+	}{{"lumina_insert_spans", insertSpansSQL, fresh}, {"lumina_upsert_spans", upsertSpansSQL, old}} {
+		if len(part.idx) == 0 {
+			continue
+		}
+		r := rows
+		if len(part.idx) < len(spans) {
+			r = rows.subset(part.idx)
+		}
+		if err := execArrays(ctx, tx, part.name, part.sql, r.arrayParams()); err != nil {
+			return fmt.Errorf("write spans: %w", err)
 		}
 	}
 	if err := fix.apply(ctx, tx); err != nil {

@@ -197,3 +197,28 @@ func TestHostileValues(t *testing.T) {
 		}
 	}
 }
+
+// TestSpansWithoutTraceRow: spans whose trace row is gone (say, deleted by hand or by a
+// retention job) are rewritten, not refused, and the rollup counts them again.
+func TestSpansWithoutTraceRow(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t, defaultConfig())
+	now := time.Now()
+	first := []genai.Span{llmSpan(1, 1, 0, now), llmSpan(1, 2, 0, now.Add(time.Millisecond))}
+	if err := s.Write(ctx, store.Batch{Spans: first}); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if _, err := s.pool.Exec(ctx, "DELETE FROM traces"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(ctx, store.Batch{Spans: []genai.Span{first[0], llmSpan(1, 3, 0, now.Add(2*time.Millisecond))}}); err != nil {
+		t.Fatalf("Write after the trace row was deleted: %v", err)
+	}
+	d, err := s.Trace(ctx, "p", first[0].TraceID)
+	if err != nil {
+		t.Fatalf("Trace: %v", err)
+	}
+	if d.Trace.SpanCount != 3 || len(d.Spans) != 3 || d.Trace.LLMCallCount != 3 {
+		t.Errorf("got %d spans (%d read), %d calls; want 3, 3, 3", d.Trace.SpanCount, len(d.Spans), d.Trace.LLMCallCount)
+	}
+}
