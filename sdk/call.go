@@ -1,0 +1,162 @@
+package lumina
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// exchange is the wire format of one API (OpenAI Chat Completions, Responses, Embeddings,
+// Anthropic Messages): it reads the request, the response body or its server-sent events,
+// and puts what it finds on the call. One exchange value serves one call.
+type exchange interface {
+	// request reads the request body.
+	request(c *call, body []byte)
+	// response reads a whole (non-streamed, successful) response body.
+	response(c *call, body []byte)
+	// tail reads the end of a response body too large to keep whole.
+	tail(c *call, tail []byte)
+	// event reads one server-sent event and reports whether it is the stream's last.
+	event(c *call, name string, data []byte) (last bool)
+	// finish writes what the events accumulated (the output messages).
+	finish(c *call)
+}
+
+// usage is the token usage of a call, in OpenTelemetry's terms: input includes the cached
+// tokens, output includes the reasoning tokens.
+type usage struct {
+	input, output, cacheRead, cacheWrite, reasoning int64
+	has                                             bool
+}
+
+// call is one instrumented HTTP exchange. Its fields are written by the goroutine that sends
+// the request and then by the one that reads the body, never both at once (body serializes).
+type call struct {
+	span    trace.Span
+	own     bool // the transport started span; false: it enriches a span of another SDK
+	content bool // record messages
+	limit   int  // MaxContentBytes
+	start   time.Time
+	ex      exchange
+
+	attrs     []attribute.KeyValue
+	attrBuf   [24]attribute.KeyValue
+	timed     bool
+	usage     usage
+	finish    []string
+	output    []Message
+	errType   string
+	errMsg    string
+	truncated bool
+}
+
+func (c *call) str(k, v string) {
+	if v != "" {
+		c.attrs = append(c.attrs, attribute.String(k, v))
+	}
+}
+
+func (c *call) int(k string, v int64) { c.attrs = append(c.attrs, attribute.Int64(k, v)) }
+
+func (c *call) float(k string, v float64) { c.attrs = append(c.attrs, attribute.Float64(k, v)) }
+
+// firstChunk records the time to the first chunk of output, once.
+func (c *call) firstChunk() {
+	if !c.timed {
+		c.timed = true
+		c.float(keyTimeToFirstChunk, time.Since(c.start).Seconds())
+	}
+}
+
+// messages puts msgs on the call as the content attribute key.
+func (c *call) messages(key string, msgs []Message) {
+	if !c.content || len(msgs) == 0 {
+		return
+	}
+	s, cut := encodeMessages(msgs, c.limit)
+	c.str(key, s)
+	c.truncated = c.truncated || cut
+}
+
+// parts puts a bare part list on the call (gen_ai.system_instructions).
+func (c *call) parts(key string, ps []Part) {
+	if !c.content || len(ps) == 0 {
+		return
+	}
+	s, cut := encodeParts(ps, c.limit)
+	c.str(key, s)
+	c.truncated = c.truncated || cut
+}
+
+// fail records an error of the call; the first one wins.
+func (c *call) fail(typ, msg string) {
+	if c.errType == "" {
+		c.errType, c.errMsg = typ, msg
+	}
+}
+
+// end writes everything on the span and, when the transport started it, ends it.
+func (c *call) end() {
+	u := c.usage
+	if u.has {
+		c.int(keyInputTokens, u.input)
+		c.int(keyOutputTokens, u.output)
+		if u.cacheRead > 0 {
+			c.int(keyCacheReadTokens, u.cacheRead)
+		}
+		if u.cacheWrite > 0 {
+			c.int(keyCacheWriteTokens, u.cacheWrite)
+		}
+		if u.reasoning > 0 {
+			c.int(keyReasoningTokens, u.reasoning)
+		}
+	}
+	if len(c.finish) > 0 {
+		c.attrs = append(c.attrs, attribute.StringSlice(keyFinishReasons, c.finish))
+	}
+	c.messages(keyOutputMessages, c.output)
+	if c.truncated {
+		c.attrs = append(c.attrs, attribute.Bool(keyContentTruncated, true))
+	}
+	if !c.own {
+		// Another SDK's span: add only the content it lacks, leave its own record alone.
+		kept := c.attrs[:0]
+		for _, kv := range c.attrs {
+			if contentKeys[string(kv.Key)] || kv.Key == keyContentTruncated {
+				kept = append(kept, kv)
+			}
+		}
+		c.span.SetAttributes(kept...)
+		return
+	}
+	if c.errType != "" {
+		c.str(keyErrorType, c.errType)
+		c.span.SetStatus(codes.Error, c.errMsg)
+	}
+	c.span.SetAttributes(c.attrs...)
+	c.span.End()
+}
+
+// transportErrorType classifies an error of the round trip or of reading the body.
+func transportErrorType(err error) string {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	case errors.As(err, &netErr):
+		return "connection_error"
+	}
+	return "client_error"
+}
+
+func statusErrorType(code int) string { return strconv.Itoa(code) }

@@ -1,0 +1,328 @@
+package lumina
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+)
+
+// chatParams are the request fields of OpenAI Chat Completions the span records.
+type chatParams struct {
+	Model               string          `json:"model"`
+	MaxTokens           *int64          `json:"max_tokens"`
+	MaxCompletionTokens *int64          `json:"max_completion_tokens"`
+	Temperature         *float64        `json:"temperature"`
+	TopP                *float64        `json:"top_p"`
+	FrequencyPenalty    *float64        `json:"frequency_penalty"`
+	PresencePenalty     *float64        `json:"presence_penalty"`
+	Seed                *int64          `json:"seed"`
+	N                   *int64          `json:"n"`
+	Stop                json.RawMessage `json:"stop"`
+	Stream              bool            `json:"stream"`
+	ResponseFormat      *struct {
+		Type string `json:"type"`
+	} `json:"response_format"`
+	ServiceTier string `json:"service_tier"`
+}
+
+type chatRequest struct {
+	chatParams
+	Messages []chatMessage  `json:"messages"`
+	Tools    json.RawMessage `json:"tools"`
+}
+
+type chatMessage struct {
+	Role       string          `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	Name       string          `json:"name"`
+	ToolCalls  []chatToolCall  `json:"tool_calls"`
+	ToolCallID string          `json:"tool_call_id"`
+	Refusal    string          `json:"refusal"`
+	// Reasoning is the reasoning text some OpenAI-compatible servers (DeepSeek, vLLM) return.
+	Reasoning string `json:"reasoning_content"`
+}
+
+type chatToolCall struct {
+	Index    int    `json:"index"`
+	ID       string `json:"id"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+type chatUsage struct {
+	PromptTokens     int64 `json:"prompt_tokens"`
+	CompletionTokens int64 `json:"completion_tokens"`
+	PromptDetails    struct {
+		CachedTokens int64 `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+	CompletionDetails struct {
+		ReasoningTokens int64 `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
+}
+
+func (u *chatUsage) usage() usage {
+	return usage{input: u.PromptTokens, output: u.CompletionTokens, cacheRead: u.PromptDetails.CachedTokens,
+		reasoning: u.CompletionDetails.ReasoningTokens, has: true}
+}
+
+type chatChoice struct {
+	Index        int         `json:"index"`
+	Message      chatMessage `json:"message"`
+	Delta        chatMessage `json:"delta"`
+	FinishReason string      `json:"finish_reason"`
+}
+
+type chatResponse struct {
+	ID                string       `json:"id"`
+	Model             string       `json:"model"`
+	Choices           []chatChoice `json:"choices"`
+	Usage             *chatUsage   `json:"usage"`
+	ServiceTier       string       `json:"service_tier"`
+	SystemFingerprint string       `json:"system_fingerprint"`
+}
+
+// chatExchange reads OpenAI Chat Completions, plain and streamed.
+type chatExchange struct {
+	seen bool // response id and model recorded
+	// choices accumulates a stream's output, by choice index.
+	choices []streamChoice
+}
+
+type streamChoice struct {
+	text, reasoning strings.Builder
+	tools           []chatToolCall
+	finish          string
+}
+
+func (x *chatExchange) request(c *call, body []byte) {
+	var r chatRequest
+	var err error
+	if c.content {
+		err = json.Unmarshal(body, &r)
+	} else {
+		err = json.Unmarshal(body, &r.chatParams)
+	}
+	if err != nil {
+		return
+	}
+	p := &r.chatParams
+	c.str(keyRequestModel, p.Model)
+	if p.MaxCompletionTokens != nil {
+		c.int(keyMaxTokens, *p.MaxCompletionTokens)
+	} else if p.MaxTokens != nil {
+		c.int(keyMaxTokens, *p.MaxTokens)
+	}
+	optFloat(c, keyTemperature, p.Temperature)
+	optFloat(c, keyTopP, p.TopP)
+	optFloat(c, keyFrequencyPenalty, p.FrequencyPenalty)
+	optFloat(c, keyPresencePenalty, p.PresencePenalty)
+	if p.Seed != nil {
+		c.int(keySeed, *p.Seed)
+	}
+	if p.N != nil && *p.N != 1 {
+		c.int(keyChoiceCount, *p.N)
+	}
+	if stops := stringList(p.Stop); len(stops) > 0 {
+		c.attrs = append(c.attrs, stringSlice(keyStopSequences, stops))
+	}
+	if p.Stream {
+		c.attrs = append(c.attrs, boolTrue(keyStream))
+	}
+	if p.ResponseFormat != nil {
+		c.str(keyOutputType, outputType(p.ResponseFormat.Type))
+	}
+	c.str(keyServiceTierReq, p.ServiceTier)
+	if !c.content {
+		return
+	}
+	msgs := make([]Message, 0, len(r.Messages))
+	for _, m := range r.Messages {
+		msgs = append(msgs, m.message())
+	}
+	c.messages(keyInputMessages, msgs)
+	if len(r.Tools) > 0 && !bytes.Equal(r.Tools, []byte("null")) {
+		c.str(keyToolDefinitions, string(r.Tools))
+	}
+}
+
+// message converts an OpenAI message to the conventions' form.
+func (m *chatMessage) message() Message {
+	out := Message{Role: m.Role, Name: m.Name}
+	if m.Reasoning != "" {
+		out.Parts = append(out.Parts, Part{Type: "reasoning", Content: m.Reasoning})
+	}
+	if m.Role == "tool" {
+		var s string
+		var resp any = json.RawMessage(m.Content)
+		if json.Unmarshal(m.Content, &s) == nil {
+			resp = s
+		}
+		out.Parts = append(out.Parts, Part{Type: "tool_call_response", ID: m.ToolCallID, Response: resp})
+		return out
+	}
+	out.Parts = append(out.Parts, contentParts(m.Content)...)
+	if m.Refusal != "" {
+		out.Parts = append(out.Parts, Part{Type: "refusal", Content: m.Refusal})
+	}
+	for _, tc := range m.ToolCalls {
+		out.Parts = append(out.Parts, ToolCall(tc.ID, tc.Function.Name, tc.Function.Arguments))
+	}
+	if out.Parts == nil {
+		out.Parts = []Part{}
+	}
+	return out
+}
+
+// contentParts converts OpenAI message content: a string, or an array of typed parts.
+func contentParts(raw json.RawMessage) []Part {
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return []Part{{Type: "text", Content: s}}
+	}
+	var items []struct {
+		Type     string `json:"type"`
+		Text     string `json:"text"`
+		ImageURL struct {
+			URL string `json:"url"`
+		} `json:"image_url"`
+		InputAudio struct {
+			Data   string `json:"data"`
+			Format string `json:"format"`
+		} `json:"input_audio"`
+		File struct {
+			FileID string `json:"file_id"`
+		} `json:"file"`
+	}
+	if json.Unmarshal(raw, &items) != nil {
+		return []Part{{Type: "text", Content: string(raw)}}
+	}
+	parts := make([]Part, 0, len(items))
+	for _, it := range items {
+		switch it.Type {
+		case "text", "input_text", "output_text":
+			parts = append(parts, Part{Type: "text", Content: it.Text})
+		case "image_url":
+			parts = append(parts, Part{Type: "uri", Modality: "image", URI: it.ImageURL.URL})
+		case "input_audio":
+			parts = append(parts, Part{Type: "blob", Modality: "audio", MimeType: "audio/" + it.InputAudio.Format, Content: it.InputAudio.Data})
+		case "file":
+			parts = append(parts, Part{Type: "file", Modality: "document", ID: it.File.FileID})
+		default:
+			parts = append(parts, Part{Type: it.Type})
+		}
+	}
+	return parts
+}
+
+func (x *chatExchange) header(c *call, id, model, tier, fingerprint string) {
+	if x.seen {
+		return
+	}
+	x.seen = true
+	c.str(keyResponseID, id)
+	c.str(keyResponseModel, model)
+	c.str(keyServiceTierResp, tier)
+	c.str(keyFingerprint, fingerprint)
+}
+
+func (x *chatExchange) response(c *call, body []byte) {
+	var r chatResponse
+	if json.Unmarshal(body, &r) != nil {
+		return
+	}
+	x.record(c, &r)
+	for _, ch := range r.Choices {
+		c.finish = append(c.finish, ch.FinishReason)
+		if c.content {
+			m := ch.Message.message()
+			m.Role = "assistant"
+			m.FinishReason = finishReason(ch.FinishReason)
+			c.output = append(c.output, m)
+		}
+	}
+}
+
+func (x *chatExchange) record(c *call, r *chatResponse) {
+	x.header(c, r.ID, r.Model, r.ServiceTier, r.SystemFingerprint)
+	if r.Usage != nil {
+		c.usage = r.Usage.usage()
+	}
+}
+
+func (x *chatExchange) tail(c *call, tail []byte) {
+	var r chatResponse
+	_ = json.Unmarshal(tailValue(tail, "usage"), &r.Usage)
+	x.record(c, &r)
+}
+
+func (x *chatExchange) event(c *call, _ string, data []byte) bool {
+	if bytes.Equal(data, []byte("[DONE]")) {
+		return true
+	}
+	var r chatResponse
+	if json.Unmarshal(data, &r) != nil {
+		return false
+	}
+	x.record(c, &r)
+	for i := range r.Choices {
+		ch := &r.Choices[i]
+		d := &ch.Delta
+		// len > 2: a content that is neither null nor "".
+		if len(d.Content) > 2 || len(d.ToolCalls) > 0 || d.Reasoning != "" || d.Refusal != "" {
+			c.firstChunk()
+		}
+		for len(x.choices) <= ch.Index {
+			x.choices = append(x.choices, streamChoice{})
+		}
+		sc := &x.choices[ch.Index]
+		if ch.FinishReason != "" {
+			sc.finish = ch.FinishReason
+		}
+		if !c.content {
+			continue
+		}
+		var s string
+		if len(d.Content) > 0 && json.Unmarshal(d.Content, &s) == nil {
+			sc.text.WriteString(s)
+		}
+		sc.reasoning.WriteString(d.Reasoning)
+		sc.text.WriteString(d.Refusal)
+		for _, tc := range d.ToolCalls {
+			j := len(sc.tools) - 1
+			if j < 0 || sc.tools[j].Index != tc.Index {
+				sc.tools = append(sc.tools, tc)
+				continue
+			}
+			sc.tools[j].Function.Arguments += tc.Function.Arguments
+		}
+	}
+	return false
+}
+
+func (x *chatExchange) finish(c *call) {
+	for i := range x.choices {
+		sc := &x.choices[i]
+		if sc.finish != "" {
+			c.finish = append(c.finish, sc.finish)
+		}
+		if !c.content {
+			continue
+		}
+		m := Message{Role: "assistant", FinishReason: finishReason(sc.finish), Parts: []Part{}}
+		if sc.reasoning.Len() > 0 {
+			m.Parts = append(m.Parts, Part{Type: "reasoning", Content: sc.reasoning.String()})
+		}
+		if sc.text.Len() > 0 {
+			m.Parts = append(m.Parts, Part{Type: "text", Content: sc.text.String()})
+		}
+		for _, tc := range sc.tools {
+			m.Parts = append(m.Parts, ToolCall(tc.ID, tc.Function.Name, tc.Function.Arguments))
+		}
+		c.output = append(c.output, m)
+	}
+}

@@ -1,0 +1,81 @@
+package lumina
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"go.opentelemetry.io/otel/attribute"
+)
+
+func optFloat(c *call, k string, v *float64) {
+	if v != nil {
+		c.float(k, *v)
+	}
+}
+
+func stringSlice(k string, v []string) attribute.KeyValue { return attribute.StringSlice(k, v) }
+
+func boolTrue(k string) attribute.KeyValue { return attribute.Bool(k, true) }
+
+// stringList reads a JSON string or array of strings.
+func stringList(raw json.RawMessage) []string {
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if s == "" {
+			return nil
+		}
+		return []string{s}
+	}
+	var list []string
+	_ = json.Unmarshal(raw, &list)
+	return list
+}
+
+// outputType maps a response format to gen_ai.output.type.
+func outputType(format string) string {
+	switch format {
+	case "json_object", "json_schema", "json":
+		return "json"
+	case "text", "":
+		return "text"
+	}
+	return format
+}
+
+// finishReason maps a provider's finish reason to the conventions' values.
+func finishReason(r string) string {
+	switch r {
+	case "stop", "end_turn", "stop_sequence", "completed", "pause_turn":
+		return "stop"
+	case "length", "max_tokens", "max_output_tokens", "model_context_window_exceeded":
+		return "length"
+	case "tool_calls", "function_call", "tool_use", "tool_call":
+		return "tool_call"
+	case "content_filter", "refusal":
+		return "content_filter"
+	case "":
+		return "error"
+	}
+	return r
+}
+
+// tailValue returns the JSON value of the last "key": in tail, the end of a body too large
+// to parse whole, or nil.
+func tailValue(tail []byte, key string) json.RawMessage {
+	i := bytes.LastIndex(tail, []byte(`"`+key+`"`))
+	if i < 0 {
+		return nil
+	}
+	rest := bytes.TrimLeft(tail[i+len(key)+2:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return nil
+	}
+	var v json.RawMessage
+	if json.NewDecoder(bytes.NewReader(rest[1:])).Decode(&v) != nil {
+		return nil
+	}
+	return v
+}
