@@ -76,6 +76,9 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	if s.w, err = openDB(path, roleWriter); err != nil {
 		return fail(err)
 	}
+	if err := s.w.PingContext(ctx); err != nil { // sql.Open connects lazily
+		return fail(err)
+	}
 	applied, err := migrate(ctx, s.w)
 	if err != nil {
 		return fail(err)
