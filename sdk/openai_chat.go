@@ -27,7 +27,7 @@ type chatParams struct {
 
 type chatRequest struct {
 	chatParams
-	Messages []chatMessage  `json:"messages"`
+	Messages []chatMessage   `json:"messages"`
 	Tools    json.RawMessage `json:"tools"`
 }
 

@@ -56,10 +56,14 @@ type responsesResponse struct {
 		Message string `json:"message"`
 	} `json:"error"`
 	Usage *struct {
-		InputTokens   int64 `json:"input_tokens"`
-		OutputTokens  int64 `json:"output_tokens"`
-		InputDetails  struct{ CachedTokens int64 `json:"cached_tokens"` } `json:"input_tokens_details"`
-		OutputDetails struct{ ReasoningTokens int64 `json:"reasoning_tokens"` } `json:"output_tokens_details"`
+		InputTokens  int64 `json:"input_tokens"`
+		OutputTokens int64 `json:"output_tokens"`
+		InputDetails struct {
+			CachedTokens int64 `json:"cached_tokens"`
+		} `json:"input_tokens_details"`
+		OutputDetails struct {
+			ReasoningTokens int64 `json:"reasoning_tokens"`
+		} `json:"output_tokens_details"`
 	} `json:"usage"`
 }
 
