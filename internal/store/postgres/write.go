@@ -30,11 +30,19 @@ type storedSpan struct {
 	counted bool // as stored
 }
 
-// Write implements store.Writer. Spans are upserted in one INSERT … SELECT FROM unnest
-// statement; the rollup of every touched trace is recomputed from all its stored spans while
-// its traces row is locked (new traces by the insert of the row, existing ones with
-// SELECT … FOR UPDATE, both in key order), so concurrent writers to one trace serialize
-// rather than lose each other's spans, and never deadlock.
+// Write implements store.Writer in one transaction of a few set-based statements:
+//
+//  1. insert the batch-only rollups of traces that have no row yet (ON CONFLICT DO NOTHING,
+//     in key order): those traces had no stored span, so their rollup is final;
+//  2. lock the other traces' rows (SELECT … FOR UPDATE, in key order), read the rollup
+//     columns of all their stored spans and recompute their rollups and Counted flags;
+//  3. write the spans with INSERT … SELECT FROM unnest(…) (a plain insert for new traces,
+//     an upsert for the others), fix stored Counted flags, update the locked traces rows,
+//     and insert the log records (ON CONFLICT DO NOTHING).
+//
+// Every trace a transaction writes is locked by it, new or not, so concurrent writers to
+// one trace serialize instead of losing each other's spans; locks are always taken in key
+// order, so they never deadlock.
 func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	spans := uniqueSpans(b.Spans)
 	logs := uniqueLogs(b.Logs)
