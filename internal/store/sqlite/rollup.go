@@ -128,12 +128,12 @@ type storedSpan struct {
 	counted bool
 }
 
-// write rolls the trace up from its stored spans and the batch's, sets the Counted flags
-// the rollup decided in the batch's span rows (which the caller then upserts), rewrites the
+// write rolls the trace up from its stored spans and the batch's, records in counted (by
+// batch index) the flags the rollup decided for the batch's spans, rewrites the
 // flag on stored spans where it changed, and queues the trace row and its index rows for
 // flush. Summaries of the batch's spans come from memory, so a new trace costs no span
 // reads at all.
-func (r *rollupWriter) write(ctx context.Context, spans []genai.Span, rows [][]any, g traceGroup) error {
+func (r *rollupWriter) write(ctx context.Context, spans []genai.Span, counted []bool, g traceGroup) error {
 	project, trace := g.key.project, g.key.trace
 	old, exists := r.old[g.key]
 	r.sums, r.stored = r.sums[:0], r.stored[:0]
@@ -153,7 +153,7 @@ func (r *rollupWriter) write(ctx context.Context, spans []genai.Span, rows [][]a
 	t := genai.Rollup(project, trace, r.sums)
 
 	for j, i := range g.spans {
-		rows[i][countedColumn] = boolInt(r.sums[nStored+j].Counted)
+		counted[i] = r.sums[nStored+j].Counted
 	}
 	for j := range nStored {
 		if r.sums[j].Counted != r.stored[j].counted {

@@ -215,6 +215,21 @@ func TestWriteIsAllOrNothing(t *testing.T) {
 	}
 }
 
+func TestWriteRejectsUnencodableBatch(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	good, bad := testSpan("a", 1), testSpan("a", 2)
+	bad.Attributes = map[string]any{"x": make(chan int)} // no JSON form
+	err := s.Write(ctx, store.Batch{Spans: []genai.Span{good, bad}})
+	if err == nil || !strings.Contains(err.Error(), bad.SpanID) {
+		t.Fatalf("Write with an unencodable attribute: got %v, want an error naming span %s", err, bad.SpanID)
+	}
+	page, err := s.Traces(ctx, store.TraceQuery{ProjectID: "a"})
+	if err != nil || len(page.Traces) != 0 {
+		t.Errorf("Traces after the failed write: got %d traces, %v, want 0, nil", len(page.Traces), err)
+	}
+}
+
 func TestQueryPlansUseIndexes(t *testing.T) {
 	s := openTemp(t)
 	tests := []struct {

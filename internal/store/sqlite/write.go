@@ -21,13 +21,21 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	if len(b.Spans) == 0 && len(b.Logs) == 0 {
 		return nil
 	}
-	// Encode before taking the writer, so concurrent writers share the CPU-bound part.
-	spanRows, logRows, size, err := encodeBatch(b)
-	if err != nil {
-		return fmt.Errorf("write batch: %w", err)
+	// Encoding is CPU work that needs no lock and the rollups need only the spans, so the
+	// batch encodes on its own goroutines while this one takes the writer and rolls up.
+	encoded := make(chan encodedBatch, 1)
+	go func() { encoded <- encodeBatch(b) }()
+	var e *encodedBatch
+	wait := func() *encodedBatch {
+		if e == nil {
+			got := <-encoded
+			e = &got
+		}
+		return e
 	}
-	groups := groupByTrace(b.Spans)
+	defer wait() // the encoder finishes before Write returns
 
+	groups := groupByTrace(b.Spans)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("write batch: begin: %w", err)
@@ -37,13 +45,20 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	if err := r.lookup(ctx, groups); err != nil {
 		return fmt.Errorf("write batch: %w", err)
 	}
-	upserts := make([][]any, 0, len(b.Spans))
+	counted := make([]bool, len(b.Spans))
 	for _, g := range groups {
-		if err := r.write(ctx, b.Spans, spanRows, g); err != nil {
+		if err := r.write(ctx, b.Spans, counted, g); err != nil {
 			return fmt.Errorf("write batch: trace %s/%s: %w", g.key.project, g.key.trace, err)
 		}
+	}
+	if wait().err != nil {
+		return fmt.Errorf("write batch: %w", e.err)
+	}
+	upserts := make([][]any, 0, len(b.Spans))
+	for _, g := range groups {
 		for _, i := range g.spans {
-			upserts = append(upserts, spanRows[i])
+			e.spans[i][countedColumn] = boolInt(counted[i])
+			upserts = append(upserts, e.spans[i])
 		}
 	}
 	if err := execChunked(ctx, r.st.upsertSpan, r.st.upsertSpans, upserts, spanChunk); err != nil {
@@ -52,7 +67,7 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	if err := r.flush(ctx); err != nil {
 		return fmt.Errorf("write batch: %w", err)
 	}
-	for i, row := range logRows {
+	for i, row := range e.logs {
 		if _, err := r.st.insertLog.ExecContext(ctx, row...); err != nil {
 			return fmt.Errorf("write batch: insert log record %s: %w", b.Logs[i].ID, err)
 		}
@@ -60,7 +75,7 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("write batch: commit: %w", err)
 	}
-	s.ckpt.wrote(size)
+	s.ckpt.wrote(e.size)
 	return nil
 }
 
@@ -96,11 +111,17 @@ func execChunked(ctx context.Context, one, many *sql.Stmt, rows [][]any, chunk i
 // goroutine costs more than it saves.
 const encodeChunk = 128
 
+// encodedBatch is a batch as statement arguments, and about how many bytes they hold.
+type encodedBatch struct {
+	spans, logs [][]any
+	size        int64
+	err         error
+}
+
 // encodeBatch turns the batch into statement arguments, encoding the spans on up to
 // GOMAXPROCS goroutines: JSON encoding is a third of a write's CPU time and needs no lock.
-// It also reports about how many bytes the rows hold.
-func encodeBatch(b store.Batch) (spanRows, logRows [][]any, size int64, err error) {
-	spanRows = make([][]any, len(b.Spans))
+func encodeBatch(b store.Batch) encodedBatch {
+	spanRows := make([][]any, len(b.Spans))
 	// One backing array for every row's values: a thousand fewer allocations a batch.
 	values := make([]any, len(b.Spans)*len(spanColumns))
 	workers := min(runtime.GOMAXPROCS(0), (len(b.Spans)+encodeChunk-1)/encodeChunk)
@@ -122,23 +143,24 @@ func encodeBatch(b store.Batch) (spanRows, logRows [][]any, size int64, err erro
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, 0, err
+		return encodedBatch{err: err}
 	}
 	enc := newEncoder()
-	logRows = make([][]any, len(b.Logs))
+	logRows := make([][]any, len(b.Logs))
 	for i := range b.Logs {
 		row, err := logArgs(enc, &b.Logs[i])
 		if err != nil {
-			return nil, nil, 0, fmt.Errorf("log record %s: %w", b.Logs[i].ID, err)
+			return encodedBatch{err: fmt.Errorf("log record %s: %w", b.Logs[i].ID, err)}
 		}
 		logRows[i] = row
 	}
+	var size int64
 	for _, rows := range [][][]any{spanRows, logRows} {
 		for _, row := range rows {
 			size += rowBytes(row)
 		}
 	}
-	return spanRows, logRows, size, nil
+	return encodedBatch{spans: spanRows, logs: logRows, size: size}
 }
 
 // rowBytes estimates a row's size: its text plus eight bytes for every other value.
