@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -122,6 +123,9 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 			return nil, err
 		}
 	}
+	if err := a.listenHTTP("debug", cfg.DebugAddr, debugMux()); err != nil {
+		return nil, err
+	}
 	if cfg.has(roleWorker) {
 		if err := a.startWorker(ctx); err != nil {
 			return nil, err
@@ -201,6 +205,17 @@ func newCalculator(st store.Store) (*cost.Calculator, error) {
 		return nil, fmt.Errorf("load price table: %w", err)
 	}
 	return cost.NewCalculator(table, st, time.Now), nil
+}
+
+// debugMux serves Go's profiles, for `go tool pprof http://ADDR/debug/pprof/profile`.
+func debugMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // mux returns a mux with the routes every listener serves: /health, /ready and /metrics.

@@ -59,6 +59,7 @@ type config struct {
 	WorkerBatchMsgs   int
 	WorkerLinger      time.Duration
 
+	DebugAddr       string
 	ShutdownTimeout time.Duration
 	LogLevel        string
 	LogFormat       string
@@ -104,6 +105,7 @@ func (c *config) options() []option {
 		{"worker-concurrency", "LUMINA_WORKER_CONCURRENCY", "consume loops per worker process (0: 1 on SQLite, 4 on PostgreSQL)", intVal(&c.WorkerConcurrency, 0)},
 		{"worker-batch-messages", "LUMINA_WORKER_BATCH_MESSAGES", "OTLP requests per store transaction", intVal(&c.WorkerBatchMsgs, 256)},
 		{"worker-linger", "LUMINA_WORKER_LINGER", "how long a batch waits for more requests after the first", durVal(&c.WorkerLinger, 20*time.Millisecond)},
+		{"debug-addr", "LUMINA_DEBUG_ADDR", "listener for Go's pprof profiles (/debug/pprof/); off by default, never expose it publicly", strVal(&c.DebugAddr, "off")},
 		{"shutdown-timeout", "LUMINA_SHUTDOWN_TIMEOUT", "how long a graceful shutdown may take", durVal(&c.ShutdownTimeout, 30*time.Second)},
 		{"log-level", "LUMINA_LOG_LEVEL", "debug, info, warn or error", strVal(&c.LogLevel, "info")},
 		{"log-format", "LUMINA_LOG_FORMAT", "text or json", strVal(&c.LogFormat, "text")},
@@ -158,7 +160,7 @@ func (c *config) validate() error {
 	}
 	for _, a := range []struct{ name, addr string }{
 		{"ingest-addr", c.IngestAddr}, {"otlp-http-addr", c.OTLPHTTPAddr}, {"otlp-grpc-addr", c.OTLPGRPCAddr},
-		{"api-addr", c.APIAddr}, {"replay-addr", c.ReplayAddr}, {"web-addr", c.WebAddr},
+		{"api-addr", c.APIAddr}, {"replay-addr", c.ReplayAddr}, {"web-addr", c.WebAddr}, {"debug-addr", c.DebugAddr},
 	} {
 		if a.addr == "off" {
 			continue

@@ -36,22 +36,25 @@ func decode(signal, projectID string, data []byte) (store.Batch, error) {
 	return store.Batch{}, fmt.Errorf("unknown signal %q", signal)
 }
 
-// normalizeStage applies the size limits and derives each span's and log record's GenAI view.
+// normalizeStage derives each span's and log record's GenAI view, then applies the size
+// limits to everything stored (attributes and the derived messages alike). Normalizing first
+// parses message JSON whole; the request size limit already bounds that work.
 func normalizeStage(limits genai.Limits) func(context.Context, *store.Batch) error {
 	return func(_ context.Context, b *store.Batch) error {
 		for i := range b.Spans {
-			limits.Apply(&b.Spans[i])
 			genai.Normalize(&b.Spans[i])
+			limits.Apply(&b.Spans[i])
 		}
 		for i := range b.Logs {
-			limits.ApplyLog(&b.Logs[i])
 			genai.NormalizeLog(&b.Logs[i])
+			limits.ApplyLog(&b.Logs[i])
 		}
 		return nil
 	}
 }
 
-// costStage prices every model call.
+// costStage prices every model call at the price in force when the span started, so late
+// spans and dated price changes agree.
 func costStage(calc *cost.Calculator) func(context.Context, *store.Batch) error {
 	return func(ctx context.Context, b *store.Batch) error {
 		for i := range b.Spans {
@@ -59,7 +62,7 @@ func costStage(calc *cost.Calculator) func(context.Context, *store.Batch) error 
 			if s.GenAI == nil {
 				continue
 			}
-			if err := calc.Apply(ctx, s.ProjectID, s.GenAI); err != nil {
+			if err := calc.ApplyAt(ctx, s.ProjectID, s.GenAI, s.StartTime); err != nil {
 				return fmt.Errorf("price span %s: %w", s.SpanID, err)
 			}
 		}
