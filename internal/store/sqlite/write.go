@@ -23,17 +23,12 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	}
 	// Encoding is CPU work that needs no lock and the rollups need only the spans, so the
 	// batch encodes on its own goroutines while this one takes the writer and rolls up.
-	encoded := make(chan encodedBatch, 1)
-	go func() { encoded <- encodeBatch(b) }()
-	var e *encodedBatch
-	wait := func() *encodedBatch {
-		if e == nil {
-			got := <-encoded
-			e = &got
-		}
-		return e
-	}
-	defer wait() // the encoder finishes before Write returns
+	var (
+		e       encodedBatch
+		encoder sync.WaitGroup
+	)
+	encoder.Go(func() { e = encodeBatch(b) })
+	defer encoder.Wait() // the encoder finishes before Write returns
 
 	groups := groupByTrace(b.Spans)
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -51,7 +46,8 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 			return fmt.Errorf("write batch: trace %s/%s: %w", g.key.project, g.key.trace, err)
 		}
 	}
-	if wait().err != nil {
+	encoder.Wait()
+	if e.err != nil {
 		return fmt.Errorf("write batch: %w", e.err)
 	}
 	upserts := make([][]any, 0, len(b.Spans))
