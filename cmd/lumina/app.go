@@ -23,8 +23,18 @@ import (
 	"github.com/use-lumina/lumina/internal/otlp"
 	"github.com/use-lumina/lumina/internal/queue"
 	"github.com/use-lumina/lumina/internal/store"
+	"github.com/use-lumina/lumina/internal/web"
 	"github.com/use-lumina/lumina/internal/worker"
 )
+
+// providerStatus says which LLM provider keys are configured, for the dashboard's settings
+// page; it passes booleans and base URLs, never the keys.
+func providerStatus(cfg *config) []web.Provider {
+	return []web.Provider{
+		{Name: "Anthropic", EnvVar: "ANTHROPIC_API_KEY", Configured: cfg.AnthropicAPIKey != "", BaseURL: cfg.AnthropicBaseURL, Used: "quality judge (tier 2) and replay"},
+		{Name: "OpenAI", EnvVar: "OPENAI_API_KEY", Configured: cfg.OpenAIAPIKey != "", BaseURL: cfg.OpenAIBaseURL, Used: "replay and an optional judge"},
+	}
+}
 
 // app is one running Lumina process: the roles it was given, their dependencies and their
 // listeners. main and the end-to-end tests drive it through start and shutdown.
@@ -111,15 +121,21 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 			return nil, err
 		}
 	}
-	// The replay and web roles answer health, readiness and metrics; their features
-	// (replay runs, the dashboard) are not built yet, as README.md says.
+	// The replay role answers health, readiness and metrics; replay runs are not built yet.
 	if cfg.has(roleReplay) {
 		if err := a.listenHTTP(roleReplay, cfg.ReplayAddr, a.mux(roleReplay)); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.has(roleWeb) {
-		if err := a.listenHTTP(roleWeb, cfg.WebAddr, a.mux(roleWeb)); err != nil {
+		mux := a.mux(roleWeb)
+		web.New(web.Config{
+			Project:   func(*http.Request) (string, error) { return "default", nil },
+			Logger:    logger,
+			Providers: providerStatus(cfg),
+			Join:      genai.AttachLogs,
+		}, a.store, a.calc).Register(mux)
+		if err := a.listenHTTP(roleWeb, cfg.WebAddr, mux); err != nil {
 			return nil, err
 		}
 	}

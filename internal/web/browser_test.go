@@ -1,0 +1,310 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// Real-browser tests: Debian's Chromium, headless, driven by chromedp. They skip when no
+// Chromium is installed, unless LUMINA_TEST_REQUIRE_SERVICES=1 makes that a failure.
+
+// screenshotDir is where the tests leave screenshots of the main pages (gitignored).
+var screenshotDir = filepath.Join("..", "..", "artifacts", "screenshots")
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("LUMINA_TEST_REQUIRE_SERVICES") == "1" {
+		t.Fatal("chromium is not installed and LUMINA_TEST_REQUIRE_SERVICES=1 requires it (apt-get install -y chromium)")
+	}
+	t.Skip("chromium is not installed; skipping browser tests")
+	return ""
+}
+
+// browser is one headless Chromium tab with a record of the dialogs and script errors it saw.
+type browser struct {
+	ctx    context.Context
+	mu     sync.Mutex
+	events []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Headless,
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 900),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	b := &browser{ctx: ctx}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		switch e := ev.(type) {
+		case *page.EventJavascriptDialogOpening:
+			b.events = append(b.events, fmt.Sprintf("dialog %s: %q", e.Type, e.Message))
+		case *runtime.EventExceptionThrown:
+			d := e.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			b.events = append(b.events, fmt.Sprintf("script error at %s:%d: %s", d.URL, d.LineNumber, msg))
+		}
+	}); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return b
+}
+
+// clean fails the test if the page opened a dialog or threw.
+func (b *browser) clean(t *testing.T) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.events) > 0 {
+		t.Fatalf("the page opened dialogs or threw: %v", b.events)
+	}
+}
+
+func (b *browser) do(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func run[T any](t *testing.T, b *browser, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(b.ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+func (b *browser) screenshot(t *testing.T, name string) {
+	t.Helper()
+	png := run(t, b, "screenshot "+name, chromedp.FullScreenshot(90))
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls a JavaScript condition until it holds.
+func (b *browser) waitFor(t *testing.T, what, cond string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](cond)); err == nil && ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s (%s)", what, cond)
+}
+
+func count(t *testing.T, b *browser, selector string) int {
+	t.Helper()
+	return run(t, b, "count "+selector, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", selector)))
+}
+
+func TestBrowser(t *testing.T) {
+	srv := seededServer(t)
+	b := newBrowser(t)
+
+	t.Run("home", func(t *testing.T) {
+		b.do(t, "open home", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".kpi")))
+		if n := count(t, b, ".kpi"); n != 6 {
+			t.Errorf("KPI cards: got %d, want 6", n)
+		}
+		if n := count(t, b, ".chart svg rect"); n == 0 {
+			t.Error("the cost and request charts drew no bars")
+		}
+		b.waitFor(t, "the live indicator", `document.querySelector("#live-status .live-text").textContent.startsWith("Live")`)
+		b.screenshot(t, "home")
+		b.clean(t)
+	})
+
+	t.Run("filter traces", func(t *testing.T) {
+		b.do(t, "open traces", chromedp.Navigate(srv.URL+"/traces"), chromedp.WaitVisible(chromedp.ID("trace-table")))
+		if n := count(t, b, "#trace-table tbody tr[data-trace-id]"); n != 20 {
+			t.Errorf("unfiltered rows: got %d, want 20", n)
+		}
+		b.screenshot(t, "traces")
+		b.do(t, "filter by service",
+			chromedp.SendKeys(chromedp.CSS(`input[name="service"]`), "support-bot"),
+			chromedp.Submit(chromedp.CSS(`input[name="service"]`)))
+		b.waitFor(t, "the filtered URL", `location.search.includes("service=support-bot")`)
+		b.do(t, "wait for rows", chromedp.WaitVisible(chromedp.ID("trace-table")))
+		if n := count(t, b, "#trace-table tbody tr[data-trace-id]"); n != 4 {
+			t.Errorf("rows for service support-bot: got %d, want 4", n)
+		}
+		services := run(t, b, "row services", chromedp.Evaluate[[]string](
+			`[...document.querySelectorAll("#trace-table tbody tr[data-trace-id] td:nth-child(3)")].map(td => td.textContent.trim())`))
+		for _, s := range services {
+			if s != "support-bot" {
+				t.Errorf("filtered list shows service %q", s)
+			}
+		}
+		b.do(t, "sort by duration", chromedp.Click(chromedp.CSS(`th[aria-sort] a[href*="sort=duration"]`)))
+		b.waitFor(t, "the sorted URL", `location.search.includes("sort=duration") && location.search.includes("service=support-bot")`)
+		b.clean(t)
+	})
+
+	t.Run("trace and inspector", func(t *testing.T) {
+		b.do(t, "open traces", chromedp.Navigate(srv.URL+"/traces?status=error"), chromedp.WaitVisible(chromedp.ID("trace-table")))
+		b.do(t, "open the failed trace", chromedp.Click(chromedp.CSS(`#trace-table tbody tr[data-trace-id] .name-cell a`)))
+		b.waitFor(t, "the trace page", `location.pathname === "/traces/`+tid(4)+`"`)
+		b.do(t, "wait for the waterfall", chromedp.WaitVisible(chromedp.CSS(".wf-row")))
+		if n := count(t, b, ".wf-row"); n != 5 {
+			t.Errorf("waterfall rows: got %d, want 5", n)
+		}
+		// The default selection is the first model call, with its system prompt.
+		sys := run(t, b, "system prompt", chromedp.Text(chromedp.CSS("#inspector .msg.role-system .msg-body")))
+		if !strings.Contains(sys, "concise assistant") {
+			t.Errorf("system prompt: got %q", sys)
+		}
+		b.do(t, "open the tool span", chromedp.Click(chromedp.CSS(`.wf-row[data-span-id="`+sid(44)+`"] a.wf-name`)))
+		b.waitFor(t, "the tool inspector", `document.querySelector("#inspector .insp[data-span-id='`+sid(44)+`']") !== null`)
+		if got := run(t, b, "location", chromedp.Location()); !strings.Contains(got, "span="+sid(44)) {
+			t.Errorf("location after selecting a span: got %q, want span=%s", got, sid(44))
+		}
+		tool := run(t, b, "tool panel", chromedp.Text(chromedp.CSS("#pan-msg")))
+		if !strings.Contains(tool, "lookup_docs") || !strings.Contains(tool, "3 documents") {
+			t.Errorf("tool call panel: got %q", tool)
+		}
+		// Keyboard: j moves to the next span (the failing final call).
+		b.do(t, "press j", chromedp.KeyEvent("j"))
+		b.waitFor(t, "the next span", `document.querySelector("#inspector .insp[data-span-id='`+sid(45)+`']") !== null`)
+		b.do(t, "open tokens and cost", chromedp.Click(chromedp.ID("tab-cost")))
+		costText := run(t, b, "cost panel", chromedp.Text(chromedp.ID("pan-cost")))
+		if !strings.Contains(costText, "computed") || !strings.Contains(costText, "890") {
+			t.Errorf("cost panel: got %q", costText)
+		}
+		b.do(t, "back to the chat call", chromedp.Navigate(srv.URL+"/traces/"+tid(4)), chromedp.WaitVisible(chromedp.CSS("#inspector .insp")))
+		b.screenshot(t, "trace")
+		b.do(t, "open tokens and cost", chromedp.Click(chromedp.ID("tab-cost")))
+		b.screenshot(t, "trace-cost")
+		b.clean(t)
+	})
+
+	t.Run("live trace", func(t *testing.T) {
+		b.do(t, "open traces", chromedp.Navigate(srv.URL+"/traces"), chromedp.WaitVisible(chromedp.ID("trace-table")))
+		b.waitFor(t, "the stream", `document.querySelector("#live-status .live-text").textContent.startsWith("Live")`)
+		spans := ragTrace(60, testNow.Add(-time.Second), "live-svc", "arrived while you watched", false)
+		if err := srv.store.Write(context.Background(), store.Batch{Spans: spans}); err != nil {
+			t.Fatal(err)
+		}
+		b.waitFor(t, "the new row", `document.querySelector("#trace-table tbody tr:first-child[data-trace-id='`+tid(60)+`']") !== null`)
+		if n := count(t, b, "#trace-table tbody tr[data-trace-id]"); n != 21 {
+			t.Errorf("rows after one live trace: got %d, want 21", n)
+		}
+		status := run(t, b, "live status", chromedp.Text(chromedp.ID("live-status")))
+		if !strings.Contains(status, "updated") {
+			t.Errorf("live status: got %q, want \"updated Ns ago\"", status)
+		}
+		b.clean(t)
+	})
+
+	t.Run("xss inert", func(t *testing.T) {
+		b.do(t, "open the hostile trace", chromedp.Navigate(srv.URL+"/traces/"+tid(21)), chromedp.WaitVisible(chromedp.CSS("#inspector .msg.role-user")))
+		got := run(t, b, "prompt text", chromedp.TextContent(chromedp.CSS("#inspector .msg.role-user .msg-body")))
+		if got != xssPayload {
+			t.Errorf("prompt shown as %q, want the literal %q", got, xssPayload)
+		}
+		if n := count(t, b, `img[src="x"], #inspector script`); n != 0 {
+			t.Errorf("the payload created %d elements", n)
+		}
+		// Through the fragment path too, and in the trace list's name-free rows.
+		b.do(t, "open the final span", chromedp.Click(chromedp.CSS(`.wf-row[data-span-id="`+sid(215)+`"] a.wf-name`)))
+		b.waitFor(t, "the final span", `document.querySelector("#inspector .insp[data-span-id='`+sid(215)+`']") !== null`)
+		if n := count(t, b, `img[src="x"], #inspector script`); n != 0 {
+			t.Errorf("the payload created %d elements through the fragment", n)
+		}
+		time.Sleep(300 * time.Millisecond) // give an onerror handler time to fire, if one existed
+		b.clean(t)
+	})
+
+	t.Run("cost and price editor", func(t *testing.T) {
+		b.do(t, "open cost", chromedp.Navigate(srv.URL+"/cost"), chromedp.WaitVisible(chromedp.ID("prices")))
+		b.screenshot(t, "cost")
+		b.do(t, "fill the price form",
+			chromedp.SendKeys(chromedp.CSS(`.price-form input[name="provider"]`), "openai"),
+			chromedp.SendKeys(chromedp.CSS(`.price-form input[name="model"]`), "gpt-4o-ft-browser"),
+			chromedp.SendKeys(chromedp.CSS(`.price-form input[name="input_per_mtok"]`), "2.5"),
+			chromedp.SendKeys(chromedp.CSS(`.price-form input[name="output_per_mtok"]`), "10"),
+			chromedp.Submit(chromedp.CSS(`.price-form input[name="model"]`)))
+		b.waitFor(t, "the saved flash", `document.querySelector(".flash.ok") !== null`)
+		prices, err := srv.store.Prices(context.Background(), "default")
+		if err != nil || len(prices) != 2 || prices[0].Model != "gpt-4o-ft-browser" {
+			t.Errorf("prices after the browser form: got %+v (err %v)", prices, err)
+		}
+		b.clean(t)
+	})
+
+	t.Run("pages and dark theme", func(t *testing.T) {
+		for _, p := range []struct{ path, name string }{{"/settings", "settings"}, {"/alerts", "alerts"}, {"/sessions", "sessions"}, {"/replay", "replay"}} {
+			b.do(t, "open "+p.path, chromedp.Navigate(srv.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main .panel")))
+			b.screenshot(t, p.name)
+		}
+		b.do(t, "open home", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".kpi")))
+		b.do(t, "toggle the theme", chromedp.Click(chromedp.ID("theme-toggle")))
+		theme := run(t, b, "theme", chromedp.Evaluate[string](`document.documentElement.getAttribute("data-theme")`))
+		if theme != "dark" && theme != "light" {
+			t.Fatalf("data-theme after the toggle: got %q", theme)
+		}
+		if theme != "dark" {
+			b.do(t, "toggle again", chromedp.Click(chromedp.ID("theme-toggle")))
+		}
+		b.screenshot(t, "home-dark")
+		b.do(t, "open a trace (theme persists)", chromedp.Navigate(srv.URL+"/traces/"+tid(4)), chromedp.WaitVisible(chromedp.CSS(".wf-row")))
+		if got := run(t, b, "theme", chromedp.Evaluate[string](`document.documentElement.getAttribute("data-theme")`)); got != "dark" {
+			t.Errorf("theme after navigation: got %q, want dark", got)
+		}
+		b.screenshot(t, "trace-dark")
+		b.do(t, "open traces", chromedp.Navigate(srv.URL+"/traces"), chromedp.WaitVisible(chromedp.ID("trace-table")))
+		b.screenshot(t, "traces-dark")
+		b.do(t, "press ?", chromedp.KeyEvent("?"))
+		b.waitFor(t, "the shortcuts dialog", `document.getElementById("help").open`)
+		b.clean(t)
+	})
+
+	t.Run("onboarding", func(t *testing.T) {
+		empty := newTestServer(t, func() time.Time { return testNow }, nil)
+		b.do(t, "open an empty home", chromedp.Navigate(empty.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".onboard")))
+		run(t, b, "light theme", chromedp.Evaluate[bool](`localStorage.setItem("lumina-theme","light"); document.documentElement.setAttribute("data-theme","light"); true`))
+		b.screenshot(t, "onboarding")
+		b.clean(t)
+		b.do(t, "leave, closing the live stream", chromedp.Navigate("about:blank"))
+	})
+}

@@ -1,0 +1,247 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/use-lumina/lumina/internal/genai"
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// traceRow is one line of a trace table.
+type traceRow struct {
+	ID        string
+	URL       string
+	Name      string
+	Service   string
+	Start     time.Time
+	Duration  time.Duration
+	Spans     int
+	LLMCalls  int
+	Tokens    int64
+	Cost      string
+	Unpriced  bool
+	Error     bool
+	Models    []string
+	HasRoot   bool
+	SessionID string
+	UserID    string
+}
+
+func newTraceRow(t *genai.Trace) traceRow {
+	return traceRow{
+		ID: t.TraceID, URL: "/traces/" + url.PathEscape(t.TraceID), Name: t.Name, Service: t.ServiceName,
+		Start: t.StartTime, Duration: t.Duration(), Spans: t.SpanCount, LLMCalls: t.LLMCallCount,
+		Tokens: t.Usage.TotalTokens, Cost: fmtCost(t.CostUSD), Unpriced: t.UnpricedCalls > 0,
+		Error: t.Status == genai.StatusError, Models: t.Models, HasRoot: t.HasRoot,
+		SessionID: t.SessionID, UserID: t.UserID,
+	}
+}
+
+// timeRanges are the trace list's time presets.
+var timeRanges = []struct{ Key, Label string }{
+	{"", "Any time"}, {"15m", "Last 15 minutes"}, {"1h", "Last hour"}, {"24h", "Last 24 hours"}, {"7d", "Last 7 days"},
+}
+
+func rangeDuration(key string) (time.Duration, bool) {
+	switch key {
+	case "15m":
+		return 15 * time.Minute, true
+	case "1h":
+		return time.Hour, true
+	case "24h":
+		return 24 * time.Hour, true
+	case "7d":
+		return 7 * 24 * time.Hour, true
+	}
+	return 0, false
+}
+
+// traceFilter is the trace list's query string, parsed: the form's values as typed and the
+// store query they make.
+type traceFilter struct {
+	Service, Name, Model, Status, Range, MinMS, Sort, Order, Limit string
+	Query                                                          store.TraceQuery
+}
+
+// parseTraceFilter reads the list's query parameters. Unknown values are errors, so a bad
+// deep link says what is wrong rather than showing the wrong traces.
+func parseTraceFilter(r *request) (traceFilter, error) {
+	v := r.URL.Query()
+	f := traceFilter{
+		Service: strings.TrimSpace(v.Get("service")), Name: strings.TrimSpace(v.Get("name")),
+		Model: strings.TrimSpace(v.Get("model")), Status: v.Get("status"), Range: v.Get("range"),
+		MinMS: strings.TrimSpace(v.Get("min_ms")), Sort: v.Get("sort"), Order: v.Get("order"), Limit: v.Get("limit"),
+	}
+	q := store.TraceQuery{ProjectID: r.Project, Service: f.Service, Name: f.Name, Model: f.Model, Limit: 50, Cursor: v.Get("cursor")}
+	switch f.Status {
+	case "", genai.StatusOK, genai.StatusError:
+		q.Status = f.Status
+	default:
+		return f, badRequestf("status must be ok or error, got %q", f.Status)
+	}
+	if f.Range != "" {
+		d, ok := rangeDuration(f.Range)
+		if !ok {
+			return f, badRequestf("range must be 15m, 1h, 24h or 7d, got %q", f.Range)
+		}
+		q.Since = r.Now.Add(-d)
+	}
+	if f.MinMS != "" {
+		ms, err := strconv.ParseFloat(f.MinMS, 64)
+		if err != nil || ms < 0 || ms > 1e9 {
+			return f, badRequestf("minimum duration must be a number of milliseconds, got %q", f.MinMS)
+		}
+		q.MinDuration = time.Duration(ms * float64(time.Millisecond))
+	}
+	if f.Limit != "" {
+		n, err := strconv.Atoi(f.Limit)
+		if err != nil || n < 1 || n > 200 {
+			return f, badRequestf("limit must be a number of traces from 1 to 200, got %q", f.Limit)
+		}
+		q.Limit = n
+	}
+	switch f.Sort {
+	case "", store.SortStartTime:
+		f.Sort, q.Sort = store.SortStartTime, store.SortStartTime
+	case store.SortDuration:
+		q.Sort = store.SortDuration
+	default:
+		return f, badRequestf("sort must be start_time or duration, got %q", f.Sort)
+	}
+	switch f.Order {
+	case "", "desc":
+		f.Order = "desc"
+	case "asc":
+		q.Ascending = true
+	default:
+		return f, badRequestf("order must be asc or desc, got %q", f.Order)
+	}
+	f.Query = q
+	return f, nil
+}
+
+// values is the filter as query parameters, without the cursor; defaults are left out so
+// URLs stay short.
+func (f traceFilter) values() url.Values {
+	v := url.Values{}
+	set := func(k, val, dflt string) {
+		if val != "" && val != dflt {
+			v.Set(k, val)
+		}
+	}
+	set("service", f.Service, "")
+	set("name", f.Name, "")
+	set("model", f.Model, "")
+	set("status", f.Status, "")
+	set("range", f.Range, "")
+	set("min_ms", f.MinMS, "")
+	set("sort", f.Sort, store.SortStartTime)
+	set("order", f.Order, "desc")
+	set("limit", f.Limit, "")
+	return v
+}
+
+func (f traceFilter) url(mut func(url.Values)) string {
+	v := f.values()
+	if mut != nil {
+		mut(v)
+	}
+	if len(v) == 0 {
+		return "/traces"
+	}
+	return "/traces?" + v.Encode()
+}
+
+// sortHeader is a sortable column header: its link toggles the order when the column is
+// already the sort key.
+type sortHeader struct {
+	Label string
+	URL   string
+	Aria  string // aria-sort: ascending, descending or none
+	Arrow string
+}
+
+func (f traceFilter) header(label, key string) sortHeader {
+	h := sortHeader{Label: label, Aria: "none"}
+	order := "desc"
+	if f.Sort == key {
+		h.Aria, h.Arrow = "descending", "↓"
+		if f.Order == "asc" {
+			h.Aria, h.Arrow = "ascending", "↑"
+		} else {
+			order = "asc"
+		}
+	}
+	h.URL = f.url(func(v url.Values) {
+		v.Del("sort")
+		v.Del("order")
+		if key != store.SortStartTime {
+			v.Set("sort", key)
+		}
+		if order != "desc" {
+			v.Set("order", order)
+		}
+	})
+	return h
+}
+
+// tracesData is the trace list page.
+type tracesData struct {
+	Filter     traceFilter
+	Ranges     []struct{ Key, Label string }
+	Rows       []traceRow
+	NextURL    string
+	FirstURL   string // set when this is not the first page
+	ClearURL   string
+	Filtered   bool
+	TimeHeader sortHeader
+	DurHeader  sortHeader
+	Services   []string
+	Models     []string
+	Live       liveConfig
+	LiveOK     bool // live updates apply: first page, newest first
+}
+
+func (s *Server) traces(ctx context.Context, r *request) (view, error) {
+	f, err := parseTraceFilter(r)
+	if err != nil {
+		return view{}, err
+	}
+	page, err := s.store.Traces(ctx, f.Query)
+	if err != nil {
+		return view{}, err
+	}
+	d := tracesData{Filter: f, Ranges: timeRanges, ClearURL: "/traces", Filtered: len(f.values()) > 0,
+		TimeHeader: f.header("Started (UTC)", store.SortStartTime), DurHeader: f.header("Duration", store.SortDuration)}
+	for i := range page.Traces {
+		d.Rows = append(d.Rows, newTraceRow(&page.Traces[i]))
+	}
+	if page.NextCursor != "" {
+		d.NextURL = f.url(func(v url.Values) { v.Set("cursor", page.NextCursor) })
+	}
+	if f.Query.Cursor != "" {
+		d.FirstURL = f.url(nil)
+	}
+	// Filter suggestions: the busiest services and models of the last week.
+	if o, err := s.store.Overview(ctx, store.OverviewQuery{ProjectID: r.Project, Since: r.Now.Add(-7 * 24 * time.Hour), Until: r.Now.Add(time.Nanosecond), Buckets: 1, Top: 50}); err == nil {
+		for _, sv := range o.Services {
+			d.Services = append(d.Services, sv.Service)
+		}
+		for _, m := range o.Models {
+			if m.Model != "" {
+				d.Models = append(d.Models, m.Model)
+			}
+		}
+	} else {
+		s.log.Warn("trace filter suggestions", "err", err)
+	}
+	d.LiveOK = f.Query.Cursor == "" && f.Query.Sort == store.SortStartTime && !f.Query.Ascending
+	if d.LiveOK {
+		d.Live = newLiveConfig(f.Query, page.Traces, "traces")
+	}
+	return view{Page: "traces", Title: "Traces", Nav: "traces", Data: d}, nil
+}
