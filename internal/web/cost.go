@@ -39,7 +39,7 @@ type costData struct {
 // priceForm is the custom price editor's fields as typed, and what was wrong with them.
 type priceForm struct {
 	Provider, Model, MatchType, Input, Output, CacheRead, CacheWrite, EffectiveFrom string
-	Error                                                                          string
+	Error                                                                           string
 }
 
 func (s *Server) costPage(ctx context.Context, r *request) (view, error) {

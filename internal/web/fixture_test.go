@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -54,7 +54,7 @@ func newTestServer(t testing.TB, now func() time.Time, mut func(*Config)) *testS
 	cfg := Config{
 		Now:    now,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		Join: genai.AttachLogs,
+		Join:   genai.AttachLogs,
 		Providers: []Provider{
 			{Name: "Anthropic", EnvVar: "ANTHROPIC_API_KEY", Configured: true, Used: "quality judge and replay"},
 			{Name: "OpenAI", EnvVar: "OPENAI_API_KEY", BaseURL: "https://llm.internal/v1", Used: "replay"},
@@ -73,8 +73,8 @@ func newTestServer(t testing.TB, now func() time.Time, mut func(*Config)) *testS
 	return &testServer{Server: srv, store: st, web: w}
 }
 
-func tid(n int) string { return fmt.Sprintf("%032x", 0xc0ffee00+n) }
-func sid(n int) string { return fmt.Sprintf("%016x", 0xbeef00+n) }
+func tid(n int) string       { return fmt.Sprintf("%032x", 0xc0ffee00+n) }
+func sid(n int) string       { return fmt.Sprintf("%016x", 0xbeef00+n) }
 func f64(v float64) *float64 { return &v }
 
 // ragTrace is a RAG pipeline: a workflow root, a retrieval, a chat call with a system

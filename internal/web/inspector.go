@@ -188,7 +188,7 @@ func rawSpan(sp *genai.Span) string {
 		"kind": sp.Kind, "service_name": sp.ServiceName, "start_time": sp.StartTime, "end_time": sp.EndTime,
 		"duration_ms": float64(sp.Duration()) / 1e6, "status": sp.StatusCode, "status_message": sp.StatusMessage,
 		"attributes": sp.Attributes, "resource": sp.Resource,
-		"scope": map[string]string{"name": sp.ScopeName, "version": sp.ScopeVersion},
+		"scope":  map[string]string{"name": sp.ScopeName, "version": sp.ScopeVersion},
 		"events": sp.Events, "links": sp.Links, "genai": sp.GenAI,
 	})
 }
