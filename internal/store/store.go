@@ -231,23 +231,25 @@ type ModelUsage struct {
 
 // ServiceUsage is the traces whose root span belongs to one service.
 type ServiceUsage struct {
-	Service     string
-	Traces      int64
-	TotalTokens int64
-	CostUSD     float64
+	Service       string
+	Traces        int64
+	TotalTokens   int64
+	CostUSD       float64
+	UnpricedCalls int64
 	// BucketCost is the cost per bucket, aligned with Overview.Buckets.
 	BucketCost []float64
 }
 
 // EndpointUsage is the traces of one root service and root span name.
 type EndpointUsage struct {
-	Service      string
-	Name         string
-	Traces       int64
-	Errors       int64
-	TotalTokens  int64
-	CostUSD      float64
-	MeanDuration time.Duration
+	Service       string
+	Name          string
+	Traces        int64
+	Errors        int64
+	TotalTokens   int64
+	CostUSD       float64
+	UnpricedCalls int64
+	MeanDuration  time.Duration
 }
 
 // TraceCost is one trace of an Overview's most expensive list.

@@ -160,7 +160,7 @@ func (r overviewReader) models(ctx context.Context, o *store.Overview) error {
 
 func (r overviewReader) services(ctx context.Context, o *store.Overview) error {
 	rows, err := r.tx.Query(ctx, `SELECT service_name, count(*), sum(total_tokens)::bigint,
-		coalesce(sum(cost_usd), 0)::float8
+		coalesce(sum(cost_usd), 0)::float8, sum(unpriced_calls)::bigint
 		FROM traces WHERE `+traceWindow+` GROUP BY service_name
 		ORDER BY coalesce(sum(cost_usd), 0) DESC, count(*) DESC, service_name LIMIT $4`,
 		r.q.ProjectID, r.since, r.until, r.q.Top)
@@ -170,7 +170,7 @@ func (r overviewReader) services(ctx context.Context, o *store.Overview) error {
 	index := map[string]int{}
 	for rows.Next() {
 		sv := store.ServiceUsage{BucketCost: make([]float64, len(o.Buckets))}
-		if err := rows.Scan(&sv.Service, &sv.Traces, &sv.TotalTokens, &sv.CostUSD); err != nil {
+		if err := rows.Scan(&sv.Service, &sv.Traces, &sv.TotalTokens, &sv.CostUSD, &sv.UnpricedCalls); err != nil {
 			rows.Close()
 			return err
 		}
@@ -205,7 +205,7 @@ func (r overviewReader) services(ctx context.Context, o *store.Overview) error {
 func (r overviewReader) endpoints(ctx context.Context, o *store.Overview) error {
 	rows, err := r.tx.Query(ctx, `SELECT service_name, name, count(*),
 		count(*) FILTER (WHERE status = $5), sum(total_tokens)::bigint,
-		coalesce(sum(cost_usd), 0)::float8, avg(duration_ns)::float8
+		coalesce(sum(cost_usd), 0)::float8, sum(unpriced_calls)::bigint, avg(duration_ns)::float8
 		FROM traces WHERE `+traceWindow+` GROUP BY service_name, name
 		ORDER BY count(*) DESC, coalesce(sum(cost_usd), 0) DESC, service_name, name LIMIT $4`,
 		r.q.ProjectID, r.since, r.until, r.q.Top, genai.StatusError)
@@ -216,7 +216,7 @@ func (r overviewReader) endpoints(ctx context.Context, o *store.Overview) error 
 	for rows.Next() {
 		var e store.EndpointUsage
 		var mean float64
-		if err := rows.Scan(&e.Service, &e.Name, &e.Traces, &e.Errors, &e.TotalTokens, &e.CostUSD, &mean); err != nil {
+		if err := rows.Scan(&e.Service, &e.Name, &e.Traces, &e.Errors, &e.TotalTokens, &e.CostUSD, &e.UnpricedCalls, &mean); err != nil {
 			return err
 		}
 		e.MeanDuration = time.Duration(math.Round(mean))

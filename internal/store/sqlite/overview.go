@@ -222,7 +222,7 @@ func (r overviewReader) models(ctx context.Context, o *store.Overview) error {
 }
 
 func (r overviewReader) services(ctx context.Context, o *store.Overview) error {
-	rows, err := r.tx.QueryContext(ctx, `SELECT service_name, count(*), sum(total_tokens), total(cost_usd)
+	rows, err := r.tx.QueryContext(ctx, `SELECT service_name, count(*), sum(total_tokens), total(cost_usd), sum(unpriced_calls)
 		FROM traces WHERE `+traceWindow+` GROUP BY service_name
 		ORDER BY total(cost_usd) DESC, count(*) DESC, service_name LIMIT ?`,
 		r.q.ProjectID, r.since, r.until, r.q.Top)
@@ -232,7 +232,7 @@ func (r overviewReader) services(ctx context.Context, o *store.Overview) error {
 	index := map[string]int{}
 	for rows.Next() {
 		sv := store.ServiceUsage{BucketCost: make([]float64, len(o.Buckets))}
-		if err := rows.Scan(&sv.Service, &sv.Traces, &sv.TotalTokens, &sv.CostUSD); err != nil {
+		if err := rows.Scan(&sv.Service, &sv.Traces, &sv.TotalTokens, &sv.CostUSD, &sv.UnpricedCalls); err != nil {
 			rows.Close()
 			return err
 		}
@@ -265,7 +265,7 @@ func (r overviewReader) services(ctx context.Context, o *store.Overview) error {
 
 func (r overviewReader) endpoints(ctx context.Context, o *store.Overview) error {
 	rows, err := r.tx.QueryContext(ctx, `SELECT service_name, name, count(*), sum(status = ?),
-		sum(total_tokens), total(cost_usd), avg(duration)
+		sum(total_tokens), total(cost_usd), sum(unpriced_calls), avg(duration)
 		FROM traces WHERE `+traceWindow+` GROUP BY service_name, name
 		ORDER BY count(*) DESC, total(cost_usd) DESC, service_name, name LIMIT ?`,
 		genai.StatusError, r.q.ProjectID, r.since, r.until, r.q.Top)
@@ -276,7 +276,7 @@ func (r overviewReader) endpoints(ctx context.Context, o *store.Overview) error 
 	for rows.Next() {
 		var e store.EndpointUsage
 		var mean float64
-		if err := rows.Scan(&e.Service, &e.Name, &e.Traces, &e.Errors, &e.TotalTokens, &e.CostUSD, &mean); err != nil {
+		if err := rows.Scan(&e.Service, &e.Name, &e.Traces, &e.Errors, &e.TotalTokens, &e.CostUSD, &e.UnpricedCalls, &mean); err != nil {
 			return err
 		}
 		e.MeanDuration = time.Duration(math.Round(mean))

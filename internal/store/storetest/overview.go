@@ -154,18 +154,18 @@ func testOverview(t *testing.T, s store.Store) {
 		t.Fatalf("Services: got %+v, want search then checkout", o.Services)
 	}
 	for i, w := range []store.ServiceUsage{
-		{Service: "search", Traces: 3, TotalTokens: 75, CostUSD: 0.03, BucketCost: []float64{0, 0.02, 0, 0.01}},
+		{Service: "search", Traces: 3, TotalTokens: 75, CostUSD: 0.03, UnpricedCalls: 1, BucketCost: []float64{0, 0.02, 0, 0.01}},
 		{Service: "checkout", Traces: 1, TotalTokens: 15, CostUSD: 0.01, BucketCost: []float64{0.01, 0, 0, 0}},
 	} {
 		sv := o.Services[i]
-		if sv.Service != w.Service || sv.Traces != w.Traces || sv.TotalTokens != w.TotalTokens || !near(sv.CostUSD, w.CostUSD) {
+		if sv.Service != w.Service || sv.Traces != w.Traces || sv.TotalTokens != w.TotalTokens || !near(sv.CostUSD, w.CostUSD) || sv.UnpricedCalls != w.UnpricedCalls {
 			t.Errorf("Services[%d]: got %+v, want %+v", i, sv, w)
 		}
 		checkCosts(t, "Services["+w.Service+"].BucketCost", sv.BucketCost, w.BucketCost)
 	}
 
 	wantEndpoints := []store.EndpointUsage{
-		{Service: "search", Name: "GET /search", Traces: 3, TotalTokens: 75, CostUSD: 0.03, MeanDuration: 2166666667},
+		{Service: "search", Name: "GET /search", Traces: 3, TotalTokens: 75, CostUSD: 0.03, UnpricedCalls: 1, MeanDuration: 2166666667},
 		{Service: "checkout", Name: "POST /checkout", Traces: 1, Errors: 1, TotalTokens: 15, CostUSD: 0.01, MeanDuration: 2 * time.Second},
 	}
 	if len(o.Endpoints) != len(wantEndpoints) {
