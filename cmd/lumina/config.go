@@ -50,6 +50,7 @@ type config struct {
 	MaxValueBytes int64
 
 	QueueStream     string
+	QueueSubjects   string
 	QueueMaxBytes   int64
 	QueueReplicas   int
 	QueueAckWait    time.Duration
@@ -98,6 +99,7 @@ func (c *config) options() []option {
 		{"max-body-bytes", "LUMINA_MAX_BODY_BYTES", "largest OTLP request body, compressed or decompressed", bytesVal(&c.MaxBodyBytes, 16<<20)},
 		{"max-value-bytes", "LUMINA_MAX_VALUE_BYTES", "longest stored string value (attributes, messages); longer ones are cut with a marker", bytesVal(&c.MaxValueBytes, 256<<10)},
 		{"queue-stream", "LUMINA_QUEUE_STREAM", "JetStream stream name", strVal(&c.QueueStream, "LUMINA_SPANS")},
+		{"queue-subject-prefix", "LUMINA_QUEUE_SUBJECT_PREFIX", "first token of the queue's subjects (<prefix>.spans.<project>, <prefix>.logs.<project>, <prefix>.dead.>)", strVal(&c.QueueSubjects, "lumina")},
 		{"queue-max-bytes", "LUMINA_QUEUE_MAX_BYTES", "largest unprocessed backlog; beyond it ingestion answers 503 (back-pressure)", bytesVal(&c.QueueMaxBytes, 8<<30)},
 		{"queue-replicas", "LUMINA_QUEUE_REPLICAS", "stream replicas on an external NATS cluster", intVal(&c.QueueReplicas, 1)},
 		{"queue-ack-wait", "LUMINA_QUEUE_ACK_WAIT", "how long a delivered batch may stay unacknowledged before redelivery", durVal(&c.QueueAckWait, 30*time.Second)},
