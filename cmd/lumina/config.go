@@ -32,6 +32,7 @@ type config struct {
 	APIAddr      string
 	ReplayAddr   string
 	WebAddr      string
+	WorkerAddr   string
 	Roles        string
 
 	DatabaseURL string
@@ -85,6 +86,7 @@ func (c *config) options() []option {
 		{"api-addr", "LUMINA_API_ADDR", "REST API listener (the api role); \"off\" disables it", strVal(&c.APIAddr, ":8081")},
 		{"replay-addr", "LUMINA_REPLAY_ADDR", "replay role listener; \"off\" disables it", strVal(&c.ReplayAddr, ":8082")},
 		{"web-addr", "LUMINA_WEB_ADDR", "dashboard (web role) listener; \"off\" disables it", strVal(&c.WebAddr, ":3000")},
+		{"worker-addr", "LUMINA_WORKER_ADDR", "worker role listener for /health, /ready and /metrics; \"off\" disables it", strVal(&c.WorkerAddr, ":8083")},
 		{"roles", "LUMINA_ROLES", "comma-separated roles to run: all, or any of ingest, worker, api, replay, web", strVal(&c.Roles, "all")},
 		{"database-url", "DATABASE_URL", "PostgreSQL URL; empty uses embedded SQLite in the data directory", strVal(&c.DatabaseURL, "")},
 		{"nats-url", "NATS_URL", "external NATS server URLs (comma-separated); empty runs embedded JetStream", strVal(&c.NATSURL, "")},
@@ -162,7 +164,7 @@ func (c *config) validate() error {
 	}
 	for _, a := range []struct{ name, addr string }{
 		{"ingest-addr", c.IngestAddr}, {"otlp-http-addr", c.OTLPHTTPAddr}, {"otlp-grpc-addr", c.OTLPGRPCAddr},
-		{"api-addr", c.APIAddr}, {"replay-addr", c.ReplayAddr}, {"web-addr", c.WebAddr}, {"debug-addr", c.DebugAddr},
+		{"api-addr", c.APIAddr}, {"replay-addr", c.ReplayAddr}, {"web-addr", c.WebAddr}, {"worker-addr", c.WorkerAddr}, {"debug-addr", c.DebugAddr},
 	} {
 		if a.addr == "off" {
 			continue

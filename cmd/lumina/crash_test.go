@@ -27,7 +27,7 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	dataDir := t.TempDir()
 	ingest, apiAddr := freeAddr(t), freeAddr(t)
 	args := []string{"serve", "--data-dir", dataDir, "--ingest-addr", ingest, "--api-addr", apiAddr,
-		"--otlp-http-addr", "off", "--otlp-grpc-addr", "off", "--replay-addr", "off", "--web-addr", "off",
+		"--otlp-http-addr", "off", "--otlp-grpc-addr", "off", "--replay-addr", "off", "--web-addr", "off", "--worker-addr", "off",
 		"--queue-ack-wait", "2s", "--log-level", "warn"}
 
 	const spansPerTrace = 4

@@ -242,15 +242,8 @@ func TestSplitRolesScaleOut(t *testing.T) {
 	}
 	start := func(role string, extra ...string) (*exec.Cmd, string) {
 		addr := freeAddr(t)
-		args := append([]string{"serve", "--roles", role, "--ingest-addr", "off", "--api-addr", "off"}, shared...)
-		switch role {
-		case roleIngest:
-			args = append(args, "--ingest-addr", addr)
-		case roleAPI:
-			args = append(args, "--api-addr", addr)
-		case roleWorker:
-			// A worker has no listener of its own here; readiness is checked via the API.
-		}
+		args := append([]string{"serve", "--roles", role, "--ingest-addr", "off", "--api-addr", "off", "--worker-addr", "off"}, shared...)
+		args = append(args, "--"+role+"-addr", addr)
 		args = append(args, extra...)
 		cmd := exec.Command(bin, args...)
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
@@ -266,9 +259,7 @@ func TestSplitRolesScaleOut(t *testing.T) {
 				t.Logf("%s process stderr:\n%s", role, stderr.String())
 			}
 		})
-		if role != roleWorker {
-			waitReady(t, "http://"+addr)
-		}
+		waitReady(t, "http://"+addr)
 		return cmd, "http://" + addr
 	}
 	_, ingestA := start(roleIngest)
