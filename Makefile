@@ -12,13 +12,16 @@ run:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN) ./cmd/lumina
 
-## test: lint, then every test (integration tests use LUMINA_TEST_* services when set)
+## test: lint, then every test of the server and of the SDK module (integration tests use
+## the LUMINA_TEST_* services when set)
 test: lint
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@if [ -f sdk/go.mod ]; then cd sdk && CGO_ENABLED=0 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...; fi
 
 ## lint: go vet and gofmt
 lint:
 	$(GO) vet ./...
+	@if [ -f sdk/go.mod ]; then cd sdk && $(GO) vet ./...; fi
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 

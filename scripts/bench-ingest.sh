@@ -14,7 +14,7 @@ trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "
 ingest=127.0.0.1:${INGEST_PORT:-18080}
 api=127.0.0.1:${API_PORT:-18081}
 "$bin" serve --data-dir "$data" --ingest-addr "$ingest" --api-addr "$api" \
-	--otlp-http-addr off --otlp-grpc-addr "127.0.0.1:${GRPC_PORT:-18317}" --replay-addr off --web-addr off \
+	--otlp-http-addr off --otlp-grpc-addr "127.0.0.1:${GRPC_PORT:-18317}" --replay-addr off --web-addr off --worker-addr off \
 	--log-level warn &
 pid=$!
 for _ in $(seq 1 100); do curl -fs "http://$api/ready" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -143,6 +143,9 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 		return nil, err
 	}
 	if cfg.has(roleWorker) {
+		if err := a.listenHTTP(roleWorker, cfg.WorkerAddr, a.mux(roleWorker)); err != nil {
+			return nil, err
+		}
 		if err := a.startWorker(ctx); err != nil {
 			return nil, err
 		}

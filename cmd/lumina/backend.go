@@ -36,6 +36,7 @@ func openQueue(ctx context.Context, cfg *config, logger *slog.Logger) (*queue.Qu
 		URL:        cfg.NATSURL,
 		DataDir:    cfg.DataDir,
 		Stream:     cfg.QueueStream,
+		Subjects:   cfg.QueueSubjects,
 		MaxBytes:   cfg.QueueMaxBytes,
 		Replicas:   cfg.QueueReplicas,
 		AckWait:    cfg.QueueAckWait,

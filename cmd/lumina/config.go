@@ -32,6 +32,7 @@ type config struct {
 	APIAddr      string
 	ReplayAddr   string
 	WebAddr      string
+	WorkerAddr   string
 	Roles        string
 
 	DatabaseURL string
@@ -50,6 +51,7 @@ type config struct {
 	MaxValueBytes int64
 
 	QueueStream     string
+	QueueSubjects   string
 	QueueMaxBytes   int64
 	QueueReplicas   int
 	QueueAckWait    time.Duration
@@ -84,6 +86,7 @@ func (c *config) options() []option {
 		{"api-addr", "LUMINA_API_ADDR", "REST API listener (the api role); \"off\" disables it", strVal(&c.APIAddr, ":8081")},
 		{"replay-addr", "LUMINA_REPLAY_ADDR", "replay role listener; \"off\" disables it", strVal(&c.ReplayAddr, ":8082")},
 		{"web-addr", "LUMINA_WEB_ADDR", "dashboard (web role) listener; \"off\" disables it", strVal(&c.WebAddr, ":3000")},
+		{"worker-addr", "LUMINA_WORKER_ADDR", "worker role listener for /health, /ready and /metrics; \"off\" disables it", strVal(&c.WorkerAddr, ":8083")},
 		{"roles", "LUMINA_ROLES", "comma-separated roles to run: all, or any of ingest, worker, api, replay, web", strVal(&c.Roles, "all")},
 		{"database-url", "DATABASE_URL", "PostgreSQL URL; empty uses embedded SQLite in the data directory", strVal(&c.DatabaseURL, "")},
 		{"nats-url", "NATS_URL", "external NATS server URLs (comma-separated); empty runs embedded JetStream", strVal(&c.NATSURL, "")},
@@ -98,6 +101,7 @@ func (c *config) options() []option {
 		{"max-body-bytes", "LUMINA_MAX_BODY_BYTES", "largest OTLP request body, compressed or decompressed", bytesVal(&c.MaxBodyBytes, 16<<20)},
 		{"max-value-bytes", "LUMINA_MAX_VALUE_BYTES", "longest stored string value (attributes, messages); longer ones are cut with a marker", bytesVal(&c.MaxValueBytes, 256<<10)},
 		{"queue-stream", "LUMINA_QUEUE_STREAM", "JetStream stream name", strVal(&c.QueueStream, "LUMINA_SPANS")},
+		{"queue-subject-prefix", "LUMINA_QUEUE_SUBJECT_PREFIX", "first token of the queue's subjects (<prefix>.spans.<project>, <prefix>.logs.<project>, <prefix>.dead.>)", strVal(&c.QueueSubjects, "lumina")},
 		{"queue-max-bytes", "LUMINA_QUEUE_MAX_BYTES", "largest unprocessed backlog; beyond it ingestion answers 503 (back-pressure)", bytesVal(&c.QueueMaxBytes, 8<<30)},
 		{"queue-replicas", "LUMINA_QUEUE_REPLICAS", "stream replicas on an external NATS cluster", intVal(&c.QueueReplicas, 1)},
 		{"queue-ack-wait", "LUMINA_QUEUE_ACK_WAIT", "how long a delivered batch may stay unacknowledged before redelivery", durVal(&c.QueueAckWait, 30*time.Second)},
@@ -160,7 +164,7 @@ func (c *config) validate() error {
 	}
 	for _, a := range []struct{ name, addr string }{
 		{"ingest-addr", c.IngestAddr}, {"otlp-http-addr", c.OTLPHTTPAddr}, {"otlp-grpc-addr", c.OTLPGRPCAddr},
-		{"api-addr", c.APIAddr}, {"replay-addr", c.ReplayAddr}, {"web-addr", c.WebAddr}, {"debug-addr", c.DebugAddr},
+		{"api-addr", c.APIAddr}, {"replay-addr", c.ReplayAddr}, {"web-addr", c.WebAddr}, {"worker-addr", c.WorkerAddr}, {"debug-addr", c.DebugAddr},
 	} {
 		if a.addr == "off" {
 			continue

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -24,16 +23,11 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}
-	bin := filepath.Join(t.TempDir(), "lumina")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := luminaBinary(t)
 	dataDir := t.TempDir()
 	ingest, apiAddr := freeAddr(t), freeAddr(t)
 	args := []string{"serve", "--data-dir", dataDir, "--ingest-addr", ingest, "--api-addr", apiAddr,
-		"--otlp-http-addr", "off", "--otlp-grpc-addr", "off", "--replay-addr", "off", "--web-addr", "off",
+		"--otlp-http-addr", "off", "--otlp-grpc-addr", "off", "--replay-addr", "off", "--web-addr", "off", "--worker-addr", "off",
 		"--queue-ack-wait", "2s", "--log-level", "warn"}
 
 	const spansPerTrace = 4

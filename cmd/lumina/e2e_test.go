@@ -31,7 +31,7 @@ func startTestApp(t *testing.T, flags ...string) *testApp {
 	args := append([]string{
 		"--data-dir", t.TempDir(),
 		"--ingest-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0", "--otlp-grpc-addr", "127.0.0.1:0",
-		"--api-addr", "127.0.0.1:0", "--replay-addr", "off", "--web-addr", "off",
+		"--api-addr", "127.0.0.1:0", "--worker-addr", "127.0.0.1:0", "--replay-addr", "off", "--web-addr", "off",
 		"--worker-linger", "5ms",
 	}, flags...)
 	cfg, err := parseConfig("serve", args, func(string) string { return "" }, io.Discard)

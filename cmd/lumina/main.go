@@ -8,9 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -46,6 +49,7 @@ Usage:
   lumina serve [flags]      run Lumina (all roles in one process by default)
   lumina migrate [flags]    apply database migrations and exit
   lumina loadgen [flags]    send OTLP load to a running Lumina and verify it was stored
+  lumina healthcheck URL    exit 0 when URL (e.g. http://127.0.0.1:8081/ready) answers 200
   lumina version            print the version
   lumina help [command]     show help
 
@@ -77,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, stderr)
 	case "loadgen":
 		return runLoadgen(ctx, rest, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, rest, stdout)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "lumina", version)
 		return nil
@@ -90,4 +96,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
+}
+
+// healthcheck probes a /health or /ready URL, for container health checks in images that
+// have no shell or curl.
+func healthcheck(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: lumina healthcheck URL")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck %s: %w", args[0], err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck %s: %w", args[0], err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	fmt.Fprintf(stdout, "%s %s\n", resp.Status, strings.TrimSpace(string(body)))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck %s: status %d", args[0], resp.StatusCode)
+	}
+	return nil
 }

@@ -56,13 +56,15 @@ type Config struct {
 	// SyncAlways makes the embedded server fsync every write; by default writes reach the
 	// operating system before the acknowledgement and are flushed every two minutes, which
 	// survives a crash of the process but not of the machine.
-	SyncAlways   bool
-	MaxMsgSize   int32
-	CredsFile    string
-	User, Pass   string
-	Token        string
-	ConnectName  string
-	ReconnectFor time.Duration
+	SyncAlways  bool
+	MaxMsgSize  int32
+	CredsFile   string
+	User, Pass  string
+	Token       string
+	ConnectName string
+	// PublishTimeout bounds the wait for the stream's acknowledgement; past it the publish
+	// fails with ErrUnavailable and the client is told to retry.
+	PublishTimeout time.Duration
 }
 
 func (c *Config) defaults() {
@@ -92,6 +94,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxMsgSize == 0 {
 		c.MaxMsgSize = 64 << 20
+	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = 5 * time.Second
 	}
 	if c.ConnectName == "" {
 		c.ConnectName = "lumina"
@@ -241,6 +246,8 @@ func (q *Queue) Publish(ctx context.Context, signal, projectID string, body []by
 	msg.Data = body
 	msg.Header.Set(headerProject, projectID)
 	msg.Header.Set(headerSignal, signal)
+	ctx, cancel := context.WithTimeout(ctx, q.cfg.PublishTimeout)
+	defer cancel()
 	if _, err := q.js.PublishMsg(ctx, msg, jetstream.WithMsgID(MessageID(signal, projectID, body)), jetstream.WithExpectStream(q.cfg.Stream)); err != nil {
 		return fmt.Errorf("%w: publish %s: %v", ErrUnavailable, subject, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -85,6 +86,9 @@ type Worker struct {
 	log     *slog.Logger
 	metrics *metrics
 	now     func() time.Time
+	// storeDown is set while the store is unreachable, so an outage is logged once when it
+	// starts and once when it ends, not once per batch.
+	storeDown atomic.Bool
 }
 
 // New returns a worker. open attaches one Source per consume loop.
@@ -156,6 +160,9 @@ func (w *Worker) process(parent context.Context, src Source, ds []*queue.Deliver
 		w.retry(ctx, src, good, err)
 		return
 	}
+	if w.storeDown.CompareAndSwap(true, false) {
+		w.log.Info("store reachable again; redelivered batches are being committed")
+	}
 	for _, h := range w.hooks {
 		h(ctx, batch)
 	}
@@ -197,7 +204,9 @@ func (w *Worker) commit(ctx context.Context, b *store.Batch) error {
 func (w *Worker) retry(ctx context.Context, src Source, ds []*queue.Delivery, cause error) {
 	w.metrics.batches.WithLabelValues("failed").Inc()
 	if err := w.store.Ping(ctx); err != nil {
-		w.log.Warn("store unavailable; batch will be redelivered", "messages", len(ds), "err", cause)
+		if w.storeDown.CompareAndSwap(false, true) {
+			w.log.Warn("store unavailable; batches are redelivered with backoff until it returns", "err", cause)
+		}
 		w.nakAll(ds)
 		return
 	}
