@@ -9,12 +9,12 @@ import (
 
 // WAL sizing. A checkpoint copies the WAL's pages into the database file and fsyncs it;
 // done inside a commit it was a tenth of a write's CPU time. The checkpointer does it on
-// its own connection instead, about every checkpointBytes written (about one batch of LLM
-// spans; rarer checkpoints overlap more writes and so rarely let the WAL restart),
-// passively (it never
-// waits for, or blocks, the writer or readers). The writer's own automatic checkpoint
-// stays as a backstop: it restarts the WAL from the beginning, and by then the
-// checkpointer has already copied nearly every page, so it is cheap.
+// its own connection instead, passively (it never waits for, or blocks, the writer or the
+// readers), about every checkpointBytes written: about one batch of LLM spans, because a
+// checkpoint that overlaps a write cannot let the WAL restart from its beginning, and rare
+// ones always overlap. The writer's own automatic checkpoint stays as a backstop that
+// bounds the WAL; by the time it fires the checkpointer has copied nearly every page, so
+// it is cheap.
 const (
 	checkpointBytes  = 4 << 20
 	backstopPages    = 4096     // × 16 KB pages = 64 MB of WAL
