@@ -111,7 +111,7 @@ func run[T any](t *testing.T, b *browser, what string, a chromedp.Action[T]) T {
 
 func (b *browser) screenshot(t *testing.T, name string) {
 	t.Helper()
-	png := run(t, b, "screenshot "+name, chromedp.FullScreenshot(90))
+	png := run(t, b, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 // Chart geometry, in SVG user units; the SVG scales to its container's width.
 const (
-	chartW      = 720.0
+	chartW      = 560.0
 	chartH      = 180.0
 	chartLeft   = 58.0
 	chartRight  = 8.0
@@ -85,10 +85,14 @@ func niceCeil(v float64) float64 {
 	return 10 * p
 }
 
-// axis fills c's frame and y ticks for values up to max.
-func (c *chart) axis(max float64, format func(float64) string) float64 {
+// axis fills c's frame and y ticks for values up to peak, the axis reaching at least minTop
+// (4 for counts, so their ticks are whole numbers).
+func (c *chart) axis(peak, minTop float64, format func(float64) string) float64 {
 	c.W, c.H, c.Left, c.Bottom, c.Right = chartW, chartH, chartLeft, chartH-chartBottom, chartW-chartRight
-	top := niceCeil(max)
+	top := niceCeil(max(peak, minTop))
+	if minTop > 0 { // whole-number ticks: a multiple of the four intervals
+		top = math.Ceil(max(peak, minTop)/4) * 4
+	}
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4
 		c.YTicks = append(c.YTicks, tick{Pos: round2(c.Bottom - (c.Bottom-chartTop)*v/top), Label: format(v)})
@@ -115,7 +119,7 @@ func (c *chart) xTicks(starts []time.Time, width time.Duration, x func(i int) fl
 
 // stackedBars draws one bar per bucket, stacking the series (largest first); series past
 // maxSeries are summed into "other".
-func stackedBars(label string, starts []time.Time, width time.Duration, series []seriesData, format func(float64) string) chart {
+func stackedBars(label string, starts []time.Time, width time.Duration, series []seriesData, format func(float64) string, minTop float64) chart {
 	c := chart{Label: label}
 	if len(series) > maxSeries {
 		other := seriesData{Name: "other", Values: make([]float64, len(starts))}
@@ -136,7 +140,7 @@ func stackedBars(label string, starts []time.Time, width time.Duration, series [
 		peak = max(peak, sum)
 	}
 	c.Empty = peak == 0
-	top := c.axis(peak, format)
+	top := c.axis(peak, minTop, format)
 	n := float64(max(len(starts), 1))
 	slot := (c.Right - c.Left) / n
 	bw := math.Max(1, slot*0.72)
@@ -162,8 +166,8 @@ func stackedBars(label string, starts []time.Time, width time.Duration, series [
 	return c
 }
 
-// lines draws each series as a polyline through the buckets' centres, skipping buckets
-// that have no value (NaN).
+// lines draws each series as a polyline through the buckets' centres; buckets without a
+// value (NaN) are skipped and the line joins their neighbours, as sparse traffic needs.
 func lines(label string, starts []time.Time, width time.Duration, series []seriesData, format func(float64) string) chart {
 	c := chart{Label: label}
 	var peak float64
@@ -175,7 +179,7 @@ func lines(label string, starts []time.Time, width time.Duration, series []serie
 		}
 	}
 	c.Empty = peak == 0
-	top := c.axis(peak, format)
+	top := c.axis(peak, 0, format)
 	slot := (c.Right - c.Left) / float64(max(len(starts), 1))
 	x := func(i int) float64 { return c.Left + slot*(float64(i)+0.5) }
 	for k, s := range series {
@@ -184,7 +188,6 @@ func lines(label string, starts []time.Time, width time.Duration, series []serie
 		pen := false
 		for i, v := range s.Values {
 			if math.IsNaN(v) {
-				pen = false
 				continue
 			}
 			px, py := round2(x(i)), round2(c.Bottom-(c.Bottom-chartTop)*v/top)
@@ -206,8 +209,11 @@ func lines(label string, starts []time.Time, width time.Duration, series []serie
 }
 
 func seriesClass(k int, name string) string {
-	if name == "other" {
+	switch name {
+	case "other":
 		return "s-other"
+	case "error":
+		return "s-err"
 	}
 	return "s" + strconv.Itoa(k%maxSeries)
 }
@@ -219,7 +225,10 @@ func axisUSD(v float64) string {
 	if v == 0 {
 		return "$0"
 	}
-	return fmtUSD(v)
+	if v >= 100 {
+		return fmtUSD(v)
+	}
+	return "$" + strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 // axisMS labels a latency axis given in milliseconds.

@@ -87,8 +87,9 @@ func (s *Server) costView(ctx context.Context, r *request, form priceForm) (view
 	for _, sv := range o.Services {
 		services = append(services, seriesData{Name: sv.Service, Values: sv.BucketCost, Total: fmtUSD(sv.CostUSD)})
 	}
-	d.ModelChart = stackedBars("Cost per bucket by model", starts, o.BucketWidth, models, axisUSD)
-	d.ServiceChart = stackedBars("Cost per bucket by root service", starts, o.BucketWidth, services, axisUSD)
+	d.ModelChart = stackedBars("Cost per bucket by model", starts, o.BucketWidth, models, axisUSD, 0)
+	d.ServiceChart = stackedBars("Cost per bucket by root service", starts, o.BucketWidth, services, axisUSD, 0)
+	d.Expensive = d.Expensive[:min(len(d.Expensive), 10)]
 	status := 0
 	if form.Error != "" {
 		status = http.StatusBadRequest

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -73,8 +75,14 @@ func newTestServer(t testing.TB, now func() time.Time, mut func(*Config)) *testS
 	return &testServer{Server: srv, store: st, web: w}
 }
 
-func tid(n int) string       { return fmt.Sprintf("%032x", 0xc0ffee00+n) }
-func sid(n int) string       { return fmt.Sprintf("%016x", 0xbeef00+n) }
+// tid and sid are deterministic ids that look like real, random ones.
+func tid(n int) string { return hexOf("trace", n, 32) }
+func sid(n int) string { return hexOf("span", n, 16) }
+
+func hexOf(kind string, n, size int) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s-%d", kind, n)))
+	return hex.EncodeToString(sum[:])[:size]
+}
 func f64(v float64) *float64 { return &v }
 
 // ragTrace is a RAG pipeline: a workflow root, a retrieval, a chat call with a system

@@ -188,9 +188,9 @@ func (s *Server) home(ctx context.Context, r *request) (view, error) {
 		}
 	}
 	d.CostChart = stackedBars("Cost per "+fmtDuration(cur.BucketWidth)+" bucket", starts, cur.BucketWidth,
-		[]seriesData{{Name: "cost", Values: costs, Total: fmtUSD(cur.Totals.CostUSD)}}, axisUSD)
+		[]seriesData{{Name: "cost", Values: costs, Total: fmtUSD(cur.Totals.CostUSD)}}, axisUSD, 0)
 	d.TrafficChart = stackedBars("Requests per bucket, ok and failed", starts, cur.BucketWidth,
-		[]seriesData{{Name: "ok", Values: counts, Total: fmtInt(cur.Totals.Traces - cur.Totals.Errors)}, {Name: "error", Values: errs, Total: fmtInt(cur.Totals.Errors)}}, axisCount)
+		[]seriesData{{Name: "ok", Values: counts, Total: fmtInt(cur.Totals.Traces - cur.Totals.Errors)}, {Name: "error", Values: errs, Total: fmtInt(cur.Totals.Errors)}}, axisCount, 4)
 	d.LatencyChart = lines("Trace latency p50 and p95 per bucket", starts, cur.BucketWidth,
 		[]seriesData{{Name: "p50", Values: p50, Total: fmtDuration(cur.Totals.P50)}, {Name: "p95", Values: p95, Total: fmtDuration(cur.Totals.P95)}}, axisMS)
 	return view{Page: "home", Title: "Overview", Nav: "home", Data: d}, nil
