@@ -54,7 +54,7 @@ func marshalJSON(v any) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		var uv *json.UnsupportedValueError
-		if !asUnsupported(err, &uv) {
+		if !errors.As(err, &uv) {
 			return nil, fmt.Errorf("encode json: %w", err)
 		}
 		if b, err = json.Marshal(finite(v)); err != nil {
@@ -68,11 +68,6 @@ func marshalJSON(v any) ([]byte, error) {
 		b = replaceNUL(b)
 	}
 	return b, nil
-}
-
-// asUnsupported reports whether err is (or wraps) a json.UnsupportedValueError.
-func asUnsupported(err error, target **json.UnsupportedValueError) bool {
-	return errors.As(err, target)
 }
 
 // finite returns a deep copy of v in which the floats JSON cannot express (NaN, ±Inf) are
