@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -177,3 +178,17 @@ func noAttr(t *testing.T, a map[string]attribute.Value, key string) {
 }
 
 var _ sdktrace.SpanExporter = (*tracetest.InMemoryExporter)(nil)
+
+// keptExporter is an in-memory exporter whose Shutdown keeps the spans
+// (tracetest.InMemoryExporter's clears them), so tests can check what Shutdown flushed.
+type keptExporter struct {
+	*tracetest.InMemoryExporter
+	shutdown atomic.Bool
+}
+
+func newKept() *keptExporter { return &keptExporter{InMemoryExporter: tracetest.NewInMemoryExporter()} }
+
+func (e *keptExporter) Shutdown(context.Context) error {
+	e.shutdown.Store(true)
+	return nil
+}
