@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -178,6 +180,33 @@ func (s *sink) apiHandler() http.Handler {
 			return
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"trace_id": r.PathValue("trace_id"), "span_count": n, "spans": []any{}})
+	})
+	// The list, in pages of `limit` with the offset as the cursor, as the bulk check reads it.
+	mux.HandleFunc("GET /api/v1/traces", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		ids := make([]string, 0, len(s.spans))
+		counts := map[string]int{}
+		for id, n := range s.spans {
+			h := hex.EncodeToString(id[:])
+			ids = append(ids, h)
+			counts[h] = n
+		}
+		s.mu.Unlock()
+		sort.Strings(ids)
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		offset, _ := strconv.Atoi(r.URL.Query().Get("cursor"))
+		end := min(offset+limit, len(ids))
+		page := map[string]any{"next_cursor": ""}
+		traces := []map[string]any{}
+		for _, id := range ids[offset:end] {
+			traces = append(traces, map[string]any{"trace_id": id, "span_count": counts[id]})
+		}
+		page["traces"] = traces
+		if end < len(ids) {
+			page["next_cursor"] = strconv.Itoa(end)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(page)
 	})
 	return mux
 }
@@ -389,7 +418,7 @@ func TestRunVerifyFindsShortTrace(t *testing.T) {
 	api := httptest.NewServer(s.apiHandler())
 	defer api.Close()
 	cfg.APIURL, cfg.VerifyTimeout = api.URL, 300*time.Millisecond
-	vr, err := newVerifier(cfg.withDefaults(), api.Client()).verify(context.Background(), []clientResult{{ledger: rep.ledger}}, time.Now())
+	vr, err := newVerifier(cfg.withDefaults(), api.Client()).verify(context.Background(), []clientResult{{ledger: rep.ledger}}, time.Now(), time.Time{})
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
@@ -572,5 +601,37 @@ func TestRunDoesNotRetryLongWaitsOrFollowRedirects(t *testing.T) {
 	defer elsewhere.mu.Unlock()
 	if elsewhere.requests != 0 {
 		t.Errorf("the redirect target received %d requests, want 0", elsewhere.requests)
+	}
+}
+
+// TestBulkVerifyReadsTheList checks the list-based check used for large runs: it finds a
+// dropped trace and a short one among more traces than the per-trace threshold.
+func TestBulkVerifyReadsTheList(t *testing.T) {
+	s := newSink(nil)
+	otlp := httptest.NewServer(s)
+	defer otlp.Close()
+	cfg := smallConfig(ProtocolHTTP, otlp.URL)
+	cfg.Requests = 60
+	rep, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(rep.ledger) <= bulkThreshold {
+		t.Fatalf("got %d traces, want more than %d to exercise the bulk path", len(rep.ledger), bulkThreshold)
+	}
+	dropped, short := rep.ledger[5].id, rep.ledger[7].id
+	s.mu.Lock()
+	delete(s.spans, dropped)
+	s.spans[short]--
+	s.mu.Unlock()
+	api := httptest.NewServer(s.apiHandler())
+	defer api.Close()
+	cfg.APIURL, cfg.VerifyTimeout = api.URL, 300*time.Millisecond
+	vr, err := newVerifier(cfg.withDefaults(), api.Client()).verify(context.Background(), []clientResult{{ledger: rep.ledger}}, time.Now(), time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if vr.Missing != 1 || vr.WrongCount != 1 || vr.Stored != len(rep.ledger)-2 {
+		t.Errorf("missing/wrong/stored = %d/%d/%d, want 1/1/%d", vr.Missing, vr.WrongCount, vr.Stored, len(rep.ledger)-2)
 	}
 }

@@ -62,7 +62,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := buildPool(cfg, idRNG, runID, time.Now())
+	built := time.Now()
+	p, err := buildPool(cfg, idRNG, runID, built)
 	if err != nil {
 		return nil, fmt.Errorf("build request pool: %w", err)
 	}
@@ -125,7 +126,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	if cfg.APIURL != "" {
 		tr := newHTTPTransport(cfg.VerifyConcurrency)
 		defer tr.CloseIdleConnections()
-		vr, err := newVerifier(cfg, &http.Client{Transport: tr}).verify(ctx, results, sendEnd)
+		vr, err := newVerifier(cfg, &http.Client{Transport: tr}).verify(ctx, results, sendEnd, built.Add(-time.Minute))
 		rep.Verify = vr
 		if err != nil {
 			return rep, err
