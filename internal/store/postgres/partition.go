@@ -53,11 +53,14 @@ func newPartitions(schema string, cfg config, logger *slog.Logger) *partitions {
 }
 
 // ensure creates the partitions of days that fall inside the managed window and do not
-// exist yet. A partition that cannot be created is logged and retried later, not returned:
-// its spans go to the DEFAULT partition meanwhile. Only a done ctx is an error.
+// exist yet, and those of yesterday to three days ahead, so a long-running process keeps
+// creating them ahead of time. A partition that cannot be created is logged and retried
+// later, not returned: its spans go to the DEFAULT partition meanwhile. Only a done ctx is
+// an error.
 func (p *partitions) ensure(ctx context.Context, pool *pgxpool.Pool, days []int64) error {
 	now := p.cfg.now()
 	today := dayOf(now.UnixNano())
+	days = append(days, today-1, today, today+1, today+2, today+3)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, d := range days {

@@ -82,12 +82,7 @@ func (s *Store) start(ctx context.Context, cfg config) error {
 		return fmt.Errorf("read current schema: %w", err)
 	}
 	s.parts = newPartitions(schema, cfg, s.logger)
-	today := dayOf(cfg.now().UnixNano())
-	var days []int64
-	for d := today - 1; d <= today+3; d++ {
-		days = append(days, d)
-	}
-	return s.parts.ensure(ctx, s.pool, days)
+	return s.parts.ensure(ctx, s.pool, nil) // yesterday to three days ahead
 }
 
 // orDiscard is logger, or a logger that discards when there is none.

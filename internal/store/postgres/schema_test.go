@@ -244,3 +244,22 @@ func TestPartitionCreationRacesAcrossProcesses(t *testing.T) {
 		t.Errorf("default partition: got %d rows, want 0", parts["spans_default"])
 	}
 }
+
+// TestPartitionsAheadWhileRunning: a process that runs for days keeps creating partitions
+// three days ahead as it writes, not only when it opens.
+func TestPartitionsAheadWhileRunning(t *testing.T) {
+	clock := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
+	s := openTemp(t, config{now: func() time.Time { return clock }, pastDays: 31, futureDays: 7})
+	clock = clock.AddDate(0, 0, 10)
+	if err := s.Write(context.Background(), store.Batch{Spans: []genai.Span{dated(1, clock)}}); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	parts := partitionsOf(t, s)
+	for d := -1; d <= 3; d++ {
+		if name := partitionName(dayOf(clock.AddDate(0, 0, d).UnixNano())); !has(parts, name) {
+			t.Errorf("ten days after Open: no partition %s (day %+d); have %v", name, d, parts)
+		}
+	}
+}
+
+func has(m map[string]int, k string) bool { _, ok := m[k]; return ok }
