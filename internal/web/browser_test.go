@@ -304,6 +304,11 @@ func TestBrowser(t *testing.T) {
 		b.do(t, "open an empty home", chromedp.Navigate(empty.URL+"/"), chromedp.WaitVisible(chromedp.CSS(".onboard")))
 		run(t, b, "light theme", chromedp.Evaluate[bool](`localStorage.setItem("lumina-theme","light"); document.documentElement.setAttribute("data-theme","light"); true`))
 		b.screenshot(t, "onboarding")
+		// The first trace appears in the latest-traces table without a reload.
+		if err := empty.store.Write(context.Background(), store.Batch{Spans: ragTrace(70, testNow.Add(-time.Second), "first-svc", "hello", false)}); err != nil {
+			t.Fatal(err)
+		}
+		b.waitFor(t, "the first trace", `document.querySelector("[data-live-rows=recent] tr[data-trace-id='`+tid(70)+`']") !== null`)
 		b.clean(t)
 		b.do(t, "leave, closing the live stream", chromedp.Navigate("about:blank"))
 	})

@@ -82,10 +82,10 @@ func (s *Server) costView(ctx context.Context, r *request, form priceForm) (view
 		if name == "" {
 			name = "(no model)"
 		}
-		models = append(models, seriesData{Name: name, Values: m.BucketCost, Total: fmtUSD(m.CostUSD)})
+		models = append(models, seriesData{Name: name, Values: m.BucketCost, Total: costTotal(m.CostUSD, m.UnpricedCalls)})
 	}
 	for _, sv := range o.Services {
-		services = append(services, seriesData{Name: sv.Service, Values: sv.BucketCost, Total: fmtUSD(sv.CostUSD)})
+		services = append(services, seriesData{Name: sv.Service, Values: sv.BucketCost, Total: costTotal(sv.CostUSD, sv.UnpricedCalls)})
 	}
 	d.ModelChart = stackedBars("Cost per bucket by model", starts, o.BucketWidth, models, axisUSD, 0)
 	d.ServiceChart = stackedBars("Cost per bucket by root service", starts, o.BucketWidth, services, axisUSD, 0)
@@ -95,6 +95,14 @@ func (s *Server) costView(ctx context.Context, r *request, form priceForm) (view
 		status = http.StatusBadRequest
 	}
 	return view{Page: "cost", Title: "Cost", Nav: "cost", Data: d, Status: status}, nil
+}
+
+// costTotal is a legend's total: "unpriced" when nothing of it had a price, never $0.00.
+func costTotal(usd float64, unpriced int64) string {
+	if usd == 0 && unpriced > 0 {
+		return "unpriced"
+	}
+	return fmtUSD(usd)
 }
 
 // parsePrice turns the editor's fields into a price, validated as the API validates it.
