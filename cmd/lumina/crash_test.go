@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -74,11 +75,7 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	if len(acked) == 0 {
 		t.Fatal("no request was acknowledged before the kills; the test proves nothing")
 	}
-	proc := startProcess(t, bin, args, "http://"+ingest)
-	defer func() {
-		_ = proc.Process.Signal(syscall.SIGTERM)
-		_ = proc.Wait()
-	}()
+	startProcess(t, bin, args, "http://"+ingest)
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		stored, err := listSpanCounts("http://" + apiAddr)
@@ -118,6 +115,9 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// startProcess runs the binary and waits until base/ready answers 200. The process is
+// stopped with SIGTERM when the test ends (tests may kill it earlier), and its stderr is
+// logged when the test failed.
 func startProcess(t *testing.T, bin string, args []string, base string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
@@ -127,6 +127,13 @@ func startProcess(t *testing.T, bin string, args []string, base string) *exec.Cm
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("lumina %s stderr:\n%s", strings.Join(args, " "), stderr.String())
+		}
+	})
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(base + "/ready")
@@ -138,8 +145,7 @@ func startProcess(t *testing.T, bin string, args []string, base string) *exec.Cm
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	_ = cmd.Process.Kill()
-	t.Fatalf("lumina did not become ready: %s", stderr.String())
+	t.Fatalf("lumina %s did not become ready", strings.Join(args, " "))
 	return nil
 }
 

@@ -240,27 +240,11 @@ func TestSplitRolesScaleOut(t *testing.T) {
 	if out, err := exec.Command(bin, append([]string{"migrate"}, shared...)...).CombinedOutput(); err != nil {
 		t.Fatalf("lumina migrate: %v\n%s", err, out)
 	}
-	start := func(role string, extra ...string) (*exec.Cmd, string) {
+	start := func(role string) (*exec.Cmd, string) {
 		addr := freeAddr(t)
 		args := append([]string{"serve", "--roles", role, "--ingest-addr", "off", "--api-addr", "off", "--worker-addr", "off"}, shared...)
 		args = append(args, "--"+role+"-addr", addr)
-		args = append(args, extra...)
-		cmd := exec.Command(bin, args...)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			_ = cmd.Wait()
-			if t.Failed() {
-				t.Logf("%s process stderr:\n%s", role, stderr.String())
-			}
-		})
-		waitReady(t, "http://"+addr)
-		return cmd, "http://" + addr
+		return startProcess(t, bin, args, "http://"+addr), "http://" + addr
 	}
 	_, ingestA := start(roleIngest)
 	_, ingestB := start(roleIngest)
@@ -321,20 +305,4 @@ func TestSplitRolesScaleOut(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-func waitReady(t *testing.T, base string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s never became ready", base)
 }
