@@ -27,6 +27,19 @@ import (
 	"github.com/use-lumina/lumina/internal/worker"
 )
 
+// localURL is the base URL a user on this machine reaches a listen address at, for the
+// dashboard's setup snippets; "" (the dashboard's default) when the listener is off or odd.
+func localURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // providerStatus says which LLM provider keys are configured, for the dashboard's settings
 // page; it passes booleans and base URLs, never the keys.
 func providerStatus(cfg *config) []web.Provider {
@@ -130,10 +143,12 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 	if cfg.has(roleWeb) {
 		mux := a.mux(roleWeb)
 		web.New(web.Config{
-			Project:   func(*http.Request) (string, error) { return "default", nil },
-			Logger:    logger,
-			Providers: providerStatus(cfg),
-			Join:      genai.AttachLogs,
+			Project:      func(*http.Request) (string, error) { return "default", nil },
+			Logger:       logger,
+			Providers:    providerStatus(cfg),
+			OTLPEndpoint: localURL(cfg.OTLPHTTPAddr),
+			APIEndpoint:  localURL(cfg.APIAddr),
+			Join:         genai.AttachLogs,
 		}, a.store, a.calc).Register(mux)
 		if err := a.listenHTTP(roleWeb, cfg.WebAddr, mux); err != nil {
 			return nil, err
