@@ -13,7 +13,6 @@ import (
 const (
 	oidBool   = 16
 	oidInt8   = 20
-	oidInt4   = 23
 	oidText   = 25
 	oidJSON   = 114
 	oidFloat8 = 701
@@ -67,16 +66,6 @@ func (p *arrayParams) int8s(v []int64) {
 	for _, n := range v {
 		p.buf = binary.BigEndian.AppendUint32(p.buf, 8)
 		p.buf = binary.BigEndian.AppendUint64(p.buf, uint64(n))
-	}
-	p.done(start)
-}
-
-func (p *arrayParams) int4s(v []int32) {
-	start := len(p.buf)
-	p.header(oidInt4, len(v), false)
-	for _, n := range v {
-		p.buf = binary.BigEndian.AppendUint32(p.buf, 4)
-		p.buf = binary.BigEndian.AppendUint32(p.buf, uint32(n))
 	}
 	p.done(start)
 }
