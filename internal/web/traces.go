@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -226,19 +228,18 @@ func (s *Server) traces(ctx context.Context, r *request) (view, error) {
 	if f.Query.Cursor != "" {
 		d.FirstURL = f.url(nil)
 	}
-	// Filter suggestions: the busiest services and models of the last week.
-	if o, err := s.store.Overview(ctx, store.OverviewQuery{ProjectID: r.Project, Since: r.Now.Add(-7 * 24 * time.Hour), Until: r.Now.Add(time.Nanosecond), Buckets: 1, Top: 50}); err == nil {
-		for _, sv := range o.Services {
-			d.Services = append(d.Services, sv.Service)
+	// Filter suggestions come from the page itself: an aggregate over the whole project
+	// would cost more than the list.
+	services, models := map[string]bool{}, map[string]bool{}
+	for i := range page.Traces {
+		for _, sv := range page.Traces[i].Services {
+			services[sv] = true
 		}
-		for _, m := range o.Models {
-			if m.Model != "" {
-				d.Models = append(d.Models, m.Model)
-			}
+		for _, m := range page.Traces[i].Models {
+			models[m] = true
 		}
-	} else {
-		s.log.Warn("trace filter suggestions", "err", err)
 	}
+	d.Services, d.Models = slices.Sorted(maps.Keys(services)), slices.Sorted(maps.Keys(models))
 	d.LiveOK = f.Query.Cursor == "" && f.Query.Sort == store.SortStartTime && !f.Query.Ascending
 	if d.LiveOK {
 		d.Live = newLiveConfig(f.Query, page.Traces, "traces")
