@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -79,7 +80,8 @@ type eventView struct {
 	Attributes []kv
 }
 
-func (s *Server) newInspector(t *genai.Trace, sp *genai.Span) *inspector {
+// newInspector builds the inspector of span sp of trace t in project.
+func (s *Server) newInspector(ctx context.Context, project string, t *genai.Trace, sp *genai.Span) *inspector {
 	in := &inspector{
 		TraceID: t.TraceID, ID: sp.SpanID, ParentID: sp.ParentSpanID, Name: sp.Name, Service: sp.ServiceName,
 		Kind: sp.Kind, Status: sp.StatusCode, StatusMessage: sp.StatusMessage, Start: sp.StartTime,
@@ -118,12 +120,32 @@ func (s *Server) newInspector(t *genai.Trace, sp *genai.Span) *inspector {
 	if co.ClientUSD != nil {
 		in.Cost.Client = fmtUSD(*co.ClientUSD)
 	}
-	if co.PriceID != "" && s.pricing != nil {
-		if p, ok := s.pricing.Table().Price(co.PriceID); ok {
-			in.Cost.Price = &p
+	in.Cost.Price = s.price(ctx, project, co.PriceID)
+	return in
+}
+
+// price finds the price a span was costed with: a built-in one, else one of the project's
+// custom prices (it may have been deleted since; then nil).
+func (s *Server) price(ctx context.Context, project, id string) *genai.Price {
+	if id == "" {
+		return nil
+	}
+	if s.pricing != nil {
+		if p, ok := s.pricing.Table().Price(id); ok {
+			return &p
 		}
 	}
-	return in
+	custom, err := s.store.Prices(ctx, project)
+	if err != nil {
+		s.log.Warn("read custom prices for the inspector", "err", err)
+		return nil
+	}
+	for i := range custom {
+		if custom[i].ID == id {
+			return &custom[i]
+		}
+	}
+	return nil
 }
 
 func usdIf(v float64) string {

@@ -41,7 +41,7 @@ type traceData struct {
 	Trace     genai.Trace
 	Row       traceRow
 	Nodes     []spanNode
-	Ticks     []string // timeline labels at 0, ¼, ½, ¾ and the end
+	Ticks     []string // timeline labels at the start, the middle and the end
 	Inspector *inspector
 	LogCount  int
 	Orphans   int // log records whose span is not in the trace
@@ -79,14 +79,14 @@ func (s *Server) trace(ctx context.Context, r *request) (view, error) {
 	}
 	td.Nodes = spanTree(d.Trace, d.Spans, selected)
 	total := d.Trace.Duration()
-	for i := 0; i <= 4; i++ {
-		td.Ticks = append(td.Ticks, fmtDuration(total*time.Duration(i)/4))
+	for i := 0; i <= 2; i++ {
+		td.Ticks = append(td.Ticks, fmtDuration(total*time.Duration(i)/2))
 	}
 	ids := map[string]bool{}
 	for i := range d.Spans {
 		ids[d.Spans[i].SpanID] = true
 		if d.Spans[i].SpanID == selected {
-			td.Inspector = s.newInspector(&d.Trace, &d.Spans[i])
+			td.Inspector = s.newInspector(ctx, r.Project, &d.Trace, &d.Spans[i])
 		}
 	}
 	for _, l := range d.Logs {
@@ -123,7 +123,7 @@ func (s *Server) spanFragment(w http.ResponseWriter, r *http.Request) {
 		if d.Spans[i].SpanID != id {
 			continue
 		}
-		html, err := s.fragment("inspector", s.newInspector(&d.Trace, &d.Spans[i]))
+		html, err := s.fragment("inspector", s.newInspector(r.Context(), project, &d.Trace, &d.Spans[i]))
 		if err != nil {
 			s.log.Error("render span inspector", "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)

@@ -432,3 +432,19 @@ func TestLiveStreamBounded(t *testing.T) {
 		t.Errorf("second stream with LiveMaxClients 1: got %d, want 503", res.StatusCode)
 	}
 }
+
+func TestInspectorCustomPriceProvenance(t *testing.T) {
+	srv := seededServer(t)
+	spans := unpricedTrace(80, testNow.Add(-time.Minute))
+	spans[0].GenAI.Cost = genai.Cost{TotalUSD: f64(0.00035), InputUSD: 0.0002, OutputUSD: 0.00015, Source: genai.CostComputed,
+		PriceID: "custom-fixed-1", PriceSource: "custom"}
+	if err := srv.store.Write(context.Background(), store.Batch{Spans: spans}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, srv, "/traces/"+tid(80)+"/spans/"+spans[0].SpanID)
+	for _, want := range []string{"custom-fixed-1", "in $0.5 · out $1.5", "$0.000350"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("inspector of a span priced by a custom price lacks %q", want)
+		}
+	}
+}
