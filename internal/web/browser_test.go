@@ -194,7 +194,7 @@ func TestBrowser(t *testing.T) {
 		if !strings.Contains(sys, "concise assistant") {
 			t.Errorf("system prompt: got %q", sys)
 		}
-		b.do(t, "open the tool span", chromedp.Click(chromedp.CSS(`.wf-row[data-span-id="`+sid(44)+`"] a.wf-name`)))
+		b.do(t, "open the tool span", chromedp.Click(chromedp.CSS(`.wf-row[data-span-id="`+sid(44)+`"] a.wf-link`)))
 		b.waitFor(t, "the tool inspector", `document.querySelector("#inspector .insp[data-span-id='`+sid(44)+`']") !== null`)
 		if got := run(t, b, "location", chromedp.Location()); !strings.Contains(got, "span="+sid(44)) {
 			t.Errorf("location after selecting a span: got %q, want span=%s", got, sid(44))
@@ -202,6 +202,15 @@ func TestBrowser(t *testing.T) {
 		tool := run(t, b, "tool panel", chromedp.Text(chromedp.CSS("#pan-msg")))
 		if !strings.Contains(tool, "lookup_docs") || !strings.Contains(tool, "3 documents") {
 			t.Errorf("tool call panel: got %q", tool)
+		}
+		// Collapsing the root hides its four children; expanding shows them again.
+		b.do(t, "collapse the root", chromedp.Click(chromedp.CSS(`.wf-row[data-span-id="`+sid(41)+`"] .wf-toggle`)))
+		if n := count(t, b, ".wf-row:not([hidden])"); n != 1 {
+			t.Errorf("visible spans with the root collapsed: got %d, want 1", n)
+		}
+		b.do(t, "expand the root", chromedp.Click(chromedp.CSS(`.wf-row[data-span-id="`+sid(41)+`"] .wf-toggle`)))
+		if n := count(t, b, ".wf-row:not([hidden])"); n != 5 {
+			t.Errorf("visible spans with the root expanded: got %d, want 5", n)
 		}
 		// Keyboard: j moves to the next span (the failing final call).
 		b.do(t, "press j", chromedp.KeyEvent("j"))
@@ -246,7 +255,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("the payload created %d elements", n)
 		}
 		// Through the fragment path too, and in the trace list's name-free rows.
-		b.do(t, "open the final span", chromedp.Click(chromedp.CSS(`.wf-row[data-span-id="`+sid(215)+`"] a.wf-name`)))
+		b.do(t, "open the final span", chromedp.Click(chromedp.CSS(`.wf-row[data-span-id="`+sid(215)+`"] a.wf-link`)))
 		b.waitFor(t, "the final span", `document.querySelector("#inspector .insp[data-span-id='`+sid(215)+`']") !== null`)
 		if n := count(t, b, `img[src="x"], #inspector script`); n != 0 {
 			t.Errorf("the payload created %d elements through the fragment", n)

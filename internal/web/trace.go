@@ -200,13 +200,13 @@ func spanTree(t genai.Trace, spans []genai.Span, selected string) []spanNode {
 
 func newSpanNode(t genai.Trace, sp *genai.Span, depth int, total time.Duration, selected string, kids int) spanNode {
 	n := spanNode{
-		ID: sp.SpanID, Name: sp.Name, Service: sp.ServiceName, Type: "span", Depth: min(depth, 24),
+		ID: sp.SpanID, Name: sp.Name, Service: sp.ServiceName, Type: "span", Depth: depth,
 		Offset: sp.StartTime.Sub(t.StartTime), Duration: sp.Duration(), Error: sp.StatusCode == genai.StatusError,
 		Selected: sp.SpanID == selected, Children: kids,
 		URL:         "/traces/" + url.PathEscape(t.TraceID) + "?span=" + url.QueryEscape(sp.SpanID) + "#inspector",
 		FragmentURL: "/traces/" + url.PathEscape(t.TraceID) + "/spans/" + url.PathEscape(sp.SpanID),
 	}
-	n.Indent = make([]struct{}, n.Depth)
+	n.Indent = make([]struct{}, min(depth, 24)) // deeper levels stop indenting
 	if c := sp.GenAI; c != nil {
 		n.Type, n.Model, n.Counted = c.Type, c.Model(), c.Counted
 		if c.Usage.Reported {

@@ -47,13 +47,28 @@
     }
     var tab = e.target.closest('[role="tab"]');
     if (tab) { selectTab(tab); return; }
-    var span = e.target.closest(".wf-row a.wf-name");
+    var toggle = e.target.closest(".wf-toggle");
+    if (toggle) { collapse(toggle); return; }
+    var span = e.target.closest(".wf-row a.wf-link");
     if (span && !e.metaKey && !e.ctrlKey && !e.shiftKey) { e.preventDefault(); openSpan(span.closest(".wf-row")); }
   });
   doc.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) e.preventDefault();
   });
+
+  // Span tree: collapse or expand a span's descendants (the rows after it that are deeper).
+  function collapse(toggle) {
+    var row = toggle.closest(".wf-row"), depth = +row.getAttribute("data-depth");
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    row.setAttribute("aria-expanded", open ? "true" : "false");
+    for (var r = row.nextElementSibling; r && +r.getAttribute("data-depth") > depth; r = r.nextElementSibling) {
+      r.hidden = !open;
+      var t = r.querySelector(".wf-toggle");
+      if (open && t) { t.setAttribute("aria-expanded", "true"); r.setAttribute("aria-expanded", "true"); }
+    }
+  }
 
   // Inspector tabs: without script every panel shows; with it, one at a time.
   function initTabs(scope) {
@@ -102,7 +117,7 @@
   // Keyboard: g-prefixed navigation, j/k selection, Enter, /, n/p, t, ?.
   var pendingG = 0;
   function rows() {
-    var wf = doc.querySelectorAll(".wf-row");
+    var wf = doc.querySelectorAll(".wf-row:not([hidden])");
     if (wf.length) return Array.prototype.slice.call(wf);
     return Array.prototype.slice.call(doc.querySelectorAll(".rows-link tbody tr[data-href]"));
   }
