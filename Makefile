@@ -2,7 +2,7 @@ GO ?= go
 BIN ?= bin/lumina
 TEST_TIMEOUT ?= 30m
 
-.PHONY: run build test lint fmt bench
+.PHONY: run build test lint fmt bench fuzz
 
 ## run: start Lumina with every role in one process on the embedded default
 run:
@@ -31,3 +31,13 @@ fmt:
 ## bench: Go benchmarks of the hot paths (see BENCHMARKS.md for the load-generator runs)
 bench:
 	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+## fuzz: run every fuzz test for FUZZTIME each (make test already runs their seed corpora)
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; \
+			CGO_ENABLED=0 $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done

@@ -54,7 +54,7 @@ func traceQuery(project string, v url.Values) (store.TraceQuery, error) {
 	}
 	if d := v.Get("min_duration_ms"); d != "" {
 		ms, err := strconv.ParseFloat(d, 64)
-		if err != nil || ms < 0 {
+		if err != nil || !(ms >= 0) || ms > 1e12 {
 			return q, errorf(http.StatusBadRequest, "invalid_parameter", fmt.Sprintf("min_duration_ms must be a non-negative number, got %q", d))
 		}
 		q.MinDuration = time.Duration(ms * float64(time.Millisecond))
