@@ -67,12 +67,97 @@ type Analytics interface {
 	Overview(ctx context.Context, q OverviewQuery) (Overview, error)
 }
 
+// Retainer deletes expired traces (the retention job).
+type Retainer interface {
+	// DeleteBefore removes, for every project, the traces that started before the project's
+	// cutoff in p: their rollups, all of their spans (also any that started after the cutoff)
+	// and every log record that names them; and the log records older than the cutoff that
+	// name no stored trace. It works in bounded transactions of p.BatchSize traces or log
+	// records, so writers are never blocked for long; each transaction is durable once it
+	// commits, and an error or a done ctx leaves what earlier transactions deleted deleted.
+	// Running it again, or concurrently with writes, is safe: a span that arrives for a
+	// deleted trace starts a new rollup.
+	DeleteBefore(ctx context.Context, p RetentionPolicy) (DeleteStats, error)
+}
+
+// DefaultRetentionBatch is RetentionPolicy.BatchSize when it is zero.
+const DefaultRetentionBatch = 1000
+
+// RetentionPolicy says before which start time each project's traces expire.
+type RetentionPolicy struct {
+	// Cutoff applies to every project not in Projects; the zero time keeps them forever.
+	Cutoff time.Time
+	// Projects overrides Cutoff per project; a zero time keeps that project forever.
+	Projects map[string]time.Time
+	// BatchSize bounds the traces (or orphan log records) one transaction deletes;
+	// 0 means DefaultRetentionBatch.
+	BatchSize int
+}
+
+// CutoffFor is the cutoff of project: its override, else Cutoff.
+func (p RetentionPolicy) CutoffFor(project string) time.Time {
+	if c, ok := p.Projects[project]; ok {
+		return c
+	}
+	return p.Cutoff
+}
+
+// Batch is BatchSize with its default applied.
+func (p RetentionPolicy) Batch() int {
+	if p.BatchSize <= 0 {
+		return DefaultRetentionBatch
+	}
+	return p.BatchSize
+}
+
+// OldestCutoff is the earliest cutoff of any project, and false when some project keeps
+// its traces forever (so no time is old for every project). Whole time ranges (PostgreSQL
+// partitions) before it can be dropped without looking at projects.
+func (p RetentionPolicy) OldestCutoff() (time.Time, bool) {
+	oldest := p.Cutoff
+	if oldest.IsZero() {
+		return time.Time{}, false
+	}
+	for _, c := range p.Projects {
+		if c.IsZero() {
+			return time.Time{}, false
+		}
+		if c.Before(oldest) {
+			oldest = c
+		}
+	}
+	return oldest, true
+}
+
+// DeleteStats counts what one DeleteBefore removed.
+type DeleteStats struct {
+	Traces int64
+	Spans  int64 // including the rows of dropped partitions
+	Logs   int64
+	// Partitions is how many whole partitions were dropped (PostgreSQL).
+	Partitions int
+	// Batches is how many delete transactions committed.
+	Batches int
+	// ReclaimedBytes is the file space given back to the operating system (SQLite).
+	ReclaimedBytes int64
+}
+
+// Add sums two stats.
+func (s DeleteStats) Add(o DeleteStats) DeleteStats {
+	return DeleteStats{
+		Traces: s.Traces + o.Traces, Spans: s.Spans + o.Spans, Logs: s.Logs + o.Logs,
+		Partitions: s.Partitions + o.Partitions, Batches: s.Batches + o.Batches,
+		ReclaimedBytes: s.ReclaimedBytes + o.ReclaimedBytes,
+	}
+}
+
 // Store is a complete backend.
 type Store interface {
 	Writer
 	TraceReader
 	PriceStore
 	Analytics
+	Retainer
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources; in-flight calls may fail afterwards.

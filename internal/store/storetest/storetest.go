@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 		{"Overview", testOverview}, {"OverviewTopAndBuckets", testOverviewTopAndBuckets}, {"OverviewEmpty", testOverviewEmpty},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"Ping", testPing},
+		{"Retention", testRetention}, {"RetentionKeepsForever", testRetentionKeepsForever},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
