@@ -36,8 +36,11 @@ type Quality struct {
 	Components map[string]float64 `json:"components,omitempty"`
 	Reason     string             `json:"reason,omitempty"`
 	Flags      []string           `json:"flags,omitempty"`
-	// References is how many earlier responses the score was compared with.
-	References int `json:"references"`
+	// References is how many earlier responses the score was compared with; ReferenceID
+	// identifies the closest one ("trace_id/span_id", or the provider's response id), so
+	// tier 2 can load its text from the store.
+	References  int    `json:"references"`
+	ReferenceID string `json:"reference_id,omitempty"`
 	// Sketch is the response's 64-bit SimHash over its word tokens, computed once and kept
 	// so later comparisons (replay, other processes) need not re-read the text. Encoded as a
 	// JSON string because JavaScript numbers cannot hold 64 bits.

@@ -109,7 +109,7 @@ func assess(q *genai.Quality, cur measured, promptRefs, endpointRefs []ref) {
 	q.References = len(refs)
 
 	exact := false
-	jaccard := 0.0
+	jaccard, closest := 0.0, ""
 	best := formatResult{score: -1}
 	var bestKind kind
 	lengths := make([]float64, 0, len(refs))
@@ -117,7 +117,11 @@ func assess(q *genai.Quality, cur measured, promptRefs, endpointRefs []ref) {
 		if method == MethodPrompt && r.hash == cur.hash {
 			exact = true
 		}
-		jaccard = max(jaccard, minHashJaccard(cur.minhash, r.minhash))
+		if jac := minHashJaccard(cur.minhash, r.minhash); jac >= jaccard && r.id != "" {
+			jaccard, closest = jac, r.id
+		} else {
+			jaccard = max(jaccard, jac)
+		}
 		if f := compareFormat(r.shape, cur.shape); f.score > best.score {
 			best, bestKind = f, r.shape.kind
 		}
@@ -156,6 +160,9 @@ func assess(q *genai.Quality, cur measured, promptRefs, endpointRefs []ref) {
 		add(genai.FlagLengthOutlier)
 	}
 	q.Components = comp
+	if closest != "" {
+		q.ReferenceID = closest
+	}
 	q.Score = ptr(round3(ceiling(cur, base)))
 	q.Reason = reason(cur, method, len(refs), exact, jaccard, best, bestKind, ratio, outlier)
 }

@@ -92,7 +92,7 @@ func (s *Scorer) ScoreSpan(sp *genai.Span) *genai.Quality {
 	if sp.GenAI == nil {
 		return nil
 	}
-	return s.score(sp.ProjectID, Endpoint(sp), sp.TraceID+sp.SpanID, sp.GenAI)
+	return s.score(sp.ProjectID, Endpoint(sp), sp.TraceID+"/"+sp.SpanID, sp.GenAI)
 }
 
 // Score scores c, an LLM call of project projectID on endpoint (see Endpoint), against the

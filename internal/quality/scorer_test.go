@@ -279,12 +279,3 @@ func TestEndpoint(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
