@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net/url"
 	"slices"
@@ -43,6 +44,16 @@ func newTraceRow(t *genai.Trace) traceRow {
 	}
 }
 
+// parseLocalTime reads a datetime-local value (minutes or seconds) as UTC.
+func parseLocalTime(v string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339} {
+		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("parse time %q", v)
+}
+
 // timeRanges are the trace list's time presets.
 var timeRanges = []struct{ Key, Label string }{
 	{"", "Any time"}, {"15m", "Last 15 minutes"}, {"1h", "Last hour"}, {"24h", "Last 24 hours"}, {"7d", "Last 7 days"},
@@ -65,8 +76,8 @@ func rangeDuration(key string) (time.Duration, bool) {
 // traceFilter is the trace list's query string, parsed: the form's values as typed and the
 // store query they make.
 type traceFilter struct {
-	Service, Name, Model, Status, Range, MinMS, Sort, Order, Limit string
-	Query                                                          store.TraceQuery
+	Service, Name, Model, Status, Range, From, To, MinMS, Sort, Order, Limit string
+	Query                                                                    store.TraceQuery
 }
 
 // parseTraceFilter reads the list's query parameters. Unknown values are errors, so a bad
@@ -76,6 +87,7 @@ func parseTraceFilter(r *request) (traceFilter, error) {
 	f := traceFilter{
 		Service: strings.TrimSpace(v.Get("service")), Name: strings.TrimSpace(v.Get("name")),
 		Model: strings.TrimSpace(v.Get("model")), Status: v.Get("status"), Range: v.Get("range"),
+		From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
 		MinMS: strings.TrimSpace(v.Get("min_ms")), Sort: v.Get("sort"), Order: v.Get("order"), Limit: v.Get("limit"),
 	}
 	q := store.TraceQuery{ProjectID: r.Project, Service: f.Service, Name: f.Name, Model: f.Model, Limit: 50, Cursor: v.Get("cursor")}
@@ -91,6 +103,23 @@ func parseTraceFilter(r *request) (traceFilter, error) {
 			return f, badRequestf("range must be 15m, 1h, 24h or 7d, got %q", f.Range)
 		}
 		q.Since = r.Now.Add(-d)
+	}
+	// An explicit start wins over the preset; both are UTC, as datetime-local inputs send them.
+	for _, b := range []struct {
+		name, v string
+		dst     *time.Time
+	}{{"from", f.From, &q.Since}, {"to", f.To, &q.Until}} {
+		if b.v == "" {
+			continue
+		}
+		t, err := parseLocalTime(b.v)
+		if err != nil {
+			return f, badRequestf("%s must be a date and time like 2026-12-03T12:00 (UTC), got %q", b.name, b.v)
+		}
+		*b.dst = t
+	}
+	if !q.Until.IsZero() && !q.Until.After(q.Since) {
+		return f, badRequestf("to (%s) must be after from (%s)", f.To, q.Since.Format("2006-01-02T15:04"))
 	}
 	if f.MinMS != "" {
 		ms, err := strconv.ParseFloat(f.MinMS, 64)
@@ -140,6 +169,8 @@ func (f traceFilter) values() url.Values {
 	set("model", f.Model, "")
 	set("status", f.Status, "")
 	set("range", f.Range, "")
+	set("from", f.From, "")
+	set("to", f.To, "")
 	set("min_ms", f.MinMS, "")
 	set("sort", f.Sort, store.SortStartTime)
 	set("order", f.Order, "desc")
@@ -240,7 +271,7 @@ func (s *Server) traces(ctx context.Context, r *request) (view, error) {
 		}
 	}
 	d.Services, d.Models = slices.Sorted(maps.Keys(services)), slices.Sorted(maps.Keys(models))
-	d.LiveOK = f.Query.Cursor == "" && f.Query.Sort == store.SortStartTime && !f.Query.Ascending
+	d.LiveOK = f.Query.Cursor == "" && f.Query.Sort == store.SortStartTime && !f.Query.Ascending && f.Query.Until.IsZero()
 	if d.LiveOK {
 		d.Live = newLiveConfig(f.Query, page.Traces, "traces")
 	}

@@ -116,6 +116,8 @@ func TestPagesGolden(t *testing.T) {
 		{"trace-other-project", srv, "/traces/" + tid(40), 404},
 		{"bad-filter", srv, "/traces?status=maybe", 400},
 		{"bad-window", srv, "/?window=2y", 400},
+		{"traces-from-to", srv, "/traces?from=2026-12-03T06:00&to=2026-12-03T11:00", 200},
+		{"bad-time-range", srv, "/traces?from=2026-12-03T11:00&to=2026-12-03T10:00", 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,6 +247,10 @@ func TestTraceFilters(t *testing.T) {
 		{"name=chat+acme-llm-7b", []string{tid(20)}},
 		{"min_ms=2000", []string{tid(20)}},
 		{"range=15m", []string{tid(21)}},
+		// From and to: the window of trace 20 (40 minutes ago) only; to is exclusive.
+		{"from=2026-12-03T11:15&to=2026-12-03T11:30", []string{tid(20)}},
+		{"from=2026-12-03T11:20&to=2026-12-03T11:20:01", []string{tid(20)}},
+		{"from=2026-12-03T11:20:01&to=2026-12-03T11:30", nil},
 	}
 	for _, tt := range tests {
 		_, body := get(t, srv, "/traces?"+tt.query)
