@@ -59,7 +59,9 @@ type provider struct {
 var providers = []provider{
 	{
 		name: llm.ProviderAnthropic, model: "claude-haiku-4-5",
-		ok:          func(text string) llmtest.Reply { return llmtest.AnthropicText("claude-haiku-4-5-20251001", text, 900, 60) },
+		ok: func(text string) llmtest.Reply {
+			return llmtest.AnthropicText("claude-haiku-4-5-20251001", text, 900, 60)
+		},
 		rateLimited: llmtest.AnthropicError(429, "rate_limit_error", "This request would exceed your rate limit", "2"),
 		serverError: llmtest.AnthropicError(500, "api_error", "Internal server error", ""),
 		path:        "/v1/messages",
