@@ -16,6 +16,7 @@ const (
 	MethodAbsolute    = "tier1:absolute"     // no references yet; an absolute check failed
 	MethodFirstSample = "tier1:first_sample" // no references yet, nothing wrong found: no score
 	MethodNoOutput    = "tier1:no_output"    // the call failed before answering: nothing to score
+	MethodNoContent   = "tier1:no_content"   // the span carries no response content: nothing to score
 )
 
 // ScorerConfig bounds the Scorer's memory. Memory is about
@@ -119,6 +120,18 @@ func (s *Scorer) score(projectID, endpoint, id string, c *genai.Call) *genai.Qua
 	if strings.TrimSpace(text) == "" && toolCalls == 0 && c.ErrorType != "" {
 		q.Method = MethodNoOutput
 		q.Reason = "the call failed (" + c.ErrorType + ") before answering; nothing to score"
+		return q
+	}
+	if len(c.OutputMessages) == 0 {
+		// Content capture is off by default in most instrumentations, and some send the
+		// messages later as OTLP log records: absence of content is not an empty answer.
+		q.Method = MethodNoContent
+		q.Reason = "the span carries no response content (capture off, or sent separately as log events); nothing to score"
+		if truncated, filtered := finishFlags(c); truncated {
+			q.Flags = []string{genai.FlagTruncated}
+		} else if filtered {
+			q.Flags = []string{genai.FlagContentFilter}
+		}
 		return q
 	}
 	cur := measure(id, text, toolCalls, c, now)

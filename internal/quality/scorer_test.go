@@ -248,6 +248,10 @@ func TestScoreNotApplicable(t *testing.T) {
 	if q := s.Score("p", "e", failed); q.Method != MethodNoOutput || q.Score != nil {
 		t.Errorf("failed call: method %s score %v, want %s and no score", q.Method, q.Score, MethodNoOutput)
 	}
+	uncaptured := &genai.Call{Type: genai.TypeLLM, FinishReasons: []string{"stop"}, Usage: genai.Usage{OutputTokens: 120}}
+	if q := s.Score("p", "e", uncaptured); q.Method != MethodNoContent || q.Score != nil || len(q.Flags) != 0 {
+		t.Errorf("content not captured: method %s score %v flags %v, want %s, no score, no flag", q.Method, q.Score, q.Flags, MethodNoContent)
+	}
 }
 
 func TestScoreConcurrent(t *testing.T) {

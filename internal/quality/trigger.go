@@ -30,9 +30,9 @@ func (t *Trigger) defaults() {
 // Decide returns why q's span should be judged, or "" when it should not. costSpike is set
 // when the span tripped a cost-spike alert; sampleKey identifies the span (trace and span
 // id). Cold-start spans (no tier-1 score) are judged only by a cost spike or sampling,
-// and a span with no output (tier1:no_output) never.
+// and a span without a response (tier1:no_output, tier1:no_content) never.
 func (t Trigger) Decide(q *genai.Quality, costSpike bool, sampleKey string) string {
-	if q == nil || q.Method == MethodNoOutput {
+	if q == nil || q.Method == MethodNoOutput || q.Method == MethodNoContent {
 		return ""
 	}
 	t.defaults()
