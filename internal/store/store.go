@@ -67,6 +67,58 @@ type Analytics interface {
 	Overview(ctx context.Context, q OverviewQuery) (Overview, error)
 }
 
+// AlertStore keeps alert rules, alerts, baseline snapshots, channels and the delivery
+// outbox. Every call that names a project is scoped to it. It is safe for concurrent use.
+type AlertStore interface {
+	// AlertRules lists a project's rules by id; an empty projectID lists every project's.
+	AlertRules(ctx context.Context, projectID string) ([]AlertRule, error)
+	// PutAlertRule creates or replaces the rule with r.ID in r.ProjectID.
+	PutAlertRule(ctx context.Context, r AlertRule) error
+	// DeleteAlertRule removes a rule; ErrNotFound when it does not exist.
+	DeleteAlertRule(ctx context.Context, projectID, id string) error
+
+	// PutAlert creates or updates the alert with a.ID in a.ProjectID. The stored status
+	// only moves forward (firing → acknowledged → resolved): a put with an earlier status
+	// keeps the stored one and its AcknowledgedAt, ResolvedAt and ResolvedBy, so an engine
+	// counting repeats never reopens what a user acknowledged or resolved.
+	PutAlert(ctx context.Context, a Alert) error
+	// Alert returns one alert; ErrNotFound when the project has no such alert.
+	Alert(ctx context.Context, projectID, id string) (Alert, error)
+	// Alerts lists a project's alerts matching q, newest first, one page at a time.
+	Alerts(ctx context.Context, q AlertQuery) (AlertPage, error)
+	// OpenAlerts lists every project's alerts that are not resolved.
+	OpenAlerts(ctx context.Context) ([]Alert, error)
+	// AlertCounts counts a project's alerts fired at or after since, per type, severity
+	// and status.
+	AlertCounts(ctx context.Context, projectID string, since time.Time) ([]AlertCount, error)
+
+	// PutBaselines creates or replaces each baseline, keyed by project, service, endpoint,
+	// model and metric, in one transaction.
+	PutBaselines(ctx context.Context, bs []Baseline) error
+	// Baselines lists a project's baselines ordered by key; an empty projectID lists every
+	// project's (with their State, for an engine resuming after a restart).
+	Baselines(ctx context.Context, projectID string) ([]Baseline, error)
+
+	// PutChannel creates or replaces the channel with c.ID in c.ProjectID.
+	PutChannel(ctx context.Context, c Channel) error
+	// Channels lists a project's channels by id; an empty projectID lists every project's.
+	Channels(ctx context.Context, projectID string) ([]Channel, error)
+	// DeleteChannel removes a channel; ErrNotFound when it does not exist.
+	DeleteChannel(ctx context.Context, projectID, id string) error
+
+	// EnqueueDeliveries adds outbox items in one transaction; an item whose id is already
+	// stored is left as it is, so enqueueing twice delivers once.
+	EnqueueDeliveries(ctx context.Context, ds []Delivery) error
+	// DueDeliveries lists up to limit pending items whose NextAttempt is at or before now,
+	// oldest NextAttempt first.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// UpdateDelivery records an attempt: Status, Attempts, NextAttempt, LastStatus,
+	// LastError and UpdatedAt of the stored item d.ID.
+	UpdateDelivery(ctx context.Context, d Delivery) error
+	// Deliveries lists the outbox items of one alert, oldest first.
+	Deliveries(ctx context.Context, projectID, alertID string) ([]Delivery, error)
+}
+
 // Retainer deletes expired traces (the retention job).
 type Retainer interface {
 	// DeleteBefore removes, for every project, the traces that started before the project's
@@ -157,6 +209,7 @@ type Store interface {
 	TraceReader
 	PriceStore
 	Analytics
+	AlertStore
 	Retainer
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error

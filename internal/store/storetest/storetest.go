@@ -71,6 +71,7 @@ func Run(t *testing.T, open Opener) {
 			tt.fn(t, open(t))
 		})
 	}
+	runAlertTests(t, open)
 }
 
 func testPing(t *testing.T, s store.Store) {

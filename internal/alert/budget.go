@@ -1,0 +1,101 @@
+package alert
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// budgetKey is one spend accumulator: a project's spend in one period, in total (empty
+// service and model), per service, per model, or per both.
+type budgetKey struct {
+	project, period string
+	start           int64 // the period's start, Unix nanoseconds
+	service, model  string
+}
+
+type spend struct {
+	n     int64
+	usd   float64
+	dirty bool
+}
+
+// periodStart is the start of the UTC day or month containing t.
+func periodStart(t time.Time, period string) time.Time {
+	t = t.UTC()
+	if period == PeriodMonth {
+		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// addSpend adds a priced request to its day's and month's accumulators.
+func (e *Engine) addSpend(k Key, sm *sample) {
+	at := time.Unix(0, sm.at)
+	for _, period := range []string{PeriodDay, PeriodMonth} {
+		start := periodStart(at, period).UnixNano()
+		for _, dim := range [][2]string{{"", ""}, {k.Service, ""}, {"", k.Model}, {k.Service, k.Model}} {
+			bk := budgetKey{project: k.Project, period: period, start: start, service: dim[0], model: dim[1]}
+			sp := e.budgets[bk]
+			if sp == nil {
+				sp = &spend{}
+				e.budgets[bk] = sp
+			}
+			sp.n++
+			sp.usd += sm.cost
+			sp.dirty = true
+		}
+	}
+}
+
+// evaluateBudgets judges the project's budget rules against the current period's spend.
+// A new period starts from zero, so the last period's alert resolves.
+func (e *Engine) evaluateBudgets(project string, now time.Time, fx *effects) {
+	for i := range e.rules[project] {
+		r := &e.rules[project][i]
+		if !r.Enabled || r.Type != store.RuleBudget {
+			continue
+		}
+		start := periodStart(now, r.Period)
+		var usd float64
+		if sp := e.budgets[budgetKey{project: project, period: r.Period, start: start.UnixNano(), service: r.Scope.Service, model: r.Scope.Model}]; sp != nil {
+			usd = sp.usd
+		}
+		k := Key{Project: project, Service: r.Scope.Service, Model: r.Scope.Model}
+		if usd <= r.Threshold {
+			e.resolve(r, k, now, "auto", fx)
+			continue
+		}
+		what := "today"
+		if r.Period == PeriodMonth {
+			what = "this month"
+		}
+		scope := ""
+		if r.Scope.Service != "" {
+			scope += " of service " + r.Scope.Service
+		}
+		if r.Scope.Model != "" {
+			scope += " on model " + r.Scope.Model
+		}
+		e.fire(r, k, signal{
+			known: true, degraded: true, metric: "spend_" + r.Period, observed: usd, threshold: r.Threshold,
+			explanation: fmt.Sprintf("spend%s %s is $%.2f, over the %s budget of $%.2f", scope, what, usd, r.Period, r.Threshold),
+		}, now, fx)
+	}
+}
+
+// prune forgets spend of past periods and cooldowns older than a week.
+func (e *Engine) prune(now time.Time) {
+	day, month := periodStart(now, PeriodDay).UnixNano(), periodStart(now, PeriodMonth).UnixNano()
+	for bk := range e.budgets {
+		if (bk.period == PeriodDay && bk.start < day) || (bk.period == PeriodMonth && bk.start < month) {
+			delete(e.budgets, bk)
+		}
+	}
+	for k, t := range e.resolved {
+		if now.Sub(t) > 7*24*time.Hour {
+			delete(e.resolved, k)
+		}
+	}
+}

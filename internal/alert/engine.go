@@ -1,0 +1,323 @@
+package alert
+
+import (
+	"container/list"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// Store is what the engine needs of the store.
+type Store interface {
+	AlertRules(ctx context.Context, projectID string) ([]store.AlertRule, error)
+	PutAlertRule(ctx context.Context, r store.AlertRule) error
+	PutAlert(ctx context.Context, a store.Alert) error
+	OpenAlerts(ctx context.Context) ([]store.Alert, error)
+	PutBaselines(ctx context.Context, bs []store.Baseline) error
+	Baselines(ctx context.Context, projectID string) ([]store.Baseline, error)
+	Channels(ctx context.Context, projectID string) ([]store.Channel, error)
+	EnqueueDeliveries(ctx context.Context, ds []store.Delivery) error
+}
+
+// Config tunes the engine; zero fields take the defaults.
+type Config struct {
+	// BaselineWindow is how far back baselines look (default 7 days).
+	BaselineWindow time.Duration
+	// MaxKeys bounds the keys (project, service, endpoint, model) kept in memory; the least
+	// recently seen is forgotten first (default 10,000).
+	MaxKeys int
+	// RecentSpans is how many span ids are remembered to ignore redelivered spans
+	// (default 200,000).
+	RecentSpans int
+	// Tick is the period of Run: windowed rules, rule and channel reloads, user actions
+	// (default 5 s).
+	Tick time.Duration
+	// SnapshotEvery is how often baselines are written to the store (default 30 s).
+	SnapshotEvery time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.BaselineWindow <= 0 {
+		c.BaselineWindow = 7 * 24 * time.Hour
+	}
+	if c.MaxKeys <= 0 {
+		c.MaxKeys = 10_000
+	}
+	if c.RecentSpans <= 0 {
+		c.RecentSpans = 200_000
+	}
+	if c.Tick <= 0 {
+		c.Tick = 5 * time.Second
+	}
+	if c.SnapshotEvery <= 0 {
+		c.SnapshotEvery = 30 * time.Second
+	}
+}
+
+// Engine evaluates alert rules on committed spans. Observe and Tick are safe for
+// concurrent use (several worker loops call Observe); Run owns the ticker.
+type Engine struct {
+	cfg    Config
+	store  Store
+	now    func() time.Time
+	log    *slog.Logger
+	notify func()
+
+	mu       sync.Mutex
+	rng      *mrand.Rand
+	rules    map[string][]store.AlertRule // by project
+	ensured  map[string]bool              // projects whose rules exist (defaults created or loaded)
+	pending  map[string]bool              // projects whose default rules are not stored yet
+	channels map[string][]store.Channel   // by project
+	keys     map[Key]*keyState
+	lru      *list.List // of *keyState, most recently seen first
+	seen     *recentSet
+	open     map[string]*store.Alert // by project + "\x00" + dedup key
+	resolved map[string]time.Time    // when each dedup key last resolved, for cooldowns
+	budgets  map[budgetKey]*spend
+	dirty    map[string]*store.Alert // alerts changed since the last flush, by id
+	retry    effects                 // writes that failed, tried again on the next tick
+	lastSnap time.Time
+
+	// flushMu orders the store writes of successive evaluations: it is taken before mu is
+	// released, so writes land in the order the evaluations ran.
+	flushMu sync.Mutex
+}
+
+// keyState is one key's rolling window and baselines.
+type keyState struct {
+	key   Key
+	win   window
+	dists map[string]*dist
+	elem  *list.Element
+	dirty bool
+}
+
+// New returns an engine. notify, when not nil, is called after new deliveries are stored
+// (Dispatcher.Notify), so they go out at once rather than at the next poll.
+func New(cfg Config, st Store, now func() time.Time, notify func(), logger *slog.Logger) *Engine {
+	cfg.defaults()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{
+		cfg: cfg, store: st, now: now, notify: notify, log: logger,
+		rng:   mrand.New(mrand.NewPCG(0x4c756d, 0x696e61)),
+		rules: map[string][]store.AlertRule{}, ensured: map[string]bool{}, pending: map[string]bool{},
+		channels: map[string][]store.Channel{}, keys: map[Key]*keyState{}, lru: list.New(),
+		seen: newRecentSet(cfg.RecentSpans), open: map[string]*store.Alert{}, resolved: map[string]time.Time{},
+		budgets: map[budgetKey]*spend{}, dirty: map[string]*store.Alert{},
+	}
+}
+
+// Load reads the rules, channels, open alerts and baseline snapshots from the store, so an
+// engine resumes where the last one stopped. Call it once, before the first Observe.
+func (e *Engine) Load(ctx context.Context) error {
+	rules, err := e.store.AlertRules(ctx, "")
+	if err != nil {
+		return fmt.Errorf("load alert rules: %w", err)
+	}
+	channels, err := e.store.Channels(ctx, "")
+	if err != nil {
+		return fmt.Errorf("load alert channels: %w", err)
+	}
+	open, err := e.store.OpenAlerts(ctx)
+	if err != nil {
+		return fmt.Errorf("load open alerts: %w", err)
+	}
+	baselines, err := e.store.Baselines(ctx, "")
+	if err != nil {
+		return fmt.Errorf("load baselines: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.setRules(rules)
+	e.setChannels(channels)
+	for i := range open {
+		a := open[i]
+		e.open[openKey(a.ProjectID, a.DedupKey)] = &a
+	}
+	now := e.now()
+	for _, b := range baselines {
+		e.restore(b, now)
+	}
+	e.lastSnap = now
+	return nil
+}
+
+// Observe evaluates the rules on a committed batch: it is a worker post-commit hook. Spans
+// already observed (a redelivered batch) are ignored. Store writes that fail are logged and
+// retried on the next tick; Observe never fails the batch.
+func (e *Engine) Observe(ctx context.Context, b store.Batch) {
+	e.mu.Lock()
+	now := e.now()
+	var fx effects
+	spent := map[string]bool{}
+	for i := range b.Spans {
+		s := &b.Spans[i]
+		k, sm, ok := sampleOf(s)
+		if !ok || !e.seen.add(s.ProjectID+"/"+s.TraceID+"/"+s.SpanID) {
+			continue
+		}
+		e.ensureRules(k.Project, now, &fx)
+		ks := e.state(k)
+		ks.win.add(sm)
+		e.evaluateKey(ks, now, &fx)
+		e.learn(ks, &sm)
+		if sm.hasCost {
+			e.addSpend(k, &sm)
+			spent[k.Project] = true
+		}
+	}
+	for p := range spent {
+		e.evaluateBudgets(p, now, &fx)
+	}
+	e.collect(&fx)
+	e.flushMu.Lock()
+	e.mu.Unlock()
+	defer e.flushMu.Unlock()
+	e.apply(ctx, fx)
+}
+
+// Run ticks until ctx ends, then writes a last baseline snapshot.
+func (e *Engine) Run(ctx context.Context) error {
+	t := time.NewTicker(e.cfg.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			e.snapshot(final, true)
+			return nil
+		case <-t.C:
+			e.Tick(ctx)
+		}
+	}
+}
+
+// Tick reloads rules and channels, applies what users did to alerts (acknowledge, resolve),
+// re-evaluates open alerts and budgets against the clock (windows age even without
+// traffic), writes due snapshots and retries failed writes.
+func (e *Engine) Tick(ctx context.Context) {
+	rules, errR := e.store.AlertRules(ctx, "")
+	channels, errC := e.store.Channels(ctx, "")
+	open, errO := e.store.OpenAlerts(ctx)
+	for _, err := range []error{errR, errC, errO} {
+		if err != nil {
+			e.log.Warn("alert tick: store read failed", "err", err)
+		}
+	}
+	e.mu.Lock()
+	now := e.now()
+	var fx effects
+	if errR == nil {
+		e.setRules(rules)
+	}
+	if errC == nil {
+		e.setChannels(channels)
+	}
+	if errO == nil {
+		e.syncOpen(open, now, &fx)
+	}
+	e.reevaluate(now, &fx)
+	e.prune(now)
+	e.collect(&fx)
+	fx.merge(e.retry)
+	e.retry = effects{}
+	e.flushMu.Lock()
+	e.mu.Unlock()
+	e.apply(ctx, fx)
+	e.flushMu.Unlock()
+	e.snapshot(ctx, false)
+}
+
+// setRules replaces the in-memory rules with the stored ones. A project without stored
+// rules keeps its defaults while they wait to be written.
+func (e *Engine) setRules(rules []store.AlertRule) {
+	next := map[string][]store.AlertRule{}
+	for _, r := range rules {
+		next[r.ProjectID] = append(next[r.ProjectID], r)
+		e.ensured[r.ProjectID] = true
+	}
+	for p := range e.pending {
+		if _, ok := next[p]; !ok {
+			next[p] = e.rules[p]
+		}
+	}
+	for p := range e.ensured {
+		if _, ok := next[p]; !ok {
+			next[p] = nil // the user deleted them all
+		}
+	}
+	e.rules = next
+}
+
+func (e *Engine) setChannels(channels []store.Channel) {
+	next := map[string][]store.Channel{}
+	for _, c := range channels {
+		next[c.ProjectID] = append(next[c.ProjectID], c)
+	}
+	e.channels = next
+}
+
+// ensureRules creates the default rules of a project seen for the first time.
+func (e *Engine) ensureRules(project string, now time.Time, fx *effects) {
+	if e.ensured[project] {
+		return
+	}
+	defaults := DefaultRules(project, now)
+	e.rules[project] = defaults
+	e.ensured[project], e.pending[project] = true, true
+	fx.rules = append(fx.rules, defaults...)
+}
+
+// state returns the key's state, creating it (and forgetting the least recently seen key
+// beyond MaxKeys) when needed.
+func (e *Engine) state(k Key) *keyState {
+	if ks, ok := e.keys[k]; ok {
+		e.lru.MoveToFront(ks.elem)
+		return ks
+	}
+	ks := &keyState{key: k, dists: map[string]*dist{}}
+	ks.elem = e.lru.PushFront(ks)
+	e.keys[k] = ks
+	for len(e.keys) > e.cfg.MaxKeys {
+		old := e.lru.Remove(e.lru.Back()).(*keyState)
+		delete(e.keys, old.key)
+	}
+	return ks
+}
+
+// learn adds a sample to its key's baselines, after the rules judged it against them.
+func (e *Engine) learn(ks *keyState, sm *sample) {
+	for _, m := range []string{MetricCost, MetricLatency, MetricTokens, MetricQuality} {
+		v, ok := value(sm, m)
+		if !ok {
+			continue
+		}
+		d := ks.dists[m]
+		if d == nil {
+			d = newDist(e.cfg.BaselineWindow)
+			ks.dists[m] = d
+		}
+		d.add(sm.at, v, e.rng)
+	}
+	ks.dirty = true
+}
+
+// newID returns a random alert id: 32 lower-case hex characters.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func openKey(project, dedup string) string { return project + "\x00" + dedup }

@@ -1,0 +1,266 @@
+package alert
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// signal is a rule's judgement of one key. Known is false when there is not enough data to
+// judge (too few samples, no baseline yet): nothing fires and nothing resolves.
+type signal struct {
+	known, degraded bool
+	metric          string
+	observed        float64
+	baseline        float64
+	threshold       float64
+	traceID, spanID string
+	explanation     string
+	empty           bool // the window holds no request at all
+}
+
+// evaluateKey judges every enabled rule of the key's project that matches it. A firing
+// cost_and_quality rule replaces the key's cost_spike and quality_drop alerts.
+func (e *Engine) evaluateKey(ks *keyState, now time.Time, fx *effects) {
+	rules := e.rules[ks.key.Project]
+	replaced := false
+	for i := range rules {
+		r := &rules[i]
+		if r.Enabled && r.Type == store.RuleCostAndQuality && matches(r, ks.key) {
+			if e.decide(r, ks.key, e.judge(r, ks, now), now, fx) {
+				replaced = true
+			}
+		}
+	}
+	for i := range rules {
+		r := &rules[i]
+		if !r.Enabled || r.Type == store.RuleCostAndQuality || r.Type == store.RuleBudget || !matches(r, ks.key) {
+			continue
+		}
+		if replaced && (r.Type == store.RuleCostSpike || r.Type == store.RuleQualityDrop) {
+			e.resolve(r, ks.key, now, "replaced", fx)
+			continue
+		}
+		e.decide(r, ks.key, e.judge(r, ks, now), now, fx)
+	}
+}
+
+// decide fires or resolves on a signal and reports whether the rule is firing.
+func (e *Engine) decide(r *store.AlertRule, k Key, sig signal, now time.Time, fx *effects) bool {
+	switch {
+	case sig.known && sig.degraded:
+		e.fire(r, k, sig, now, fx)
+		return true
+	case sig.known, sig.empty:
+		e.resolve(r, k, now, "auto", fx)
+	}
+	return false
+}
+
+// judge evaluates one rule on one key at now.
+func (e *Engine) judge(r *store.AlertRule, ks *keyState, now time.Time) signal {
+	switch r.Type {
+	case store.RuleCostSpike:
+		return e.judgeSpike(r, ks, MetricCost, r.Threshold, now)
+	case store.RuleLatencySpike:
+		return e.judgeSpike(r, ks, MetricLatency, r.Threshold, now)
+	case store.RuleQualityDrop:
+		roll := ks.win.roll(MetricQuality, r.WindowRequests, r.WindowDuration, now)
+		sig := signal{metric: MetricQuality, threshold: r.Threshold, traceID: roll.traceID, spanID: roll.spanID, empty: ks.win.idle(r.WindowDuration, now)}
+		if roll.n == 0 || roll.n < r.MinSamples {
+			return sig
+		}
+		sig.known, sig.observed, sig.degraded = true, roll.mean(), roll.mean() < r.Threshold
+		sig.explanation = fmt.Sprintf("quality %.2f over the last %d scored requests of %s is below %.2f",
+			sig.observed, roll.n, ks.key, r.Threshold)
+		return sig
+	case store.RuleErrorRate:
+		roll := ks.win.roll(MetricErrors, r.WindowRequests, r.WindowDuration, now)
+		sig := signal{metric: MetricErrors, threshold: r.Threshold, traceID: roll.traceID, spanID: roll.spanID, empty: ks.win.idle(r.WindowDuration, now)}
+		if roll.n == 0 || roll.n < r.MinSamples {
+			return sig
+		}
+		sig.known, sig.observed = true, roll.mean()
+		sig.degraded = sig.observed > r.Threshold
+		sig.explanation = fmt.Sprintf("%d of the last %d requests of %s failed (%.0f%%, threshold %.0f%%)",
+			roll.errors, roll.n, ks.key, 100*sig.observed, 100*r.Threshold)
+		return sig
+	case store.RuleCostAndQuality:
+		cost := e.judgeSpike(r, ks, MetricCost, r.Threshold, now)
+		q := ks.win.roll(MetricQuality, r.WindowRequests, r.WindowDuration, now)
+		sig := cost
+		sig.empty = cost.empty
+		if !cost.known || q.n == 0 {
+			sig.known = false
+			return sig
+		}
+		sig.degraded = cost.degraded && q.mean() < r.QualityThreshold
+		sig.explanation = fmt.Sprintf("cost and quality degraded together on %s: %s, and quality %.2f is below %.2f",
+			ks.key, cost.explanation, q.mean(), r.QualityThreshold)
+		return sig
+	}
+	return signal{}
+}
+
+// judgeSpike compares a rolling mean with the baseline's statistic × (1 + threshold).
+func (e *Engine) judgeSpike(r *store.AlertRule, ks *keyState, metric string, threshold float64, now time.Time) signal {
+	roll := ks.win.roll(metric, r.WindowRequests, r.WindowDuration, now)
+	sig := signal{metric: metric, traceID: roll.traceID, spanID: roll.spanID, empty: ks.win.idle(r.WindowDuration, now)}
+	d := ks.dists[metric]
+	if roll.n == 0 || d == nil {
+		return sig
+	}
+	st := d.summary(now.UnixNano())
+	base := st.stat(r.Stat)
+	if st.Count < int64(max(r.MinSamples, 1)) || base <= 0 {
+		return sig
+	}
+	limit := base * (1 + threshold)
+	sig.known, sig.observed, sig.baseline, sig.threshold = true, roll.mean(), base, limit
+	sig.degraded = sig.observed > limit
+	what, unit := "cost per request", "$%.6g"
+	if metric == MetricLatency {
+		what, unit = "latency", "%.0f ms"
+	}
+	sig.explanation = fmt.Sprintf("%s "+unit+" over the last %d requests of %s is %+.0f%% vs the baseline %s "+unit+" (alert above +%.0f%%)",
+		what, sig.observed, roll.n, ks.key, 100*(sig.observed/base-1), r.Stat, base, 100*threshold)
+	return sig
+}
+
+// fire opens an alert for the rule on the key, or counts a repeat of the open one. A key
+// whose alert resolved less than the rule's cooldown ago stays quiet.
+func (e *Engine) fire(r *store.AlertRule, k Key, sig signal, now time.Time, fx *effects) {
+	dedup := r.ID + "|" + k.String()
+	ok := openKey(k.Project, dedup)
+	if a := e.open[ok]; a != nil {
+		a.Count++
+		a.LastSeenAt = now.UTC()
+		e.dirty[a.ID] = a
+		return
+	}
+	if t, found := e.resolved[ok]; found && now.Sub(t) < r.Cooldown {
+		return
+	}
+	a := &store.Alert{
+		ID: newID(), ProjectID: k.Project, RuleID: r.ID, Type: r.Type, Severity: e.severity(r, k),
+		Status: store.AlertFiring, DedupKey: dedup, Service: k.Service, Endpoint: k.Endpoint, Model: k.Model,
+		Metric: sig.metric, Observed: sig.observed, Baseline: sig.baseline, Threshold: sig.threshold,
+		TraceID: sig.traceID, SpanID: sig.spanID, Explanation: sig.explanation, Count: 1,
+		FiredAt: now.UTC(), LastSeenAt: now.UTC(),
+	}
+	e.open[ok] = a
+	e.dirty[a.ID] = a
+	fx.deliveries = append(fx.deliveries, e.deliveries(a, store.EventTrigger, now)...)
+}
+
+// severity is the rule's severity; a cost_and_quality alert takes the highest of its own
+// and of the single rules it replaces on the key.
+func (e *Engine) severity(r *store.AlertRule, k Key) string {
+	sev := r.Severity
+	if r.Type != store.RuleCostAndQuality {
+		return sev
+	}
+	for _, o := range e.rules[k.Project] {
+		if o.Enabled && (o.Type == store.RuleCostSpike || o.Type == store.RuleQualityDrop) && matches(&o, k) &&
+			severityRank(o.Severity) > severityRank(sev) {
+			sev = o.Severity
+		}
+	}
+	return sev
+}
+
+// resolve closes the rule's open alert on the key, if there is one.
+func (e *Engine) resolve(r *store.AlertRule, k Key, now time.Time, by string, fx *effects) {
+	e.resolveOpen(openKey(k.Project, r.ID+"|"+k.String()), now, by, fx)
+}
+
+func (e *Engine) resolveOpen(ok string, now time.Time, by string, fx *effects) {
+	a := e.open[ok]
+	if a == nil {
+		return
+	}
+	delete(e.open, ok)
+	e.resolved[ok] = now
+	a.Status, a.ResolvedAt, a.ResolvedBy = store.AlertResolved, now.UTC(), by
+	e.dirty[a.ID] = a
+	fx.deliveries = append(fx.deliveries, e.deliveries(a, store.EventResolve, now)...)
+}
+
+// deliveries are the outbox items of an alert event: one per enabled channel of the project
+// whose minimum severity the alert meets. Their ids are derived from the alert, the event
+// and the channel, so enqueueing twice delivers once.
+func (e *Engine) deliveries(a *store.Alert, event string, now time.Time) []store.Delivery {
+	var out []store.Delivery
+	for _, ch := range e.channels[a.ProjectID] {
+		if !ch.Enabled || severityRank(a.Severity) < severityRank(ch.MinSeverity) {
+			continue
+		}
+		out = append(out, store.Delivery{
+			ID: a.ID + ":" + event + ":" + ch.ID, ProjectID: a.ProjectID, AlertID: a.ID, ChannelID: ch.ID,
+			Event: event, Alert: *a, Status: store.DeliveryPending,
+			NextAttempt: now.UTC(), CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
+		})
+	}
+	return out
+}
+
+// syncOpen applies what happened to open alerts outside the engine: an alert a user
+// resolved is forgotten (its resolve event is delivered), an acknowledged one keeps counting.
+func (e *Engine) syncOpen(stored []store.Alert, now time.Time, fx *effects) {
+	byID := make(map[string]*store.Alert, len(stored))
+	for i := range stored {
+		byID[stored[i].ID] = &stored[i]
+	}
+	for ok, a := range e.open {
+		if _, pending := e.dirty[a.ID]; pending {
+			continue // not written yet
+		}
+		s, found := byID[a.ID]
+		if !found {
+			delete(e.open, ok)
+			e.resolved[ok] = now
+			a.Status, a.ResolvedAt, a.ResolvedBy = store.AlertResolved, now.UTC(), "user"
+			fx.deliveries = append(fx.deliveries, e.deliveries(a, store.EventResolve, now)...)
+			continue
+		}
+		a.Status, a.AcknowledgedAt = s.Status, s.AcknowledgedAt
+	}
+}
+
+// reevaluate judges every open alert's rule again at now: windows age without traffic, so a
+// spike that is over resolves even when its key has gone quiet. Budgets are judged too.
+func (e *Engine) reevaluate(now time.Time, fx *effects) {
+	for ok, a := range e.open {
+		r := e.rule(a.ProjectID, a.RuleID)
+		if r == nil || !r.Enabled {
+			e.resolveOpen(ok, now, "auto", fx)
+			continue
+		}
+		if r.Type == store.RuleBudget {
+			continue
+		}
+		k := Key{Project: a.ProjectID, Service: a.Service, Endpoint: a.Endpoint, Model: a.Model}
+		ks := e.keys[k]
+		if ks == nil {
+			e.resolveOpen(ok, now, "auto", fx)
+			continue
+		}
+		// Only resolve here: a repeat is counted per request, never per tick.
+		if sig := e.judge(r, ks, now); (sig.known && !sig.degraded) || sig.empty {
+			e.resolveOpen(ok, now, "auto", fx)
+		}
+	}
+	for p := range e.rules {
+		e.evaluateBudgets(p, now, fx)
+	}
+}
+
+func (e *Engine) rule(project, id string) *store.AlertRule {
+	for i, r := range e.rules[project] {
+		if r.ID == id {
+			return &e.rules[project][i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package alert
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// OutboxStore is what the Dispatcher needs of the store.
+type OutboxStore interface {
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	UpdateDelivery(ctx context.Context, d store.Delivery) error
+	Channels(ctx context.Context, projectID string) ([]store.Channel, error)
+}
+
+// SendFunc makes one delivery attempt (Sender.Send).
+type SendFunc func(ctx context.Context, ch store.Channel, d store.Delivery) Result
+
+// DispatcherConfig tunes the delivery loop; zero fields take the defaults.
+type DispatcherConfig struct {
+	Poll        time.Duration // how often the outbox is read without a Notify (default 1 s)
+	MaxAttempts int           // attempts before an item is given up (default 8)
+	BaseBackoff time.Duration // wait after the first failure, doubled each time (default 2 s)
+	MaxBackoff  time.Duration // cap of the wait (default 10 min)
+	Batch       int           // items read per round (default 100)
+}
+
+func (c *DispatcherConfig) defaults() {
+	if c.Poll <= 0 {
+		c.Poll = time.Second
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	if c.BaseBackoff <= 0 {
+		c.BaseBackoff = 2 * time.Second
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 10 * time.Minute
+	}
+	if c.Batch <= 0 {
+		c.Batch = 100
+	}
+}
+
+// Dispatcher drains the delivery outbox. Each channel's items go out one at a time in a
+// goroutine of their own, so a slow or dead channel delays only itself; failures are
+// retried with exponential backoff on 5xx, 429 and timeouts, and every attempt is recorded
+// on the item. It runs apart from the worker: ingestion never waits for a channel.
+type Dispatcher struct {
+	cfg   DispatcherConfig
+	store OutboxStore
+	send  SendFunc
+	now   func() time.Time
+	log   *slog.Logger
+	wake  chan struct{}
+
+	mu   sync.Mutex
+	busy map[string]bool // channels with a send in flight
+	wg   sync.WaitGroup
+}
+
+// NewDispatcher returns a dispatcher.
+func NewDispatcher(cfg DispatcherConfig, st OutboxStore, send SendFunc, now func() time.Time, logger *slog.Logger) *Dispatcher {
+	cfg.defaults()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Dispatcher{cfg: cfg, store: st, send: send, now: now, log: logger, wake: make(chan struct{}, 1), busy: map[string]bool{}}
+}
+
+// Notify asks for a round now; it never blocks.
+func (d *Dispatcher) Notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, then waits for the sends in flight (which ctx cancels).
+func (d *Dispatcher) Run(ctx context.Context) error {
+	defer d.wg.Wait()
+	t := time.NewTicker(d.cfg.Poll)
+	defer t.Stop()
+	for {
+		d.Round(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-d.wake:
+		}
+	}
+}
+
+// Round starts sending the due items of every channel that has no send in flight and
+// returns without waiting for them (Wait does).
+func (d *Dispatcher) Round(ctx context.Context) {
+	now := d.now()
+	due, err := d.store.DueDeliveries(ctx, now, d.cfg.Batch)
+	if err != nil || len(due) == 0 {
+		if err != nil && ctx.Err() == nil {
+			d.log.Warn("read alert outbox failed", "err", err)
+		}
+		return
+	}
+	channels, err := d.store.Channels(ctx, "")
+	if err != nil {
+		d.log.Warn("read alert channels failed", "err", err)
+		return
+	}
+	byID := map[string]store.Channel{}
+	for _, c := range channels {
+		byID[c.ProjectID+"\x00"+c.ID] = c
+	}
+	groups := map[string][]store.Delivery{}
+	var order []string
+	for _, item := range due {
+		k := item.ProjectID + "\x00" + item.ChannelID
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], item)
+	}
+	for _, k := range order {
+		ch, ok := byID[k]
+		if !ok || !ch.Enabled {
+			for _, item := range groups[k] {
+				d.giveUp(ctx, item, "channel deleted or disabled")
+			}
+			continue
+		}
+		d.mu.Lock()
+		if d.busy[k] {
+			d.mu.Unlock()
+			continue
+		}
+		d.busy[k] = true
+		d.mu.Unlock()
+		d.wg.Add(1)
+		go func(items []store.Delivery) {
+			defer d.wg.Done()
+			defer func() { d.mu.Lock(); delete(d.busy, k); d.mu.Unlock() }()
+			for _, item := range items {
+				if ctx.Err() != nil {
+					return
+				}
+				d.attempt(ctx, ch, item)
+			}
+		}(groups[k])
+	}
+}
+
+// Wait blocks until the sends started by earlier rounds are done.
+func (d *Dispatcher) Wait() { d.wg.Wait() }
+
+// attempt sends one item and records the outcome on it.
+func (d *Dispatcher) attempt(ctx context.Context, ch store.Channel, item store.Delivery) {
+	res := d.send(ctx, ch, item)
+	if ctx.Err() != nil {
+		return // shutting down: the attempt does not count, the item stays due
+	}
+	now := d.now()
+	item.Attempts++
+	item.UpdatedAt, item.LastStatus, item.LastError = now.UTC(), res.Status, ""
+	switch {
+	case res.Err == nil:
+		item.Status = store.DeliveryDelivered
+	case res.Retryable && item.Attempts < d.cfg.MaxAttempts:
+		item.Status, item.LastError = store.DeliveryPending, res.Err.Error()
+		item.NextAttempt = now.Add(max(d.backoff(item.Attempts), res.RetryAfter)).UTC()
+	default:
+		item.Status, item.LastError = store.DeliveryFailed, res.Err.Error()
+		d.log.Warn("alert delivery failed for good", "channel", ch.ID, "alert", item.AlertID, "attempts", item.Attempts, "err", res.Err)
+	}
+	d.update(ctx, item)
+}
+
+func (d *Dispatcher) giveUp(ctx context.Context, item store.Delivery, why string) {
+	item.Status, item.LastError, item.UpdatedAt = store.DeliveryFailed, why, d.now().UTC()
+	d.update(ctx, item)
+}
+
+func (d *Dispatcher) update(ctx context.Context, item store.Delivery) {
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := d.store.UpdateDelivery(uctx, item); err != nil {
+		d.log.Warn("record alert delivery attempt failed; it may be sent again", "delivery", item.ID, "err", err)
+	}
+}
+
+// backoff is the wait after the n-th failed attempt: BaseBackoff × 2^(n-1), capped.
+func (d *Dispatcher) backoff(n int) time.Duration {
+	b := d.cfg.BaseBackoff
+	for i := 1; i < n && b < d.cfg.MaxBackoff; i++ {
+		b *= 2
+	}
+	return min(b, d.cfg.MaxBackoff)
+}

@@ -1,0 +1,94 @@
+package alert
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+// snapshot writes the baselines and spend changed since the last snapshot, when one is due
+// (or always, with force). A failed write leaves them marked for the next one.
+func (e *Engine) snapshot(ctx context.Context, force bool) {
+	e.mu.Lock()
+	now := e.now()
+	if !force && now.Sub(e.lastSnap) < e.cfg.SnapshotEvery {
+		e.mu.Unlock()
+		return
+	}
+	e.lastSnap = now
+	var bs []store.Baseline
+	var keys []*keyState
+	for _, ks := range e.keys {
+		if !ks.dirty {
+			continue
+		}
+		for metric, d := range ks.dists {
+			st := d.summary(now.UnixNano())
+			state, err := d.marshal()
+			if err != nil {
+				e.log.Warn("encode baseline failed", "err", err)
+				continue
+			}
+			bs = append(bs, store.Baseline{
+				ProjectID: ks.key.Project, Service: ks.key.Service, Endpoint: ks.key.Endpoint, Model: ks.key.Model,
+				Metric: metric, WindowStart: now.Add(-e.cfg.BaselineWindow).UTC(), Count: st.Count, Sum: st.Sum,
+				Mean: st.Mean, P50: st.P50, P95: st.P95, P99: st.P99, UpdatedAt: now.UTC(), State: state,
+			})
+		}
+		ks.dirty = false
+		keys = append(keys, ks)
+	}
+	var spends []*spend
+	for bk, sp := range e.budgets {
+		if !sp.dirty {
+			continue
+		}
+		sp.dirty = false
+		spends = append(spends, sp)
+		bs = append(bs, store.Baseline{
+			ProjectID: bk.project, Service: bk.service, Model: bk.model, Metric: "spend_" + bk.period,
+			WindowStart: time.Unix(0, bk.start).UTC(), Count: sp.n, Sum: sp.usd, Mean: sp.usd / float64(max(sp.n, 1)),
+			UpdatedAt: now.UTC(),
+		})
+	}
+	e.mu.Unlock()
+	if len(bs) == 0 {
+		return
+	}
+	if err := e.store.PutBaselines(ctx, bs); err != nil {
+		e.log.Warn("store baselines failed; retrying at the next snapshot", "baselines", len(bs), "err", err)
+		e.mu.Lock()
+		for _, ks := range keys {
+			ks.dirty = true
+		}
+		for _, sp := range spends {
+			sp.dirty = true
+		}
+		e.mu.Unlock()
+	}
+}
+
+// restore resumes one stored baseline or spend accumulator. Spend of a period that is over
+// is dropped; a baseline whose state cannot be decoded starts again empty.
+func (e *Engine) restore(b store.Baseline, now time.Time) {
+	if period, ok := strings.CutPrefix(b.Metric, "spend_"); ok {
+		if !periodStart(now, period).Equal(b.WindowStart) {
+			return
+		}
+		e.budgets[budgetKey{project: b.ProjectID, period: period, start: b.WindowStart.UnixNano(), service: b.Service, model: b.Model}] =
+			&spend{n: b.Count, usd: b.Sum}
+		return
+	}
+	if len(b.State) == 0 {
+		return
+	}
+	d, err := unmarshalDist(b.State, e.cfg.BaselineWindow)
+	if err != nil {
+		e.log.Warn("baseline state unreadable; it starts again", "project", b.ProjectID, "metric", b.Metric, "err", err)
+		return
+	}
+	ks := e.state(Key{Project: b.ProjectID, Service: b.Service, Endpoint: b.Endpoint, Model: b.Model})
+	ks.dists[b.Metric] = d
+}

@@ -1,0 +1,423 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/use-lumina/lumina/internal/store"
+)
+
+var _ store.AlertStore = (*Store)(nil)
+
+// AlertRules implements store.AlertStore.
+func (s *Store) AlertRules(ctx context.Context, projectID string) ([]store.AlertRule, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT doc FROM alert_rules WHERE ? = '' OR project_id = ?
+		ORDER BY project_id, id`, projectID, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("list alert rules of %q: %w", projectID, err)
+	}
+	out, err := scanDocs[store.AlertRule](rows)
+	if err != nil {
+		return nil, fmt.Errorf("list alert rules of %q: %w", projectID, err)
+	}
+	return out, nil
+}
+
+// PutAlertRule implements store.AlertStore.
+func (s *Store) PutAlertRule(ctx context.Context, r store.AlertRule) error {
+	if r.ID == "" || r.ProjectID == "" {
+		return fmt.Errorf("put alert rule %q: a rule needs an id and a project", r.ID)
+	}
+	doc, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("put alert rule %q: encode: %w", r.ID, err)
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO alert_rules (project_id, id, doc) VALUES (?, ?, ?)
+		ON CONFLICT (project_id, id) DO UPDATE SET doc = excluded.doc`, r.ProjectID, r.ID, string(doc)); err != nil {
+		return fmt.Errorf("put alert rule %q: %w", r.ID, err)
+	}
+	return nil
+}
+
+// DeleteAlertRule implements store.AlertStore.
+func (s *Store) DeleteAlertRule(ctx context.Context, projectID, id string) error {
+	return s.deleteOne(ctx, "alert rule", `DELETE FROM alert_rules WHERE project_id = ? AND id = ?`, projectID, id)
+}
+
+// PutAlert implements store.AlertStore: the status columns only move forward.
+func (s *Store) PutAlert(ctx context.Context, a store.Alert) error {
+	if a.ID == "" || a.ProjectID == "" {
+		return fmt.Errorf("put alert %q: an alert needs an id and a project", a.ID)
+	}
+	doc, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("put alert %q: encode: %w", a.ID, err)
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO alerts (project_id, id, fired_at, status_rank, type, severity,
+		service, acknowledged_at, resolved_at, resolved_by, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (project_id, id) DO UPDATE SET
+		fired_at = excluded.fired_at, type = excluded.type, severity = excluded.severity,
+		service = excluded.service, doc = excluded.doc,
+		status_rank = max(alerts.status_rank, excluded.status_rank),
+		acknowledged_at = CASE WHEN alerts.acknowledged_at <> 0 THEN alerts.acknowledged_at ELSE excluded.acknowledged_at END,
+		resolved_at = CASE WHEN alerts.resolved_at <> 0 THEN alerts.resolved_at ELSE excluded.resolved_at END,
+		resolved_by = CASE WHEN alerts.resolved_by <> '' THEN alerts.resolved_by ELSE excluded.resolved_by END`,
+		a.ProjectID, a.ID, nanos(a.FiredAt), store.AlertStatusRank(a.Status), a.Type, a.Severity, a.Service,
+		nanos(a.AcknowledgedAt), nanos(a.ResolvedAt), a.ResolvedBy, string(doc)); err != nil {
+		return fmt.Errorf("put alert %q: %w", a.ID, err)
+	}
+	return nil
+}
+
+const alertColumns = `status_rank, acknowledged_at, resolved_at, resolved_by, doc`
+
+// scanAlert reads alertColumns, overlaying the forward-only status columns on the document.
+func scanAlert(scan func(...any) error) (store.Alert, error) {
+	var (
+		a             store.Alert
+		rank          int
+		acked, solved int64
+		by, doc       string
+	)
+	if err := scan(&rank, &acked, &solved, &by, &doc); err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal([]byte(doc), &a); err != nil {
+		return a, fmt.Errorf("decode alert: %w", err)
+	}
+	a.Status, a.AcknowledgedAt, a.ResolvedAt, a.ResolvedBy = store.AlertStatusOfRank(rank), fromNanos(acked), fromNanos(solved), by
+	a.FiredAt, a.LastSeenAt = a.FiredAt.UTC(), a.LastSeenAt.UTC()
+	return a, nil
+}
+
+// Alert implements store.AlertStore.
+func (s *Store) Alert(ctx context.Context, projectID, id string) (store.Alert, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE project_id = ? AND id = ?`, projectID, id)
+	a, err := scanAlert(row.Scan)
+	if err == sql.ErrNoRows {
+		return a, fmt.Errorf("alert %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("read alert %q: %w", id, err)
+	}
+	return a, nil
+}
+
+// Alerts implements store.AlertStore.
+func (s *Store) Alerts(ctx context.Context, q store.AlertQuery) (store.AlertPage, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 1000)
+	where := []string{"project_id = ?"}
+	args := []any{q.ProjectID}
+	add := func(cond string, v any) {
+		where = append(where, cond)
+		args = append(args, v)
+	}
+	if q.Type != "" {
+		add("type = ?", q.Type)
+	}
+	if q.Severity != "" {
+		add("severity = ?", q.Severity)
+	}
+	if q.Status != "" {
+		add("status_rank = ?", store.AlertStatusRank(q.Status))
+	}
+	if q.Service != "" {
+		add("service = ?", q.Service)
+	}
+	if !q.Since.IsZero() {
+		add("fired_at >= ?", nanos(q.Since))
+	}
+	if !q.Until.IsZero() {
+		add("fired_at < ?", nanos(q.Until))
+	}
+	if q.Cursor != "" {
+		c, err := store.DecodeCursor(q.Cursor)
+		if err != nil {
+			return store.AlertPage{}, err
+		}
+		where = append(where, "(fired_at < ? OR (fired_at = ? AND id < ?))")
+		args = append(args, c.Key, c.Key, c.TraceID)
+	}
+	args = append(args, limit+1)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, fired_at, `+alertColumns+` FROM alerts WHERE `+
+		strings.Join(where, " AND ")+` ORDER BY fired_at DESC, id DESC LIMIT ?`, args...)
+	if err != nil {
+		return store.AlertPage{}, fmt.Errorf("list alerts: %w", err)
+	}
+	defer rows.Close()
+	var page store.AlertPage
+	var ids []string
+	var fired []int64
+	for rows.Next() {
+		var id string
+		var f int64
+		a, err := scanAlert(func(dst ...any) error { return rows.Scan(append([]any{&id, &f}, dst...)...) })
+		if err != nil {
+			return store.AlertPage{}, fmt.Errorf("list alerts: %w", err)
+		}
+		page.Alerts, ids, fired = append(page.Alerts, a), append(ids, id), append(fired, f)
+	}
+	if err := rows.Err(); err != nil {
+		return store.AlertPage{}, fmt.Errorf("list alerts: %w", err)
+	}
+	if len(page.Alerts) > limit {
+		page.Alerts = page.Alerts[:limit]
+		page.NextCursor = store.Cursor{Key: fired[limit-1], TraceID: ids[limit-1]}.Encode()
+	}
+	return page, nil
+}
+
+// OpenAlerts implements store.AlertStore.
+func (s *Store) OpenAlerts(ctx context.Context) ([]store.Alert, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE status_rank < 2 ORDER BY project_id, fired_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list open alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Alert
+	for rows.Next() {
+		a, err := scanAlert(rows.Scan)
+		if err != nil {
+			return nil, fmt.Errorf("list open alerts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list open alerts: %w", err)
+	}
+	return out, nil
+}
+
+// AlertCounts implements store.AlertStore.
+func (s *Store) AlertCounts(ctx context.Context, projectID string, since time.Time) ([]store.AlertCount, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT type, severity, status_rank, count(*) FROM alerts
+		WHERE project_id = ? AND fired_at >= ? GROUP BY type, severity, status_rank
+		ORDER BY type, severity, status_rank`, projectID, nanos(since))
+	if err != nil {
+		return nil, fmt.Errorf("count alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AlertCount
+	for rows.Next() {
+		var c store.AlertCount
+		var rank int
+		if err := rows.Scan(&c.Type, &c.Severity, &rank, &c.Count); err != nil {
+			return nil, fmt.Errorf("count alerts: %w", err)
+		}
+		c.Status = store.AlertStatusOfRank(rank)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count alerts: %w", err)
+	}
+	return out, nil
+}
+
+// PutBaselines implements store.AlertStore.
+func (s *Store) PutBaselines(ctx context.Context, bs []store.Baseline) error {
+	if len(bs) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("put baselines: %w", err)
+	}
+	defer tx.Rollback()
+	for _, b := range bs {
+		state := b.State
+		doc, err := json.Marshal(b)
+		if err != nil {
+			return fmt.Errorf("put baselines: encode: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_baselines (project_id, service, endpoint, model, metric, doc, state)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, service, endpoint, model, metric)
+			DO UPDATE SET doc = excluded.doc, state = excluded.state`,
+			b.ProjectID, b.Service, b.Endpoint, b.Model, b.Metric, string(doc), state); err != nil {
+			return fmt.Errorf("put baselines: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("put baselines: %w", err)
+	}
+	return nil
+}
+
+// Baselines implements store.AlertStore.
+func (s *Store) Baselines(ctx context.Context, projectID string) ([]store.Baseline, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT doc, state FROM alert_baselines WHERE ? = '' OR project_id = ?
+		ORDER BY project_id, service, endpoint, model, metric`, projectID, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("list baselines: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Baseline
+	for rows.Next() {
+		var doc string
+		var state []byte
+		var b store.Baseline
+		if err := rows.Scan(&doc, &state); err != nil {
+			return nil, fmt.Errorf("list baselines: %w", err)
+		}
+		if err := json.Unmarshal([]byte(doc), &b); err != nil {
+			return nil, fmt.Errorf("list baselines: decode: %w", err)
+		}
+		if projectID == "" {
+			b.State = state
+		}
+		b.WindowStart, b.UpdatedAt = b.WindowStart.UTC(), b.UpdatedAt.UTC()
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list baselines: %w", err)
+	}
+	return out, nil
+}
+
+// PutChannel implements store.AlertStore.
+func (s *Store) PutChannel(ctx context.Context, c store.Channel) error {
+	if c.ID == "" || c.ProjectID == "" {
+		return fmt.Errorf("put channel %q: a channel needs an id and a project", c.ID)
+	}
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("put channel %q: encode: %w", c.ID, err)
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO alert_channels (project_id, id, doc) VALUES (?, ?, ?)
+		ON CONFLICT (project_id, id) DO UPDATE SET doc = excluded.doc`, c.ProjectID, c.ID, string(doc)); err != nil {
+		return fmt.Errorf("put channel %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Channels implements store.AlertStore.
+func (s *Store) Channels(ctx context.Context, projectID string) ([]store.Channel, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT doc FROM alert_channels WHERE ? = '' OR project_id = ?
+		ORDER BY project_id, id`, projectID, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("list channels of %q: %w", projectID, err)
+	}
+	out, err := scanDocs[store.Channel](rows)
+	if err != nil {
+		return nil, fmt.Errorf("list channels of %q: %w", projectID, err)
+	}
+	return out, nil
+}
+
+// DeleteChannel implements store.AlertStore.
+func (s *Store) DeleteChannel(ctx context.Context, projectID, id string) error {
+	return s.deleteOne(ctx, "channel", `DELETE FROM alert_channels WHERE project_id = ? AND id = ?`, projectID, id)
+}
+
+// EnqueueDeliveries implements store.AlertStore.
+func (s *Store) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("enqueue deliveries: %w", err)
+	}
+	defer tx.Rollback()
+	for _, d := range ds {
+		doc, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("enqueue deliveries: encode: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (id, project_id, alert_id, status, next_attempt, created_at, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			d.ID, d.ProjectID, d.AlertID, d.Status, nanos(d.NextAttempt), nanos(d.CreatedAt), string(doc)); err != nil {
+			return fmt.Errorf("enqueue deliveries: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("enqueue deliveries: %w", err)
+	}
+	return nil
+}
+
+// DueDeliveries implements store.AlertStore.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT doc FROM alert_deliveries WHERE status = 'pending' AND next_attempt <= ?
+		ORDER BY next_attempt, id LIMIT ?`, nanos(now), max(limit, 1))
+	if err != nil {
+		return nil, fmt.Errorf("list due deliveries: %w", err)
+	}
+	out, err := scanDocs[store.Delivery](rows)
+	if err != nil {
+		return nil, fmt.Errorf("list due deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateDelivery implements store.AlertStore.
+func (s *Store) UpdateDelivery(ctx context.Context, d store.Delivery) error {
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("update delivery %q: encode: %w", d.ID, err)
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE alert_deliveries SET status = ?, next_attempt = ?, doc = ? WHERE id = ?`,
+		d.Status, nanos(d.NextAttempt), string(doc), d.ID)
+	if err != nil {
+		return fmt.Errorf("update delivery %q: %w", d.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("update delivery %q: %w", d.ID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// Deliveries implements store.AlertStore.
+func (s *Store) Deliveries(ctx context.Context, projectID, alertID string) ([]store.Delivery, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT doc FROM alert_deliveries WHERE project_id = ? AND alert_id = ?
+		ORDER BY created_at, id`, projectID, alertID)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries of alert %q: %w", alertID, err)
+	}
+	out, err := scanDocs[store.Delivery](rows)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries of alert %q: %w", alertID, err)
+	}
+	return out, nil
+}
+
+// scanDocs decodes rows of one JSON document column and closes rows.
+func scanDocs[T any](rows *sql.Rows) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		var v T
+		if err := json.Unmarshal([]byte(doc), &v); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// deleteOne runs a DELETE of one row and maps "nothing deleted" to ErrNotFound.
+func (s *Store) deleteOne(ctx context.Context, what, query, projectID, id string) error {
+	res, err := s.w.ExecContext(ctx, query, projectID, id)
+	if err != nil {
+		return fmt.Errorf("delete %s %q: %w", what, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("delete %s %q: %w", what, id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("delete %s %q: %w", what, id, store.ErrNotFound)
+	}
+	return nil
+}
