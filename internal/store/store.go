@@ -203,6 +203,78 @@ func (s DeleteStats) Add(o DeleteStats) DeleteStats {
 	}
 }
 
+// ReplayStore keeps replay sets (frozen copies of captured LLM calls), replay runs and their
+// per-item results. Documents are opaque JSON owned by internal/replay; the store keys,
+// scopes and orders them. Every call that names a project is scoped to it. Each method is
+// one transaction and returns nil only once its write is durable. It is safe for
+// concurrent use.
+type ReplayStore interface {
+	// PutReplaySet creates or replaces the set and all of its items in one transaction:
+	// items stored before under the same set id and not in items are removed.
+	PutReplaySet(ctx context.Context, set ReplaySet, items []ReplayItem) error
+	// ReplaySet returns one set; ErrNotFound when the project has no such set.
+	ReplaySet(ctx context.Context, projectID, id string) (ReplaySet, error)
+	// ReplaySets lists a project's sets, newest first (CreatedAt, then id).
+	ReplaySets(ctx context.Context, projectID string) ([]ReplaySet, error)
+	// ReplayItems lists a set's items by index; ErrNotFound when the set does not exist.
+	ReplayItems(ctx context.Context, projectID, setID string) ([]ReplayItem, error)
+	// DeleteReplaySet removes a set with its items, its runs and their results;
+	// ErrNotFound when it does not exist.
+	DeleteReplaySet(ctx context.Context, projectID, id string) error
+
+	// PutReplayRun creates or replaces the run with r.ID in r.ProjectID. The run's set
+	// must exist (ErrNotFound otherwise).
+	PutReplayRun(ctx context.Context, r ReplayRun) error
+	// ReplayRun returns one run; ErrNotFound when the project has no such run.
+	ReplayRun(ctx context.Context, projectID, id string) (ReplayRun, error)
+	// ReplayRuns lists a project's runs of one set (every set when setID is empty),
+	// newest first (CreatedAt, then id).
+	ReplayRuns(ctx context.Context, projectID, setID string) ([]ReplayRun, error)
+	// ReplayRunsByStatus lists every project's runs whose Status is one of statuses,
+	// oldest first, so a restarted process resumes what it left unfinished.
+	ReplayRunsByStatus(ctx context.Context, statuses ...string) ([]ReplayRun, error)
+
+	// PutReplayResult creates or replaces the result of item r.Index of run r.RunID. The
+	// run must exist (ErrNotFound otherwise).
+	PutReplayResult(ctx context.Context, r ReplayResult) error
+	// ReplayResults lists a run's results by item index.
+	ReplayResults(ctx context.Context, projectID, runID string) ([]ReplayResult, error)
+}
+
+// ReplaySet is a stored replay set: its key, creation time and JSON document.
+type ReplaySet struct {
+	ProjectID string
+	ID        string
+	CreatedAt time.Time
+	Doc       []byte
+}
+
+// ReplayItem is one frozen item of a set, by its position in the set.
+type ReplayItem struct {
+	ProjectID string
+	SetID     string
+	Index     int
+	Doc       []byte
+}
+
+// ReplayRun is a stored run of a set: its key, status and JSON document.
+type ReplayRun struct {
+	ProjectID string
+	ID        string
+	SetID     string
+	Status    string
+	CreatedAt time.Time
+	Doc       []byte
+}
+
+// ReplayResult is the result of one item of a run.
+type ReplayResult struct {
+	ProjectID string
+	RunID     string
+	Index     int
+	Doc       []byte
+}
+
 // Store is a complete backend.
 type Store interface {
 	Writer
@@ -211,6 +283,7 @@ type Store interface {
 	Analytics
 	AlertStore
 	Retainer
+	ReplayStore
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources; in-flight calls may fail afterwards.

@@ -72,6 +72,7 @@ func Run(t *testing.T, open Opener) {
 		})
 	}
 	runAlertTests(t, open)
+	runReplayTests(t, open)
 }
 
 func testPing(t *testing.T, s store.Store) {
