@@ -79,8 +79,8 @@ type Engine struct {
 	keys     map[Key]*keyState
 	lru      *list.List // of *keyState, most recently seen first
 	seen     *recentSet
-	open     map[string]*store.Alert // by project + "\x00" + dedup key
-	resolved map[string]time.Time    // when each dedup key last resolved, for cooldowns
+	open     map[openID]*store.Alert // by rule and key: what a dedup key names
+	resolved map[openID]time.Time    // when each rule and key last resolved, for cooldowns
 	budgets  map[budgetKey]*spend
 	dirty    map[string]*store.Alert // alerts changed since the last flush, by id
 	retry    effects                 // writes that failed, tried again on the next tick
@@ -112,7 +112,7 @@ func New(cfg Config, st Store, now func() time.Time, notify func(), logger *slog
 		rng:   mrand.New(mrand.NewPCG(0x4c756d, 0x696e61)),
 		rules: map[string][]store.AlertRule{}, ensured: map[string]bool{}, pending: map[string]bool{},
 		channels: map[string][]store.Channel{}, keys: map[Key]*keyState{}, lru: list.New(),
-		seen: newRecentSet(cfg.RecentSpans), open: map[string]*store.Alert{}, resolved: map[string]time.Time{},
+		seen: newRecentSet(cfg.RecentSpans), open: map[openID]*store.Alert{}, resolved: map[openID]time.Time{},
 		budgets: map[budgetKey]*spend{}, dirty: map[string]*store.Alert{},
 	}
 }
@@ -142,7 +142,7 @@ func (e *Engine) Load(ctx context.Context) error {
 	e.setChannels(channels)
 	for i := range open {
 		a := open[i]
-		e.open[openKey(a.ProjectID, a.DedupKey)] = &a
+		e.open[openID{rule: a.RuleID, key: Key{Project: a.ProjectID, Service: a.Service, Endpoint: a.Endpoint, Model: a.Model}}] = &a
 	}
 	now := e.now()
 	for _, b := range baselines {
@@ -320,4 +320,8 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func openKey(project, dedup string) string { return project + "\x00" + dedup }
+// openID identifies a rule's alert on a key; the alert's DedupKey is its string form.
+type openID struct {
+	rule string
+	key  Key
+}

@@ -72,6 +72,9 @@ func (e *Engine) judge(r *store.AlertRule, ks *keyState, now time.Time) signal {
 			return sig
 		}
 		sig.known, sig.observed, sig.degraded = true, roll.mean(), roll.mean() < r.Threshold
+		if !sig.degraded {
+			return sig
+		}
 		sig.explanation = fmt.Sprintf("quality %.2f over the last %d scored requests of %s is below %.2f",
 			sig.observed, roll.n, ks.key, r.Threshold)
 		return sig
@@ -83,6 +86,9 @@ func (e *Engine) judge(r *store.AlertRule, ks *keyState, now time.Time) signal {
 		}
 		sig.known, sig.observed = true, roll.mean()
 		sig.degraded = sig.observed > r.Threshold
+		if !sig.degraded {
+			return sig
+		}
 		sig.explanation = fmt.Sprintf("%d of the last %d requests of %s failed (%.0f%%, threshold %.0f%%)",
 			roll.errors, roll.n, ks.key, 100*sig.observed, 100*r.Threshold)
 		return sig
@@ -96,6 +102,9 @@ func (e *Engine) judge(r *store.AlertRule, ks *keyState, now time.Time) signal {
 			return sig
 		}
 		sig.degraded = cost.degraded && q.mean() < r.QualityThreshold
+		if !sig.degraded {
+			return sig
+		}
 		sig.explanation = fmt.Sprintf("cost and quality degraded together on %s: %s, and quality %.2f is below %.2f",
 			ks.key, cost.explanation, q.mean(), r.QualityThreshold)
 		return sig
@@ -119,6 +128,9 @@ func (e *Engine) judgeSpike(r *store.AlertRule, ks *keyState, metric string, thr
 	limit := base * (1 + threshold)
 	sig.known, sig.observed, sig.baseline, sig.threshold = true, roll.mean(), base, limit
 	sig.degraded = sig.observed > limit
+	if !sig.degraded {
+		return sig
+	}
 	what, unit := "cost per request", "$%.6g"
 	if metric == MetricLatency {
 		what, unit = "latency", "%.0f ms"
@@ -131,8 +143,7 @@ func (e *Engine) judgeSpike(r *store.AlertRule, ks *keyState, metric string, thr
 // fire opens an alert for the rule on the key, or counts a repeat of the open one. A key
 // whose alert resolved less than the rule's cooldown ago stays quiet.
 func (e *Engine) fire(r *store.AlertRule, k Key, sig signal, now time.Time, fx *effects) {
-	dedup := r.ID + "|" + k.String()
-	ok := openKey(k.Project, dedup)
+	ok := openID{rule: r.ID, key: k}
 	if a := e.open[ok]; a != nil {
 		a.Count++
 		a.LastSeenAt = now.UTC()
@@ -144,7 +155,7 @@ func (e *Engine) fire(r *store.AlertRule, k Key, sig signal, now time.Time, fx *
 	}
 	a := &store.Alert{
 		ID: newID(), ProjectID: k.Project, RuleID: r.ID, Type: r.Type, Severity: e.severity(r, k),
-		Status: store.AlertFiring, DedupKey: dedup, Service: k.Service, Endpoint: k.Endpoint, Model: k.Model,
+		Status: store.AlertFiring, DedupKey: r.ID + "|" + k.String(), Service: k.Service, Endpoint: k.Endpoint, Model: k.Model,
 		Metric: sig.metric, Observed: sig.observed, Baseline: sig.baseline, Threshold: sig.threshold,
 		TraceID: sig.traceID, SpanID: sig.spanID, Explanation: sig.explanation, Count: 1,
 		FiredAt: now.UTC(), LastSeenAt: now.UTC(),
@@ -172,10 +183,10 @@ func (e *Engine) severity(r *store.AlertRule, k Key) string {
 
 // resolve closes the rule's open alert on the key, if there is one.
 func (e *Engine) resolve(r *store.AlertRule, k Key, now time.Time, by string, fx *effects) {
-	e.resolveOpen(openKey(k.Project, r.ID+"|"+k.String()), now, by, fx)
+	e.resolveOpen(openID{rule: r.ID, key: k}, now, by, fx)
 }
 
-func (e *Engine) resolveOpen(ok string, now time.Time, by string, fx *effects) {
+func (e *Engine) resolveOpen(ok openID, now time.Time, by string, fx *effects) {
 	a := e.open[ok]
 	if a == nil {
 		return
@@ -240,7 +251,7 @@ func (e *Engine) reevaluate(now time.Time, fx *effects) {
 		if r.Type == store.RuleBudget {
 			continue
 		}
-		k := Key{Project: a.ProjectID, Service: a.Service, Endpoint: a.Endpoint, Model: a.Model}
+		k := ok.key
 		ks := e.keys[k]
 		if ks == nil {
 			e.resolveOpen(ok, now, "auto", fx)
