@@ -185,7 +185,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -225,13 +225,13 @@ func newHarness(t *testing.T, rules ...store.AlertRule) *harness {
 
 // call describes one synthetic LLM call.
 type call struct {
-	cost    float64
+	cost     float64
 	unpriced bool
-	latency time.Duration
-	quality *float64
-	failed  bool
-	model   string
-	service string
+	latency  time.Duration
+	quality  *float64
+	failed   bool
+	model    string
+	service  string
 }
 
 func q(v float64) *float64 { return &v }

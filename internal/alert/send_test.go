@@ -30,7 +30,7 @@ func fixedAlert() store.Alert {
 		Model: "gpt-4o", Metric: MetricCost, Observed: 0.042, Baseline: 0.01, Threshold: 0.012,
 		TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7",
 		Explanation: "cost per request $0.042 over the last 10 requests of chat-svc / chat gpt-4o / gpt-4o is +320% vs the baseline mean $0.01 (alert above +20%)",
-		Count: 3, FiredAt: fired, LastSeenAt: fired.Add(time.Minute),
+		Count:       3, FiredAt: fired, LastSeenAt: fired.Add(time.Minute),
 	}
 }
 
