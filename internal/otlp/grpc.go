@@ -35,7 +35,10 @@ type traceService struct {
 }
 
 func (s *traceService) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
-	a, err := s.r.exportGRPC(ctx, SignalTraces, func() (accepted, error) { return checkTraces(req, nil) })
+	a, err := s.r.exportGRPC(ctx, SignalTraces, func(project string) (accepted, error) {
+		a, _, err := s.r.admitAndCheck(ctx, project, req, nil)
+		return a, err
+	})
 	if err != nil {
 		return ptraceotlp.NewExportResponse(), err
 	}
@@ -48,7 +51,7 @@ type logsService struct {
 }
 
 func (s *logsService) Export(ctx context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
-	a, err := s.r.exportGRPC(ctx, SignalLogs, func() (accepted, error) { return checkLogs(req, nil) })
+	a, err := s.r.exportGRPC(ctx, SignalLogs, func(string) (accepted, error) { return checkLogs(req, nil) })
 	if err != nil {
 		return plogotlp.NewExportResponse(), err
 	}
@@ -61,15 +64,17 @@ type metricsService struct {
 }
 
 func (s *metricsService) Export(ctx context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
-	_, err := s.r.exportGRPC(ctx, "metrics", func() (accepted, error) {
+	_, err := s.r.exportGRPC(ctx, "metrics", func(string) (accepted, error) {
 		return accepted{items: req.Metrics().DataPointCount()}, nil
 	})
 	return metricsResponse(), err
 }
 
-// exportGRPC runs the shared path of a gRPC export: project, check, publish. Errors are
-// gRPC statuses: UNAVAILABLE is retryable, INVALID_ARGUMENT and UNAUTHENTICATED are not.
-func (r *Receiver) exportGRPC(ctx context.Context, signal string, check func() (accepted, error)) (accepted, error) {
+// exportGRPC runs the shared path of a gRPC export: project, check (with the daily trace
+// quota), publish. Errors are gRPC statuses: UNAVAILABLE is retryable, INVALID_ARGUMENT and
+// UNAUTHENTICATED are not, RESOURCE_EXHAUSTED (over the daily trace limit) carries a
+// RetryInfo with the time until the reset.
+func (r *Receiver) exportGRPC(ctx context.Context, signal string, check func(project string) (accepted, error)) (accepted, error) {
 	start := time.Now()
 	defer func() { r.metrics.latency.WithLabelValues(signal, "grpc").Observe(time.Since(start).Seconds()) }()
 	md, _ := metadata.FromIncomingContext(ctx)
@@ -84,8 +89,18 @@ func (r *Receiver) exportGRPC(ctx context.Context, signal string, check func() (
 		r.metrics.requests.WithLabelValues(signal, "grpc", "unauthenticated").Inc()
 		return accepted{}, status.Error(codes.Unauthenticated, err.Error())
 	}
-	a, err := check()
-	if err != nil {
+	a, err := check(project)
+	var qe *quotaError
+	switch {
+	case errors.As(err, &qe):
+		r.metrics.requests.WithLabelValues(signal, "grpc", "over_quota").Inc()
+		r.metrics.items.WithLabelValues(signal).Add(float64(a.items))
+		r.metrics.rejected.WithLabelValues(signal).Add(float64(a.rejected))
+		return a, grpcQuotaError(qe, r.cfg.Now())
+	case errors.Is(err, errQuotaUnavailable):
+		r.metrics.requests.WithLabelValues(signal, "grpc", "retryable").Inc()
+		return a, status.Error(codes.Unavailable, err.Error())
+	case err != nil:
 		r.metrics.requests.WithLabelValues(signal, "grpc", "invalid").Inc()
 		return a, status.Error(codes.Internal, err.Error())
 	}

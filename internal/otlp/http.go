@@ -3,6 +3,7 @@ package otlp
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -46,12 +47,13 @@ type httpError struct {
 	status int
 	code   codes.Code
 	msg    string
+	quota  *quotaError // set for a 429 over the daily trace limit
 }
 
 func (e *httpError) Error() string { return e.msg }
 
 func badRequest(format string, args ...any) *httpError {
-	return &httpError{http.StatusBadRequest, codes.InvalidArgument, fmt.Sprintf(format, args...)}
+	return &httpError{status: http.StatusBadRequest, code: codes.InvalidArgument, msg: fmt.Sprintf(format, args...)}
 }
 
 // readBody checks the content type and encoding and reads the (decompressed) body within
@@ -60,13 +62,12 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) (body []by
 	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 	switch {
 	case err != nil && req.Header.Get("Content-Type") != "":
-		return nil, false, &httpError{http.StatusUnsupportedMediaType, codes.InvalidArgument, fmt.Sprintf("unparsable Content-Type %q", req.Header.Get("Content-Type"))}
+		return nil, false, &httpError{status: http.StatusUnsupportedMediaType, code: codes.InvalidArgument, msg: fmt.Sprintf("unparsable Content-Type %q", req.Header.Get("Content-Type"))}
 	case mt == contentProto || mt == "application/protobuf":
 	case mt == contentJSON:
 		isJSON = true
 	default:
-		return nil, false, &httpError{http.StatusUnsupportedMediaType, codes.InvalidArgument,
-			fmt.Sprintf("unsupported Content-Type %q: use application/x-protobuf or application/json", req.Header.Get("Content-Type"))}
+		return nil, false, &httpError{status: http.StatusUnsupportedMediaType, code: codes.InvalidArgument, msg: fmt.Sprintf("unsupported Content-Type %q: use application/x-protobuf or application/json", req.Header.Get("Content-Type"))}
 	}
 	limit := r.cfg.MaxBodyBytes
 	var src io.Reader = http.MaxBytesReader(w, req.Body, limit)
@@ -80,15 +81,13 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) (body []by
 		defer zr.Close()
 		src = zr
 	default:
-		return nil, isJSON, &httpError{http.StatusUnsupportedMediaType, codes.InvalidArgument,
-			fmt.Sprintf("unsupported Content-Encoding %q: use gzip or none", enc)}
+		return nil, isJSON, &httpError{status: http.StatusUnsupportedMediaType, code: codes.InvalidArgument, msg: fmt.Sprintf("unsupported Content-Encoding %q: use gzip or none", enc)}
 	}
 	body, err = io.ReadAll(io.LimitReader(src, limit+1))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge) || int64(len(body)) > limit:
-		return nil, isJSON, &httpError{http.StatusRequestEntityTooLarge, codes.ResourceExhausted,
-			fmt.Sprintf("request body exceeds the %d-byte limit (checked before and after decompression)", limit)}
+		return nil, isJSON, &httpError{status: http.StatusRequestEntityTooLarge, code: codes.ResourceExhausted, msg: fmt.Sprintf("request body exceeds the %d-byte limit (checked before and after decompression)", limit)}
 	case err != nil:
 		return nil, isJSON, badRequest("read body: %v", err)
 	}
@@ -96,22 +95,30 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) (body []by
 }
 
 func (r *Receiver) serveTraces(w http.ResponseWriter, req *http.Request) {
-	r.serve(w, req, SignalTraces, func(body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
+	r.serve(w, req, SignalTraces, func(ctx context.Context, project string, body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
 		er := ptraceotlp.NewExportRequest()
 		raw, err := unmarshal(er, body, isJSON)
 		if err != nil {
 			return accepted{}, nil, badRequest("malformed OTLP traces (%s): %v", encodingName(isJSON), err)
 		}
-		a, err := checkTraces(er, raw)
-		if err != nil {
-			return accepted{}, nil, &httpError{http.StatusInternalServerError, codes.Internal, err.Error()}
+		a, adm, err := r.admitAndCheck(ctx, project, er, raw)
+		setRateLimitHeaders(w.Header(), adm)
+		var qe *quotaError
+		switch {
+		case errors.As(err, &qe):
+			return a, nil, &httpError{status: http.StatusTooManyRequests, code: codes.ResourceExhausted, msg: qe.Error(), quota: qe}
+		case errors.Is(err, errQuotaUnavailable):
+			w.Header().Set("Retry-After", retryAfter)
+			return a, nil, &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: err.Error()}
+		case err != nil:
+			return accepted{}, nil, &httpError{status: http.StatusInternalServerError, code: codes.Internal, msg: err.Error()}
 		}
 		return a, marshaller(tracesResponse(a)), nil
 	})
 }
 
 func (r *Receiver) serveLogs(w http.ResponseWriter, req *http.Request) {
-	r.serve(w, req, SignalLogs, func(body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
+	r.serve(w, req, SignalLogs, func(_ context.Context, _ string, body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
 		er := plogotlp.NewExportRequest()
 		raw, err := unmarshal(er, body, isJSON)
 		if err != nil {
@@ -119,7 +126,7 @@ func (r *Receiver) serveLogs(w http.ResponseWriter, req *http.Request) {
 		}
 		a, err := checkLogs(er, raw)
 		if err != nil {
-			return accepted{}, nil, &httpError{http.StatusInternalServerError, codes.Internal, err.Error()}
+			return accepted{}, nil, &httpError{status: http.StatusInternalServerError, code: codes.Internal, msg: err.Error()}
 		}
 		return a, marshaller(logsResponse(a)), nil
 	})
@@ -128,7 +135,7 @@ func (r *Receiver) serveLogs(w http.ResponseWriter, req *http.Request) {
 // serveMetrics accepts OTLP metrics so a standard collector pipeline that also exports
 // metrics does not fail; Lumina counts the data points and does not store them.
 func (r *Receiver) serveMetrics(w http.ResponseWriter, req *http.Request) {
-	r.serve(w, req, "metrics", func(body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
+	r.serve(w, req, "metrics", func(_ context.Context, _ string, body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
 		er := pmetricotlp.NewExportRequest()
 		if _, err := unmarshal(er, body, isJSON); err != nil {
 			return accepted{}, nil, badRequest("malformed OTLP metrics (%s): %v", encodingName(isJSON), err)
@@ -137,7 +144,7 @@ func (r *Receiver) serveMetrics(w http.ResponseWriter, req *http.Request) {
 	})
 }
 
-type decodeFunc func(body []byte, isJSON bool) (accepted, func(isJSON bool) ([]byte, error), *httpError)
+type decodeFunc func(ctx context.Context, project string, body []byte, isJSON bool) (accepted, func(isJSON bool) ([]byte, error), *httpError)
 
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string, decode decodeFunc) {
 	start := time.Now()
@@ -150,10 +157,10 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string
 	r.metrics.bytes.WithLabelValues(signal).Add(float64(len(body)))
 	project, err := r.cfg.Project(req.Context(), req.Header)
 	if err != nil {
-		r.fail(w, signal, isJSON, &httpError{http.StatusUnauthorized, codes.Unauthenticated, err.Error()})
+		r.fail(w, signal, isJSON, &httpError{status: http.StatusUnauthorized, code: codes.Unauthenticated, msg: err.Error()})
 		return
 	}
-	a, respond, herr := decode(body, isJSON)
+	a, respond, herr := decode(req.Context(), project, body, isJSON)
 	if herr != nil {
 		r.fail(w, signal, isJSON, herr)
 		return
@@ -164,13 +171,13 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string
 		if err := r.pub.Publish(req.Context(), signal, project, a.body); err != nil {
 			r.log.Warn("queue publish failed", "signal", signal, "project", project, "err", err)
 			w.Header().Set("Retry-After", retryAfter)
-			r.fail(w, signal, isJSON, &httpError{http.StatusServiceUnavailable, codes.Unavailable, "queue unavailable, retry later: " + err.Error()})
+			r.fail(w, signal, isJSON, &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: "queue unavailable, retry later: " + err.Error()})
 			return
 		}
 	}
 	out, err := respond(isJSON)
 	if err != nil {
-		r.fail(w, signal, isJSON, &httpError{http.StatusInternalServerError, codes.Internal, err.Error()})
+		r.fail(w, signal, isJSON, &httpError{status: http.StatusInternalServerError, code: codes.Internal, msg: err.Error()})
 		return
 	}
 	r.metrics.requests.WithLabelValues(signal, "http", "accepted").Inc()
@@ -178,12 +185,18 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string
 	_, _ = w.Write(out)
 }
 
-// fail answers with an OTLP Status message in the request's encoding.
+// fail answers with an OTLP Status message in the request's encoding; a request over the
+// daily trace limit gets Retry-After and, for JSON clients, a JSON body with the limit, the
+// count and the reset time (protobuf clients keep the Status, with those in an ErrorInfo).
 func (r *Receiver) fail(w http.ResponseWriter, signal string, isJSON bool, e *httpError) {
 	r.metrics.requests.WithLabelValues(signal, "http", outcome(e.status)).Inc()
 	st := &statuspb.Status{Code: int32(e.code), Message: e.msg}
 	var out []byte
-	if isJSON {
+	if e.quota != nil {
+		now := r.cfg.Now()
+		w.Header().Set("Retry-After", strconv.FormatInt(e.quota.retryAfter(now), 10))
+		out = quotaBody(e.quota, isJSON, now)
+	} else if isJSON {
 		out, _ = protojson.Marshal(st)
 	} else {
 		out, _ = proto.Marshal(st)
@@ -196,7 +209,9 @@ func (r *Receiver) fail(w http.ResponseWriter, signal string, isJSON bool, e *ht
 
 func outcome(status int) string {
 	switch {
-	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
+	case status == http.StatusTooManyRequests:
+		return "over_quota"
+	case status == http.StatusServiceUnavailable:
 		return "retryable"
 	case status == http.StatusUnauthorized:
 		return "unauthenticated"

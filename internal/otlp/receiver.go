@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -31,6 +32,10 @@ type Config struct {
 	// so a gzip bomb is refused. Default 16 MiB.
 	MaxBodyBytes int64
 	Project      ProjectFunc
+	// Admit is the daily trace quota, asked on every traces request; nil admits everything.
+	Admit AdmitFunc
+	// Now is the clock for Retry-After; nil means time.Now.
+	Now func() time.Time
 }
 
 // Receiver accepts OTLP traces, logs and metrics over HTTP and gRPC.
@@ -48,6 +53,9 @@ func New(cfg Config, pub Publisher, reg prometheus.Registerer, logger *slog.Logg
 	}
 	if cfg.Project == nil {
 		cfg.Project = DefaultProject
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Receiver{cfg: cfg, pub: pub, log: logger, metrics: newMetrics(reg)}
 }
