@@ -221,7 +221,26 @@ func (u *anthropicUsage) merge(later *anthropicUsage) {
 
 func (anthropicExchange) response(c *call, body []byte) {
 	var m anthropicMessage
-	if json.Unmarshal(body, &m) != nil {
+	var content []byte
+	ok := eachField(body, func(key, v []byte) bool {
+		switch string(key) {
+		case "id":
+			m.ID = jsonString(v)
+		case "model":
+			m.Model = jsonString(v)
+		case "stop_reason":
+			m.StopReason = jsonString(v)
+		case "usage":
+			var u anthropicUsage
+			if json.Unmarshal(v, &u) == nil {
+				m.Usage = &u
+			}
+		case "content":
+			content = v
+		}
+		return true
+	})
+	if !ok {
 		return
 	}
 	c.str(keyResponseID, m.ID)
@@ -232,7 +251,7 @@ func (anthropicExchange) response(c *call, body []byte) {
 	if m.StopReason != "" {
 		c.finish = append(c.finish, m.StopReason)
 	}
-	if c.content {
+	if c.content && json.Unmarshal(content, &m.Content) == nil {
 		c.output = []Message{{Role: "assistant", Parts: blockParts(m.Content), FinishReason: finishReason(m.StopReason)}}
 	}
 }
@@ -269,6 +288,11 @@ func (x *anthropicExchange) event(c *call, name string, data []byte) bool {
 		return false
 	case "message_stop":
 		return true
+	case "content_block_delta":
+		if !c.content {
+			c.firstChunk() // the delta's content is all it has
+			return false
+		}
 	}
 	var ev anthropicEvent
 	if json.Unmarshal(data, &ev) != nil {

@@ -70,7 +70,6 @@ func (u *chatUsage) usage() usage {
 type chatChoice struct {
 	Index        int         `json:"index"`
 	Message      chatMessage `json:"message"`
-	Delta        chatMessage `json:"delta"`
 	FinishReason string      `json:"finish_reason"`
 }
 
@@ -232,19 +231,84 @@ func (x *chatExchange) header(c *call, id, model, tier, fingerprint string) {
 
 func (x *chatExchange) response(c *call, body []byte) {
 	var r chatResponse
-	if json.Unmarshal(body, &r) != nil {
+	var choices []byte
+	// Walk the top level and decode only the small values; the choices, most of the body,
+	// are decoded only to record the output messages.
+	ok := eachField(body, func(key, v []byte) bool {
+		switch string(key) {
+		case "id":
+			r.ID = jsonString(v)
+		case "model":
+			r.Model = jsonString(v)
+		case "service_tier":
+			r.ServiceTier = jsonString(v)
+		case "system_fingerprint":
+			r.SystemFingerprint = jsonString(v)
+		case "usage":
+			r.Usage = parseChatUsage(v)
+		case "choices":
+			choices = v
+		}
+		return true
+	})
+	if !ok {
 		return
 	}
 	x.record(c, &r)
+	if !c.content {
+		eachElement(choices, func(ch []byte) {
+			eachField(ch, func(key, v []byte) bool {
+				if string(key) == "finish_reason" {
+					c.finish = append(c.finish, jsonString(v))
+					return false
+				}
+				return true
+			})
+		})
+		return
+	}
+	if json.Unmarshal(choices, &r.Choices) != nil {
+		return
+	}
 	for _, ch := range r.Choices {
 		c.finish = append(c.finish, ch.FinishReason)
-		if c.content {
-			m := ch.Message.message()
-			m.Role = "assistant"
-			m.FinishReason = finishReason(ch.FinishReason)
-			c.output = append(c.output, m)
-		}
+		m := ch.Message.message()
+		m.Role = "assistant"
+		m.FinishReason = finishReason(ch.FinishReason)
+		c.output = append(c.output, m)
 	}
+}
+
+// parseChatUsage reads a usage object without encoding/json; nil when it is not one.
+func parseChatUsage(v []byte) *chatUsage {
+	var u chatUsage
+	ok := eachField(v, func(key, val []byte) bool {
+		switch string(key) {
+		case "prompt_tokens":
+			u.PromptTokens = jsonInt(val)
+		case "completion_tokens":
+			u.CompletionTokens = jsonInt(val)
+		case "prompt_tokens_details":
+			eachField(val, func(k, d []byte) bool {
+				if string(k) == "cached_tokens" {
+					u.PromptDetails.CachedTokens = jsonInt(d)
+				}
+				return true
+			})
+		case "completion_tokens_details":
+			eachField(val, func(k, d []byte) bool {
+				if string(k) == "reasoning_tokens" {
+					u.CompletionDetails.ReasoningTokens = jsonInt(d)
+				}
+				return true
+			})
+		}
+		return true
+	})
+	if !ok {
+		return nil
+	}
+	return &u
 }
 
 func (x *chatExchange) record(c *call, r *chatResponse) {
@@ -260,20 +324,46 @@ func (x *chatExchange) tail(c *call, tail []byte) {
 	x.record(c, &r)
 }
 
+// chatChunk is a streamed chunk, decoded into as little as the span needs.
+type chatChunk struct {
+	ID                string `json:"id"`
+	Model             string `json:"model"`
+	ServiceTier       string `json:"service_tier"`
+	SystemFingerprint string `json:"system_fingerprint"`
+	Choices           []struct {
+		Index int `json:"index"`
+		Delta struct {
+			Content   *string        `json:"content"`
+			Reasoning string         `json:"reasoning_content"`
+			Refusal   *string        `json:"refusal"`
+			ToolCalls []chatToolCall `json:"tool_calls"`
+		} `json:"delta"`
+		FinishReason string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *chatUsage `json:"usage"`
+}
+
 func (x *chatExchange) event(c *call, _ string, data []byte) bool {
 	if bytes.Equal(data, []byte("[DONE]")) {
 		return true
 	}
-	var r chatResponse
+	// Without content capture, a chunk that carries neither usage nor a finish reason only
+	// matters for the time to first chunk: skip decoding it (most chunks of a long stream).
+	if !c.content && x.seen && c.timed && !nonNullKey(data, "usage") && !nonNullKey(data, "finish_reason") {
+		return false
+	}
+	var r chatChunk
 	if json.Unmarshal(data, &r) != nil {
 		return false
 	}
-	x.record(c, &r)
+	x.header(c, r.ID, r.Model, r.ServiceTier, r.SystemFingerprint)
+	if r.Usage != nil {
+		c.usage = r.Usage.usage()
+	}
 	for i := range r.Choices {
 		ch := &r.Choices[i]
 		d := &ch.Delta
-		// len > 2: a content that is neither null nor "".
-		if len(d.Content) > 2 || len(d.ToolCalls) > 0 || d.Reasoning != "" || d.Refusal != "" {
+		if (d.Content != nil && *d.Content != "") || len(d.ToolCalls) > 0 || d.Reasoning != "" || (d.Refusal != nil && *d.Refusal != "") {
 			c.firstChunk()
 		}
 		for len(x.choices) <= ch.Index {
@@ -286,12 +376,13 @@ func (x *chatExchange) event(c *call, _ string, data []byte) bool {
 		if !c.content {
 			continue
 		}
-		var s string
-		if len(d.Content) > 0 && json.Unmarshal(d.Content, &s) == nil {
-			sc.text.WriteString(s)
+		if d.Content != nil {
+			sc.text.WriteString(*d.Content)
+		}
+		if d.Refusal != nil {
+			sc.text.WriteString(*d.Refusal)
 		}
 		sc.reasoning.WriteString(d.Reasoning)
-		sc.text.WriteString(d.Refusal)
 		for _, tc := range d.ToolCalls {
 			j := len(sc.tools) - 1
 			if j < 0 || sc.tools[j].Index != tc.Index {

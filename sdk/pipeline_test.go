@@ -349,3 +349,45 @@ func TestContentLimit(t *testing.T) {
 		t.Error("StartLLM changed the caller's messages")
 	}
 }
+
+func TestStreamsWithoutContent(t *testing.T) {
+	srv := fakeServer(t, map[string]*fake{
+		"/v1/chat/completions": {events: split(readFile(t, "openai_chat_stream.sse"), 64)},
+		"/v1/messages":         {events: split(readFile(t, "anthropic_stream.sse"), 64)},
+	})
+	c, exp := newTestClient(t, Config{DisableContent: true})
+	post(t, context.Background(), c.HTTPClient(), srv.URL+"/v1/chat/completions", `{"model":"o4-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`)
+	a := attrs(only(t, c, exp))
+	wantAttr(t, a, keyInputTokens, 19)
+	wantAttr(t, a, keyReasoningTokens, 192)
+	wantAttr(t, a, keyFinishReasons, []string{"stop"})
+	wantAttr(t, a, keyResponseModel, "o4-mini-2025-04-16")
+	noAttr(t, a, keyOutputMessages)
+	if _, ok := a[keyTimeToFirstChunk]; !ok {
+		t.Error("time to first chunk missing")
+	}
+	exp.Reset()
+	post(t, context.Background(), c.HTTPClient(), srv.URL+"/v1/messages", `{"model":"claude-haiku-4-5","stream":true,"messages":[]}`, anthropicHeader...)
+	a = attrs(only(t, c, exp))
+	wantAttr(t, a, keyInputTokens, 1525)
+	wantAttr(t, a, keyOutputTokens, 15)
+	noAttr(t, a, keyOutputMessages)
+	if _, ok := a[keyTimeToFirstChunk]; !ok {
+		t.Error("time to first chunk missing")
+	}
+}
+
+func TestNonNullKey(t *testing.T) {
+	for data, want := range map[string]bool{
+		`{"usage":null}`:                 false,
+		`{"usage" : null}`:               false,
+		`{"usage": {"prompt_tokens":1}}`: true,
+		`{"usage":{"prompt_tokens":1}}`:  true,
+		`{"choices":[],"x":1}`:           false,
+		`{"a":"the usage","usage":null}`: false,
+	} {
+		if got := nonNullKey([]byte(data), "usage"); got != want {
+			t.Errorf("nonNullKey(%s) = %v, want %v", data, got, want)
+		}
+	}
+}

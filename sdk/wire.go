@@ -79,3 +79,46 @@ func tailValue(tail []byte, key string) json.RawMessage {
 	}
 	return v
 }
+
+// nonNullKey reports whether data, a JSON object, may have key with a value other than null.
+// It errs towards true (a match inside a string counts), so a caller that skips decoding on
+// false never misses the key.
+func nonNullKey(data []byte, key string) bool {
+	pat := []byte(`"` + key + `"`)
+	for {
+		i := bytes.Index(data, pat)
+		if i < 0 {
+			return false
+		}
+		data = data[i+len(pat):]
+		rest := bytes.TrimLeft(data, " \t\r\n")
+		if len(rest) > 0 && rest[0] == ':' {
+			rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+			if !bytes.HasPrefix(rest, []byte("null")) {
+				return true
+			}
+		}
+	}
+}
+
+// jsonString decodes a JSON string value; anything else (null) gives "".
+func jsonString(v []byte) string {
+	if s, ok := plainString(v); ok {
+		return s
+	}
+	var s string
+	_ = json.Unmarshal(v, &s)
+	return s
+}
+
+// jsonInt reads a non-negative JSON integer (a token count); anything else gives 0.
+func jsonInt(v []byte) int64 {
+	var n int64
+	for i, c := range v {
+		if c < '0' || c > '9' || i > 17 {
+			return 0
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
+}

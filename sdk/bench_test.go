@@ -1,0 +1,217 @@
+package lumina
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// cannedTransport answers every request from memory, so a benchmark measures the SDK and not
+// the network.
+type cannedTransport struct {
+	body  []byte
+	ctype string
+}
+
+func (t cannedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		req.Body.Close()
+	}
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {t.ctype}},
+		Body: io.NopCloser(bytes.NewReader(t.body)), Request: req}, nil
+}
+
+type discardExporter struct{}
+
+func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discardExporter) Shutdown(context.Context) error                             { return nil }
+
+const benchChatRequest = `{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},` +
+	`{"role":"user","content":"What is the capital of France? Answer in one word."}],"temperature":0.2,"max_tokens":64}`
+
+func benchCase(b *testing.B, stream bool) (cannedTransport, string) {
+	b.Helper()
+	if stream {
+		s, err := os.ReadFile("testdata/openai_chat_stream.sse")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return cannedTransport{body: s, ctype: "text/event-stream"},
+			`{"model":"o4-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello"}]}`
+	}
+	s, err := os.ReadFile("testdata/openai_chat.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cannedTransport{body: s, ctype: "application/json"}, benchChatRequest
+}
+
+// doCall is one application call: build the request, send it, read and close the body.
+func doCall(b *testing.B, ctx context.Context, client *http.Client, body string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://api.openai.com/v1/chat/completions", bytes.NewReader([]byte(body)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+// bareAttrs are the 12 attributes a minimal hand-written LLM span would carry.
+func bareAttrs() []attribute.KeyValue {
+	return []attribute.KeyValue{
+		attribute.String(keyOperation, "chat"), attribute.String(keyProvider, "openai"),
+		attribute.String(keyRequestModel, "gpt-4o-mini"), attribute.String(keyResponseModel, "gpt-4o-mini-2024-07-18"),
+		attribute.String(keyResponseID, "chatcmpl-1"), attribute.Float64(keyTemperature, 0.2),
+		attribute.Int(keyMaxTokens, 64), attribute.Int(keyInputTokens, 1117), attribute.Int(keyOutputTokens, 46),
+		attribute.Int(keyCacheReadTokens, 1024), attribute.StringSlice(keyFinishReasons, []string{"stop"}),
+		attribute.String(keyServerAddress, "api.openai.com"),
+	}
+}
+
+func benchClient(b *testing.B, cfg Config) *Client {
+	b.Helper()
+	cfg.Endpoint, cfg.KeepGlobal = EndpointNone, true
+	if cfg.Exporters == nil {
+		cfg.Exporters = []sdktrace.SpanExporter{discardExporter{}}
+	}
+	c, err := Init(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.Shutdown(context.Background()) })
+	return c
+}
+
+// BenchmarkCall compares one chat call with no SDK, with a bare OpenTelemetry span of 12
+// attributes around it, and through the instrumented transport (content capture on and off),
+// plain and streamed, with the batch processor running against a discarding exporter.
+func BenchmarkCall(b *testing.B) {
+	for _, mode := range []string{"plain", "stream"} {
+		canned, body := benchCase(b, mode == "stream")
+		b.Run(mode+"/no_sdk", func(b *testing.B) {
+			client := &http.Client{Transport: canned}
+			b.ReportAllocs()
+			defer reportCPU(b)()
+			for b.Loop() {
+				doCall(b, context.Background(), client, body)
+			}
+		})
+		b.Run(mode+"/bare_otel_span", func(b *testing.B) {
+			c := benchClient(b, Config{})
+			client := &http.Client{Transport: canned}
+			attrs := bareAttrs()
+			b.ReportAllocs()
+			defer reportCPU(b)()
+			for b.Loop() {
+				ctx, span := c.tracer.Start(context.Background(), "chat gpt-4o-mini", trace.WithSpanKind(trace.SpanKindClient))
+				doCall(b, ctx, client, body)
+				span.SetAttributes(attrs...)
+				span.End()
+			}
+		})
+		for _, content := range []bool{false, true} {
+			name := map[bool]string{false: "/lumina_no_content", true: "/lumina_content"}[content]
+			b.Run(mode+name, func(b *testing.B) {
+				c := benchClient(b, Config{DisableContent: !content})
+				client := &http.Client{Transport: c.Transport(canned)}
+				b.ReportAllocs()
+				defer reportCPU(b)()
+				for b.Loop() {
+					doCall(b, context.Background(), client, body)
+				}
+			})
+		}
+	}
+}
+
+// otlpSink is an in-process OTLP/HTTP receiver that discards what it gets.
+func otlpSink(b *testing.B) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK)
+	}))
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// reportCPU starts measuring the process's CPU time; the function it returns reports it per
+// operation. CPU time, unlike wall time, is not inflated by other processes on the machine.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() { b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op") }
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkCallerLatency reports the caller's latency per call (p50, p99, p999) and the
+// process CPU per call, including the export over OTLP/HTTP to an in-process receiver, for
+// the same call without the SDK and through it. The SDK's cost is the difference.
+func BenchmarkCallerLatency(b *testing.B) {
+	for _, mode := range []string{"plain", "stream"} {
+		canned, body := benchCase(b, mode == "stream")
+		for _, sdk := range []bool{false, true} {
+			name := mode + map[bool]string{false: "/no_sdk", true: "/lumina_otlp_http"}[sdk]
+			b.Run(name, func(b *testing.B) {
+				client := &http.Client{Transport: canned}
+				if sdk {
+					exp, err := newExporter(context.Background(), settings{Config: Config{Endpoint: otlpSink(b), Protocol: ProtocolHTTP}})
+					if err != nil {
+						b.Fatal(err)
+					}
+					c := benchClient(b, Config{Exporters: []sdktrace.SpanExporter{exp}})
+					client = &http.Client{Transport: c.Transport(canned)}
+					defer func() {
+						if st := c.Stats(); st.Dropped > 0 {
+							b.ReportMetric(float64(st.Dropped), "dropped")
+						}
+					}()
+				}
+				lat := make([]time.Duration, 0, 1<<16)
+				cpu0 := cpuTime()
+				n := 0
+				b.ReportAllocs()
+				for b.Loop() {
+					t0 := time.Now()
+					doCall(b, context.Background(), client, body)
+					if len(lat) < cap(lat) {
+						lat = append(lat, time.Since(t0))
+					}
+					n++
+				}
+				b.StopTimer()
+				if sdk {
+					time.Sleep(2 * DefaultExportDelay) // let the last batches go out, counted in CPU
+				}
+				cpu := cpuTime() - cpu0
+				slices.Sort(lat)
+				q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
+				b.ReportMetric(q(0.50), "p50-ns")
+				b.ReportMetric(q(0.99), "p99-ns")
+				b.ReportMetric(q(0.999), "p999-ns")
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/op")
+			})
+		}
+	}
+}
