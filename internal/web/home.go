@@ -1,10 +1,12 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/use-lumina/lumina/internal/store"
@@ -155,12 +157,16 @@ func (s *Server) home(ctx context.Context, r *request) (view, error) {
 		return view{}, err
 	}
 	d := homeData{Windows: links, Window: w, Since: since, Until: until}
+	// The two windows are independent reads: run them side by side.
+	var prev store.Overview
+	var prevErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		prev, prevErr = s.store.Overview(ctx, store.OverviewQuery{ProjectID: r.Project, Since: since.Add(-w.Dur), Until: since, Buckets: 1, Top: 1})
+	})
 	cur, err := s.store.Overview(ctx, store.OverviewQuery{ProjectID: r.Project, Since: since, Until: until, Buckets: w.Buckets, Top: 8})
-	if err != nil {
-		return view{}, err
-	}
-	prev, err := s.store.Overview(ctx, store.OverviewQuery{ProjectID: r.Project, Since: since.Add(-w.Dur), Until: since, Buckets: 1, Top: 1})
-	if err != nil {
+	wg.Wait()
+	if err = cmp.Or(err, prevErr); err != nil {
 		return view{}, err
 	}
 	recent, err := s.store.Traces(ctx, store.TraceQuery{ProjectID: r.Project, Limit: 10})
