@@ -17,7 +17,7 @@ import (
 // it is cheap.
 const (
 	checkpointBytes  = 4 << 20
-	backstopPages    = 4096     // × 16 KB pages = 64 MB of WAL
+	backstopPages    = 16384    // × 4 KB pages = 64 MB of WAL
 	journalSizeLimit = 64 << 20 // truncate a WAL that grew past this after a checkpoint
 )
 

@@ -141,7 +141,7 @@ func TestConnectionSettings(t *testing.T) {
 	}{
 		{s.w, "journal_mode", "wal"},
 		{s.w, "synchronous", "1"},
-		{s.w, "page_size", "16384"},
+		{s.w, "page_size", "4096"},
 		{s.w, "busy_timeout", fmt.Sprint(busyTimeoutMS)},
 		{s.w, "query_only", "0"},
 		{s.r, "journal_mode", "wal"},
