@@ -74,7 +74,8 @@ type endpointAgg struct {
 func (r overviewReader) traces(ctx context.Context, o *store.Overview) error {
 	rows, err := r.tx.QueryContext(ctx, `SELECT start_time, duration, status, llm_call_count,
 		input_tokens, output_tokens, total_tokens, cost_usd, unpriced_calls, service_name, name, trace_id
-		FROM traces WHERE project_id = ? AND start_time >= ? AND start_time < ?`,
+		FROM traces WHERE project_id = ? AND start_time >= ? AND start_time < ?
+		ORDER BY start_time, trace_id`, // index order; fixed, so float sums are reproducible
 		r.q.ProjectID, r.since, r.until)
 	if err != nil {
 		return err
@@ -211,7 +212,8 @@ type modelKey struct{ provider, model string }
 func (r overviewReader) models(ctx context.Context, o *store.Overview) error {
 	rows, err := r.tx.QueryContext(ctx, `SELECT provider, model, start_time, input_tokens, output_tokens,
 		total_tokens, cost_usd FROM spans
-		WHERE project_id = ? AND start_time >= ? AND start_time < ? AND counted = 1`,
+		WHERE project_id = ? AND start_time >= ? AND start_time < ? AND counted = 1
+		ORDER BY start_time`,
 		r.q.ProjectID, r.since, r.until)
 	if err != nil {
 		return err
