@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -237,10 +239,18 @@ type tracesData struct {
 	Models     []string
 	Live       liveConfig
 	LiveOK     bool // live updates apply: first page, newest first
+	Error      string
 }
 
 func (s *Server) traces(ctx context.Context, r *request) (view, error) {
 	f, err := parseTraceFilter(r)
+	var br *badRequest
+	if errors.As(err, &br) {
+		// Keep the form as typed, with what is wrong, so the filter can be fixed in place.
+		return view{Page: "traces", Title: "Traces", Nav: "traces", Status: http.StatusBadRequest,
+			Data: tracesData{Filter: f, Ranges: timeRanges, ClearURL: "/traces", Filtered: true, Error: br.msg,
+				TimeHeader: f.header("Started (UTC)", store.SortStartTime), DurHeader: f.header("Duration", store.SortDuration)}}, nil
+	}
 	if err != nil {
 		return view{}, err
 	}
