@@ -20,7 +20,7 @@ const (
 )
 
 // ScorerConfig bounds the Scorer's memory. Memory is about
-// (MaxEndpoints×RefsPerEndpoint + MaxPrompts×RefsPerPrompt) × 0.5 KB: references keep
+// (MaxEndpoints×RefsPerEndpoint + MaxPrompts×RefsPerPrompt) × ~0.55 KB: references keep
 // fingerprints, never text. Zero values take the defaults.
 type ScorerConfig struct {
 	MaxEndpoints    int           // endpoint keys kept (LRU); default 2,000
