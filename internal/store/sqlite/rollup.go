@@ -1,12 +1,14 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/use-lumina/lumina/internal/genai"
 )
@@ -23,7 +25,8 @@ type traceGroup struct {
 	spans []int
 }
 
-// groupByTrace groups a batch's spans by trace, in first-seen order.
+// groupByTrace groups a batch's spans by trace, in key order: inserts into the indexes on
+// the random trace id then walk each b-tree in one direction instead of jumping about.
 func groupByTrace(spans []genai.Span) []traceGroup {
 	type spanKey struct {
 		traceKey
@@ -48,6 +51,9 @@ func groupByTrace(spans []genai.Span) []traceGroup {
 		}
 		groups[g].spans = append(groups[g].spans, i)
 	}
+	slices.SortFunc(groups, func(a, b traceGroup) int {
+		return cmp.Or(strings.Compare(a.key.project, b.key.project), strings.Compare(a.key.trace, b.key.trace))
+	})
 	return groups
 }
 
