@@ -74,8 +74,21 @@ func NewScorer(cfg ScorerConfig, now func() time.Time) *Scorer {
 // Endpoint is the tier-1 reference key of a span: its service and span name, plus the
 // prompt template when the span names one (lumina.prompt.template, gen_ai.prompt.name,
 // langfuse.observation.prompt.name, or a hash of llm.prompt_template.template).
+//
+// OTel GenAI span names are "{operation} {model}" ("chat gpt-4o-mini"); the model is cut
+// from the name, so a model change is compared with the old model's responses instead of
+// starting a new endpoint.
 func Endpoint(s *genai.Span) string {
-	key := s.ServiceName + " / " + s.Name
+	name := s.Name
+	if c := s.GenAI; c != nil {
+		for _, m := range []string{c.RequestModel, c.ResponseModel} {
+			if m != "" && len(name) > len(m)+1 && strings.HasSuffix(name, " "+m) {
+				name = strings.TrimSpace(strings.TrimSuffix(name, m))
+				break
+			}
+		}
+	}
+	key := s.ServiceName + " / " + name
 	for _, k := range []string{"lumina.prompt.template", "gen_ai.prompt.name", "langfuse.observation.prompt.name"} {
 		if v, ok := s.Attributes[k].(string); ok && v != "" {
 			return key + " / " + v

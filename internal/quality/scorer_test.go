@@ -278,6 +278,10 @@ func TestEndpoint(t *testing.T) {
 	if got := Endpoint(sp); got != "support / chat" {
 		t.Errorf("got %q", got)
 	}
+	sp.Name, sp.GenAI = "chat gpt-4o-mini", &genai.Call{Type: genai.TypeLLM, RequestModel: "gpt-4o-mini"}
+	if got := Endpoint(sp); got != "support / chat" {
+		t.Errorf("OTel span name with the model: got %q, want the model cut", got)
+	}
 	sp.Attributes["gen_ai.prompt.name"] = "reset-v2"
 	if got := Endpoint(sp); got != "support / chat / reset-v2" {
 		t.Errorf("got %q", got)
