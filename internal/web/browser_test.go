@@ -157,8 +157,8 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("filter traces", func(t *testing.T) {
 		b.do(t, "open traces", chromedp.Navigate(srv.URL+"/traces"), chromedp.WaitVisible(chromedp.ID("trace-table")))
-		if n := count(t, b, "#trace-table tbody tr[data-trace-id]"); n != 20 {
-			t.Errorf("unfiltered rows: got %d, want 20", n)
+		if n := count(t, b, "#trace-table tbody tr[data-trace-id]"); n != 21 {
+			t.Errorf("unfiltered rows: got %d, want 21", n)
 		}
 		b.screenshot(t, "traces")
 		b.do(t, "filter by service",
@@ -231,12 +231,20 @@ func TestBrowser(t *testing.T) {
 		b.do(t, "open traces", chromedp.Navigate(srv.URL+"/traces"), chromedp.WaitVisible(chromedp.ID("trace-table")))
 		b.waitFor(t, "the stream", `document.querySelector("#live-status .live-text").textContent.startsWith("Live")`)
 		spans := ragTrace(60, testNow.Add(-time.Second), "live-svc", "arrived while you watched", false)
+		spans[0].Name = xssPayload // a hostile name, through the live path
 		if err := srv.store.Write(context.Background(), store.Batch{Spans: spans}); err != nil {
 			t.Fatal(err)
 		}
 		b.waitFor(t, "the new row", `document.querySelector("#trace-table tbody tr:first-child[data-trace-id='`+tid(60)+`']") !== null`)
-		if n := count(t, b, "#trace-table tbody tr[data-trace-id]"); n != 21 {
-			t.Errorf("rows after one live trace: got %d, want 21", n)
+		if n := count(t, b, "#trace-table tbody tr[data-trace-id]"); n != 22 {
+			t.Errorf("rows after one live trace: got %d, want 22", n)
+		}
+		name := run(t, b, "live row name", chromedp.TextContent(chromedp.CSS(`#trace-table tbody tr[data-trace-id="`+tid(60)+`"] .name-cell a`)))
+		if name != xssPayload {
+			t.Errorf("live row name: got %q, want the literal payload", name)
+		}
+		if n := count(t, b, `img[src="x"], tbody script`); n != 0 {
+			t.Errorf("the live row created %d elements from the payload", n)
 		}
 		status := run(t, b, "live status", chromedp.Text(chromedp.ID("live-status")))
 		if !strings.Contains(status, "updated") {

@@ -142,7 +142,8 @@ func unpricedTrace(n int, start time.Time) []genai.Span {
 }
 
 // seed writes a realistic project: RAG traces across the last day (one failing), an
-// unpriced model, an XSS payload in a prompt, and one trace in another project.
+// unpriced model, an XSS payload in a prompt and in a span and service name, and one trace
+// in another project.
 func seed(t testing.TB, st store.Writer) {
 	t.Helper()
 	var spans []genai.Span
@@ -156,6 +157,9 @@ func seed(t testing.TB, st store.Writer) {
 	}
 	spans = append(spans, unpricedTrace(20, testNow.Add(-40*time.Minute))...)
 	spans = append(spans, ragTrace(21, testNow.Add(-5*time.Minute), "rag-api", xssPayload, false)...)
+	hostile := unpricedTrace(22, testNow.Add(-50*time.Minute))
+	hostile[0].Name, hostile[0].ServiceName = xssPayload, xssPayload
+	spans = append(spans, hostile...)
 	// The previous window, for the deltas.
 	for i := 30; i < 36; i++ {
 		spans = append(spans, ragTrace(i, testNow.Add(-30*time.Hour-time.Duration(i)*time.Minute), "rag-api", "older question", false)...)

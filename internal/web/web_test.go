@@ -155,7 +155,7 @@ func TestSecurityHeaders(t *testing.T) {
 
 func TestNoInlineScript(t *testing.T) {
 	srv := seededServer(t)
-	for _, path := range []string{"/", "/traces", "/traces/" + tid(21), "/cost", "/settings"} {
+	for _, path := range []string{"/", "/traces", "/traces/" + tid(21), "/traces/" + tid(22), "/cost", "/settings"} {
 		_, body := get(t, srv, path)
 		rest := body
 		for {
@@ -179,12 +179,15 @@ func TestNoInlineScript(t *testing.T) {
 	}
 }
 
-// inlineHandler finds an on…= attribute inside a tag (escaped text has no "<").
-var inlineHandler = regexp.MustCompile(`(?i)<[a-z][^>]*\son[a-z]+\s*=`)
+// inlineHandler finds an on…= attribute of a tag: attribute by attribute, skipping quoted
+// values, so escaped text inside a value (or outside any tag, where there is no "<") does
+// not count.
+var inlineHandler = regexp.MustCompile(`(?i)<[a-z][a-z0-9-]*(?:\s+[^\s=>"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']+))?)*?\s+on[a-z]+\s*=`)
 
 func TestXSSPayloadEscaped(t *testing.T) {
 	srv := seededServer(t)
-	for _, path := range []string{"/traces/" + tid(21), "/traces/" + tid(21) + "/spans/" + sid(213), "/traces/" + tid(21) + "?span=" + sid(212)} {
+	for _, path := range []string{"/traces/" + tid(21), "/traces/" + tid(21) + "/spans/" + sid(213),
+		"/traces/" + tid(21) + "?span=" + sid(212), "/traces/" + tid(22), "/traces", "/", "/cost"} {
 		_, body := get(t, srv, path)
 		if strings.Contains(body, `<script>alert("xss")</script>`) || strings.Contains(body, "<img src=x") {
 			t.Errorf("GET %s: the payload reached the page unescaped", path)
@@ -216,10 +219,10 @@ func TestTraceListPagination(t *testing.T) {
 		}
 	}
 	if pages != 3 {
-		t.Errorf("20 traces at 7 a page took %d pages, want 3", pages)
+		t.Errorf("21 traces at 7 a page took %d pages, want 3", pages)
 	}
-	if len(seen) != 20 {
-		t.Errorf("listed %d traces, want the project's 20 (and not the other project's)", len(seen))
+	if len(seen) != 21 {
+		t.Errorf("listed %d traces, want the project's 21 (and not the other project's)", len(seen))
 	}
 	if seen[tid(40)] {
 		t.Errorf("the other project's trace is listed")
@@ -243,9 +246,9 @@ func TestTraceFilters(t *testing.T) {
 	}{
 		{"status=error", []string{tid(4)}},
 		{"service=support-bot&range=24h", []string{tid(3), tid(6), tid(9), tid(12)}},
-		{"model=acme-llm-7b", []string{tid(20)}},
+		{"model=acme-llm-7b", []string{tid(20), tid(22)}},
 		{"name=chat+acme-llm-7b", []string{tid(20)}},
-		{"min_ms=2000", []string{tid(20)}},
+		{"min_ms=2000", []string{tid(20), tid(22)}},
 		{"range=15m", []string{tid(21)}},
 		// From and to: the window of trace 20 (40 minutes ago) only; to is exclusive.
 		{"from=2026-12-03T11:15&to=2026-12-03T11:30", []string{tid(20)}},
@@ -451,6 +454,24 @@ func TestInspectorCustomPriceProvenance(t *testing.T) {
 	for _, want := range []string{"custom-fixed-1", "in $0.5 · out $1.5", "$0.000350"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("inspector of a span priced by a custom price lacks %q", want)
+		}
+	}
+}
+
+func TestInlineHandlerPattern(t *testing.T) {
+	for _, tt := range []struct {
+		html string
+		want bool
+	}{
+		{`<img src="x" onerror="alert(1)">`, true},
+		{`<body onload=go()>`, true},
+		{`<a href="/x" class="y" onclick='z()'>`, true},
+		{`<option value="&lt;img src=x onerror=alert(1)&gt;">`, false},
+		{`<td>&lt;img src=x onerror=alert(1)&gt;</td>`, false},
+		{`<a href="/traces?q=1" data-on="x">`, false},
+	} {
+		if got := inlineHandler.MatchString(tt.html); got != tt.want {
+			t.Errorf("inlineHandler on %s: got %v, want %v", tt.html, got, tt.want)
 		}
 	}
 }
