@@ -134,9 +134,8 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 			return nil, err
 		}
 	}
-	// The replay role answers health, readiness and metrics; replay runs are not built yet.
 	if cfg.has(roleReplay) {
-		if err := a.listenHTTP(roleReplay, cfg.ReplayAddr, a.mux(roleReplay)); err != nil {
+		if err := a.startReplay(ctx); err != nil {
 			return nil, err
 		}
 	}
