@@ -13,6 +13,7 @@ import (
 	"github.com/use-lumina/lumina/internal/cost"
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/otlp"
+	"github.com/use-lumina/lumina/internal/quality"
 	"github.com/use-lumina/lumina/internal/queue"
 	"github.com/use-lumina/lumina/internal/store"
 )
@@ -64,6 +65,20 @@ func costStage(calc *cost.Calculator) func(context.Context, *store.Batch) error 
 			}
 			if err := calc.ApplyAt(ctx, s.ProjectID, s.GenAI, s.StartTime); err != nil {
 				return fmt.Errorf("price span %s: %w", s.SpanID, err)
+			}
+		}
+		return nil
+	}
+}
+
+// qualityStage gives every LLM span its tier-1 quality score before commit, so the score
+// is stored with the span in the same transaction. The scorer's references live in this
+// process's memory (bounded LRU), so each worker process learns its own.
+func qualityStage(scorer *quality.Scorer) func(context.Context, *store.Batch) error {
+	return func(_ context.Context, b *store.Batch) error {
+		for i := range b.Spans {
+			if s := &b.Spans[i]; s.GenAI != nil && s.GenAI.Type == genai.TypeLLM {
+				s.GenAI.Quality = scorer.ScoreSpan(s)
 			}
 		}
 		return nil
