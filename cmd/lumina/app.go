@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 
+	"github.com/use-lumina/lumina/internal/alert"
 	"github.com/use-lumina/lumina/internal/api"
 	"github.com/use-lumina/lumina/internal/cost"
 	"github.com/use-lumina/lumina/internal/genai"
@@ -130,6 +131,7 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 		srv := api.New(a.store, func(*http.Request) (string, error) { return "default", nil }, genai.AttachLogs, logger)
 		srv.Register(mux)
 		srv.RegisterPrices(mux, a.store, a.calc, time.Now)
+		srv.RegisterAlerts(mux, a.store, channelTester(), time.Now)
 		if err := a.listenHTTP(roleAPI, cfg.APIAddr, mux); err != nil {
 			return nil, err
 		}
@@ -213,15 +215,19 @@ func (a *app) startWorker(ctx context.Context) error {
 			concurrency = 4
 		}
 	}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.workerCancel = cancel
+	alerts, err := a.startAlerts(ctx, wctx)
+	if err != nil {
+		return err
+	}
 	w := worker.New(worker.Config{Concurrency: concurrency, BatchMsgs: a.cfg.WorkerBatchMsgs, Linger: a.cfg.WorkerLinger},
 		func(ctx context.Context) (worker.Source, error) {
 			return a.queue.Consumer(ctx, 4*a.cfg.WorkerBatchMsgs, 64<<20)
 		},
 		decode, a.store,
 		[]worker.Stage{normalizeStage(limits), costStage(a.calc)},
-		nil, a.registry, a.log)
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a.workerCancel = cancel
+		[]worker.Hook{alerts.Observe}, a.registry, a.log)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -230,6 +236,37 @@ func (a *app) startWorker(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// startAlerts loads the alert engine and starts its ticker and the delivery loop, both
+// stopped with the worker (run). The engine's Observe is the worker's post-commit hook; the
+// dispatcher runs apart from it, so a dead channel never slows ingestion.
+func (a *app) startAlerts(ctx, run context.Context) (*alert.Engine, error) {
+	sender := &alert.Sender{Timeout: 10 * time.Second}
+	d := alert.NewDispatcher(alert.DispatcherConfig{}, a.store, sender.Send, time.Now, a.log)
+	e := alert.New(alert.Config{}, a.store, time.Now, d.Notify, a.log)
+	if err := e.Load(ctx); err != nil {
+		return nil, err
+	}
+	for _, loop := range []func(context.Context) error{e.Run, d.Run} {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := loop(run); err != nil {
+				a.errs <- fmt.Errorf("alerts: %w", err)
+			}
+		}()
+	}
+	return e, nil
+}
+
+// channelTester sends the API's channel tests.
+func channelTester() api.ChannelTester {
+	sender := &alert.Sender{Timeout: 10 * time.Second}
+	return func(ctx context.Context, ch store.Channel, d store.Delivery) (int, error) {
+		res := sender.Send(ctx, ch, d)
+		return res.Status, res.Err
+	}
 }
 
 func newCalculator(st store.Store) (*cost.Calculator, error) {

@@ -22,6 +22,8 @@ type Store interface {
 	OpenAlerts(ctx context.Context) ([]store.Alert, error)
 	PutBaselines(ctx context.Context, bs []store.Baseline) error
 	Baselines(ctx context.Context, projectID string) ([]store.Baseline, error)
+	// Channels is read when an alert event happens, so a channel added a moment ago
+	// already receives it.
 	Channels(ctx context.Context, projectID string) ([]store.Channel, error)
 	EnqueueDeliveries(ctx context.Context, ds []store.Delivery) error
 }
@@ -75,7 +77,6 @@ type Engine struct {
 	rules    map[string][]store.AlertRule // by project
 	ensured  map[string]bool              // projects whose rules exist (defaults created or loaded)
 	pending  map[string]bool              // projects whose default rules are not stored yet
-	channels map[string][]store.Channel   // by project
 	keys     map[Key]*keyState
 	lru      *list.List // of *keyState, most recently seen first
 	seen     *recentSet
@@ -84,6 +85,10 @@ type Engine struct {
 	budgets  map[budgetKey]*spend
 	dirty    map[string]*store.Alert // alerts changed since the last flush, by id
 	retry    effects                 // writes that failed, tried again on the next tick
+	// written is when each open alert was last stored, in writes: Tick trusts the store's
+	// list of open alerts only for alerts stored before it read that list.
+	written  map[string]uint64
+	writes   uint64
 	lastSnap time.Time
 
 	// flushMu orders the store writes of successive evaluations: it is taken before mu is
@@ -111,22 +116,18 @@ func New(cfg Config, st Store, now func() time.Time, notify func(), logger *slog
 		cfg: cfg, store: st, now: now, notify: notify, log: logger,
 		rng:   mrand.New(mrand.NewPCG(0x4c756d, 0x696e61)),
 		rules: map[string][]store.AlertRule{}, ensured: map[string]bool{}, pending: map[string]bool{},
-		channels: map[string][]store.Channel{}, keys: map[Key]*keyState{}, lru: list.New(),
+		keys: map[Key]*keyState{}, lru: list.New(),
 		seen: newRecentSet(cfg.RecentSpans), open: map[openID]*store.Alert{}, resolved: map[openID]time.Time{},
-		budgets: map[budgetKey]*spend{}, dirty: map[string]*store.Alert{},
+		budgets: map[budgetKey]*spend{}, dirty: map[string]*store.Alert{}, written: map[string]uint64{},
 	}
 }
 
-// Load reads the rules, channels, open alerts and baseline snapshots from the store, so an
+// Load reads the rules, open alerts and baseline snapshots from the store, so an
 // engine resumes where the last one stopped. Call it once, before the first Observe.
 func (e *Engine) Load(ctx context.Context) error {
 	rules, err := e.store.AlertRules(ctx, "")
 	if err != nil {
 		return fmt.Errorf("load alert rules: %w", err)
-	}
-	channels, err := e.store.Channels(ctx, "")
-	if err != nil {
-		return fmt.Errorf("load alert channels: %w", err)
 	}
 	open, err := e.store.OpenAlerts(ctx)
 	if err != nil {
@@ -139,10 +140,10 @@ func (e *Engine) Load(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.setRules(rules)
-	e.setChannels(channels)
 	for i := range open {
 		a := open[i]
 		e.open[openID{rule: a.RuleID, key: Key{Project: a.ProjectID, Service: a.Service, Endpoint: a.Endpoint, Model: a.Model}}] = &a
+		e.written[a.ID] = 0
 	}
 	now := e.now()
 	for _, b := range baselines {
@@ -203,14 +204,16 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-// Tick reloads rules and channels, applies what users did to alerts (acknowledge, resolve),
+// Tick reloads rules, applies what users did to alerts (acknowledge, resolve),
 // re-evaluates open alerts and budgets against the clock (windows age even without
 // traffic), writes due snapshots and retries failed writes.
 func (e *Engine) Tick(ctx context.Context) {
+	e.mu.Lock()
+	before := e.writes
+	e.mu.Unlock()
 	rules, errR := e.store.AlertRules(ctx, "")
-	channels, errC := e.store.Channels(ctx, "")
 	open, errO := e.store.OpenAlerts(ctx)
-	for _, err := range []error{errR, errC, errO} {
+	for _, err := range []error{errR, errO} {
 		if err != nil {
 			e.log.Warn("alert tick: store read failed", "err", err)
 		}
@@ -221,11 +224,8 @@ func (e *Engine) Tick(ctx context.Context) {
 	if errR == nil {
 		e.setRules(rules)
 	}
-	if errC == nil {
-		e.setChannels(channels)
-	}
 	if errO == nil {
-		e.syncOpen(open, now, &fx)
+		e.syncOpen(open, before, now, &fx)
 	}
 	e.reevaluate(now, &fx)
 	e.prune(now)
@@ -258,14 +258,6 @@ func (e *Engine) setRules(rules []store.AlertRule) {
 		}
 	}
 	e.rules = next
-}
-
-func (e *Engine) setChannels(channels []store.Channel) {
-	next := map[string][]store.Channel{}
-	for _, c := range channels {
-		next[c.ProjectID] = append(next[c.ProjectID], c)
-	}
-	e.channels = next
 }
 
 // ensureRules creates the default rules of a project seen for the first time.

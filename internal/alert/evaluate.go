@@ -162,7 +162,7 @@ func (e *Engine) fire(r *store.AlertRule, k Key, sig signal, now time.Time, fx *
 	}
 	e.open[ok] = a
 	e.dirty[a.ID] = a
-	fx.deliveries = append(fx.deliveries, e.deliveries(a, store.EventTrigger, now)...)
+	fx.events = append(fx.events, event{alert: *a, kind: store.EventTrigger, at: now})
 }
 
 // severity is the rule's severity; a cost_and_quality alert takes the highest of its own
@@ -192,47 +192,31 @@ func (e *Engine) resolveOpen(ok openID, now time.Time, by string, fx *effects) {
 		return
 	}
 	delete(e.open, ok)
+	delete(e.written, a.ID)
 	e.resolved[ok] = now
 	a.Status, a.ResolvedAt, a.ResolvedBy = store.AlertResolved, now.UTC(), by
 	e.dirty[a.ID] = a
-	fx.deliveries = append(fx.deliveries, e.deliveries(a, store.EventResolve, now)...)
-}
-
-// deliveries are the outbox items of an alert event: one per enabled channel of the project
-// whose minimum severity the alert meets. Their ids are derived from the alert, the event
-// and the channel, so enqueueing twice delivers once.
-func (e *Engine) deliveries(a *store.Alert, event string, now time.Time) []store.Delivery {
-	var out []store.Delivery
-	for _, ch := range e.channels[a.ProjectID] {
-		if !ch.Enabled || severityRank(a.Severity) < severityRank(ch.MinSeverity) {
-			continue
-		}
-		out = append(out, store.Delivery{
-			ID: a.ID + ":" + event + ":" + ch.ID, ProjectID: a.ProjectID, AlertID: a.ID, ChannelID: ch.ID,
-			Event: event, Alert: *a, Status: store.DeliveryPending,
-			NextAttempt: now.UTC(), CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
-		})
-	}
-	return out
+	fx.events = append(fx.events, event{alert: *a, kind: store.EventResolve, at: now})
 }
 
 // syncOpen applies what happened to open alerts outside the engine: an alert a user
 // resolved is forgotten (its resolve event is delivered), an acknowledged one keeps counting.
-func (e *Engine) syncOpen(stored []store.Alert, now time.Time, fx *effects) {
+func (e *Engine) syncOpen(stored []store.Alert, before uint64, now time.Time, fx *effects) {
 	byID := make(map[string]*store.Alert, len(stored))
 	for i := range stored {
 		byID[stored[i].ID] = &stored[i]
 	}
 	for ok, a := range e.open {
-		if _, pending := e.dirty[a.ID]; pending {
-			continue // not written yet
+		if w, found := e.written[a.ID]; !found || w > before {
+			continue // stored after the list was read, or not yet: its absence says nothing
 		}
 		s, found := byID[a.ID]
 		if !found {
 			delete(e.open, ok)
+			delete(e.written, a.ID)
 			e.resolved[ok] = now
 			a.Status, a.ResolvedAt, a.ResolvedBy = store.AlertResolved, now.UTC(), "user"
-			fx.deliveries = append(fx.deliveries, e.deliveries(a, store.EventResolve, now)...)
+			fx.events = append(fx.events, event{alert: *a, kind: store.EventResolve, at: now})
 			continue
 		}
 		a.Status, a.AcknowledgedAt = s.Status, s.AcknowledgedAt

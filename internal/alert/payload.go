@@ -11,12 +11,29 @@ import (
 
 // WebhookPayload is the JSON body of a generic webhook delivery.
 type WebhookPayload struct {
-	Event      string      `json:"event"` // trigger, resolve or test
-	DeliveryID string      `json:"delivery_id"`
-	SentAt     time.Time   `json:"sent_at"`
-	Alert      store.Alert `json:"alert"`
+	Event      string       `json:"event"` // trigger, resolve or test
+	DeliveryID string       `json:"delivery_id"`
+	SentAt     time.Time    `json:"sent_at"`
+	Alert      WebhookAlert `json:"alert"`
 	// URL links to the triggering trace in the dashboard, when a base URL is configured.
 	URL string `json:"url,omitempty"`
+}
+
+// WebhookAlert is the alert in a webhook body: times that did not happen are null.
+type WebhookAlert struct {
+	store.Alert
+	AcknowledgedAt *time.Time `json:"acknowledged_at"`
+	ResolvedAt     *time.Time `json:"resolved_at"`
+}
+
+func newWebhookAlert(a store.Alert) WebhookAlert {
+	opt := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	return WebhookAlert{Alert: a, AcknowledgedAt: opt(a.AcknowledgedAt), ResolvedAt: opt(a.ResolvedAt)}
 }
 
 // Payloads renders deliveries in each channel's wire format.
@@ -54,7 +71,7 @@ func (p Payloads) traceURL(a *store.Alert) string {
 
 // Webhook renders the generic webhook body.
 func (p Payloads) Webhook(d *store.Delivery, sentAt time.Time) ([]byte, error) {
-	return json.Marshal(WebhookPayload{Event: d.Event, DeliveryID: d.ID, SentAt: sentAt.UTC(), Alert: d.Alert, URL: p.traceURL(&d.Alert)})
+	return json.Marshal(WebhookPayload{Event: d.Event, DeliveryID: d.ID, SentAt: sentAt.UTC(), Alert: newWebhookAlert(d.Alert), URL: p.traceURL(&d.Alert)})
 }
 
 // Slack renders an incoming-webhook message with Block Kit blocks and a text fallback.

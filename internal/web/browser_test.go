@@ -109,8 +109,13 @@ func run[T any](t *testing.T, b *browser, what string, a chromedp.Action[T]) T {
 	return v
 }
 
+// screenshot saves the page as artifacts/screenshots/<name>.png, after checking that it
+// fits the 1280 px window without scrolling sideways.
 func (b *browser) screenshot(t *testing.T, name string) {
 	t.Helper()
+	if w := run(t, b, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`)); w > 0 {
+		t.Errorf("%s: the page is %d px wider than the 1280 px window", name, w)
+	}
 	png := run(t, b, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
 		t.Fatal(err)
