@@ -32,7 +32,7 @@ func TestRetentionDropsPartitions(t *testing.T) {
 			Name: "s", ServiceName: "svc", StartTime: start, EndTime: start.Add(time.Second), StatusCode: genai.StatusOK}
 	}
 	old := now.Add(-10 * day)
-	straddle := now.Add(-8*day).Truncate(day).Add(-time.Minute) // 23:59 the day before the last dropped day ends
+	straddle := now.Add(-8 * day).Truncate(day).Add(-time.Minute) // 23:59 the day before the last dropped day ends
 	batch := store.Batch{Spans: []genai.Span{
 		sp(1, 1, old), sp(1, 2, old.Add(time.Hour)),
 		sp(2, 3, straddle), sp(2, 4, straddle.Add(2*day)), // its second span is after the cutoff
