@@ -40,10 +40,16 @@ type body struct {
 	sse   sseParser
 }
 
-func newBody(rc io.ReadCloser, c *call, mode bodyMode, code int, whole int) *body {
+// newBody wraps rc; size is the response's Content-Length (-1 when unknown), used to size the
+// buffer of a JSON body once rather than grow it.
+func newBody(rc io.ReadCloser, c *call, mode bodyMode, code int, whole int, size int64) *body {
 	b := &body{rc: rc, c: c, mode: mode, code: code, whole: whole}
 	if mode == modeEvents {
 		b.sse.emit = func(name string, data []byte) bool { return c.ex.event(c, name, data) }
+		return b
+	}
+	if size > 0 {
+		b.buf = make([]byte, 0, min(size, int64(max(whole, 2*tailBytes))))
 	}
 	return b
 }

@@ -95,15 +95,61 @@ type streamChoice struct {
 	finish          string
 }
 
-func (x *chatExchange) request(c *call, body []byte) {
+// parseChatRequest walks the request's top level; the messages, the only large value, are
+// decoded only when content is recorded.
+func parseChatRequest(body []byte, content bool) (chatRequest, bool) {
 	var r chatRequest
-	var err error
-	if c.content {
-		err = json.Unmarshal(body, &r)
-	} else {
-		err = json.Unmarshal(body, &r.chatParams)
-	}
-	if err != nil {
+	p := &r.chatParams
+	ok := eachField(body, func(key, v []byte) bool {
+		switch string(key) {
+		case "model":
+			p.Model = jsonString(v)
+		case "max_tokens":
+			p.MaxTokens = intPtr(v)
+		case "max_completion_tokens":
+			p.MaxCompletionTokens = intPtr(v)
+		case "seed":
+			p.Seed = intPtr(v)
+		case "n":
+			p.N = intPtr(v)
+		case "temperature":
+			p.Temperature = floatPtr(v)
+		case "top_p":
+			p.TopP = floatPtr(v)
+		case "frequency_penalty":
+			p.FrequencyPenalty = floatPtr(v)
+		case "presence_penalty":
+			p.PresencePenalty = floatPtr(v)
+		case "stop":
+			p.Stop = v
+		case "stream":
+			p.Stream = string(v) == "true"
+		case "service_tier":
+			p.ServiceTier = jsonString(v)
+		case "response_format":
+			eachField(v, func(k, t []byte) bool {
+				if string(k) == "type" {
+					p.ResponseFormat = &struct {
+						Type string `json:"type"`
+					}{jsonString(t)}
+				}
+				return true
+			})
+		case "messages":
+			if content {
+				_ = json.Unmarshal(v, &r.Messages)
+			}
+		case "tools":
+			r.Tools = v
+		}
+		return true
+	})
+	return r, ok
+}
+
+func (x *chatExchange) request(c *call, body []byte) {
+	r, ok := parseChatRequest(body, c.content)
+	if !ok {
 		return
 	}
 	p := &r.chatParams

@@ -60,8 +60,7 @@ type transport struct {
 type api struct {
 	operation string
 	provider  string
-	stream    bool // responses may be event streams
-	whole     int  // bytes of a JSON response parsed whole; beyond, the tail only
+	whole     int // bytes of a JSON response parsed whole; beyond, the tail only
 	newEx     func() exchange
 }
 
@@ -182,7 +181,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if mode == modeError {
 		whole = 64 << 10
 	}
-	resp.Body = newBody(resp.Body, c, mode, resp.StatusCode, whole)
+	resp.Body = newBody(resp.Body, c, mode, resp.StatusCode, whole, resp.ContentLength)
 	return resp, nil
 }
 

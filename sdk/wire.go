@@ -3,6 +3,7 @@ package lumina
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 
 	"go.opentelemetry.io/otel/attribute"
 )
@@ -121,4 +122,22 @@ func jsonInt(v []byte) int64 {
 		n = n*10 + int64(c-'0')
 	}
 	return n
+}
+
+// intPtr reads a JSON integer request parameter; nil when it is null or not an integer.
+func intPtr(v []byte) *int64 {
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return nil
+	}
+	return &n
+}
+
+// floatPtr reads a JSON number request parameter; nil when it is null or not a number.
+func floatPtr(v []byte) *float64 {
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil {
+		return nil
+	}
+	return &f
 }
