@@ -80,6 +80,9 @@ func CaptureSpan(sp *genai.Span) Capture {
 	}
 	c.Operation = call.Operation
 	c.System = call.SystemInstructions
+	if call.Sources["system_instructions"] == "input_messages" {
+		c.System = "" // the system messages are in Messages already; sending both would say it twice
+	}
 	c.Messages = append([]genai.Message(nil), call.InputMessages...)
 	c.ResponseModel = call.ResponseModel
 	c.Usage = call.Usage
