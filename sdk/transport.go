@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,7 +35,7 @@ func (c *Client) Transport(base http.RoundTripper, opts ...TransportOption) http
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	t := &transport{c: c, base: base}
+	t := &transport{c: c, base: base, kind: trace.WithSpanKind(trace.SpanKindClient)}
 	for _, o := range opts {
 		o(t)
 	}
@@ -54,6 +52,7 @@ type transport struct {
 	c        *Client
 	base     http.RoundTripper
 	provider string
+	kind     trace.SpanStartOption // made once: options allocate
 }
 
 // api is what the transport knows of one endpoint.
@@ -130,10 +129,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if c.own {
 		host, port := hostPort(req)
-		_, c.span = t.c.tracer.Start(ctx, a.operation, trace.WithSpanKind(trace.SpanKindClient),
-			trace.WithTimestamp(c.start), trace.WithAttributes(
-				attribute.String(keyOperation, a.operation), attribute.String(keyProvider, a.provider),
-				attribute.String(keyServerAddress, host), attribute.Int(keyServerPort, port)))
+		_, c.span = t.c.tracer.Start(ctx, a.operation, t.kind, trace.WithAttributes(
+			attribute.String(keyOperation, a.operation), attribute.String(keyProvider, a.provider),
+			attribute.String(keyServerAddress, host), attribute.Int(keyServerPort, port)))
 		if !c.span.IsRecording() {
 			c.span.End()
 			return t.base.RoundTrip(req)
@@ -167,7 +165,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	mode := modeJSON
 	if resp.StatusCode >= 400 {
 		mode = modeError
-	} else if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/event-stream" {
+	} else if isEventStream(resp.Header.Get("Content-Type")) {
 		mode = modeEvents
 	}
 	if resp.Body == nil || resp.Body == http.NoBody {
@@ -256,15 +254,21 @@ func readAll(r io.Reader, size int64) ([]byte, error) {
 	return b, nil
 }
 
+func isEventStream(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
+}
+
+// hostPort splits the request's host without net.SplitHostPort's error allocation for the
+// usual host without a port.
 func hostPort(req *http.Request) (string, int) {
-	host, portStr, err := net.SplitHostPort(req.URL.Host)
-	if err != nil {
-		host = req.URL.Host
-		if req.URL.Scheme == "http" {
-			return host, 80
-		}
-		return host, 443
+	host := req.URL.Hostname()
+	if p := req.URL.Port(); p != "" {
+		port, _ := strconv.Atoi(p)
+		return host, port
 	}
-	port, _ := strconv.Atoi(portStr)
-	return host, port
+	if req.URL.Scheme == "http" {
+		return host, 80
+	}
+	return host, 443
 }
