@@ -136,8 +136,10 @@ func TestAlertEndToEnd(t *testing.T) {
 	default:
 	}
 	// One call at 100× the cost.
+	sent := time.Now()
 	spike := send(100_000, 50_000)
 	got := hook.next(t, "trigger")
+	t.Logf("trace-to-alert: %s from the OTLP request to the verified webhook (one sample; not asserted)", time.Since(sent))
 	if got.Alert.TraceID != spike || got.Alert.Type != "cost_spike" && got.Alert.Type != "cost_and_quality" {
 		t.Fatalf("got alert %+v, want a cost alert on trace %s", got.Alert, spike)
 	}

@@ -85,7 +85,8 @@ func (e *Engine) evaluateBudgets(project string, now time.Time, fx *effects) {
 	}
 }
 
-// prune forgets spend of past periods and cooldowns older than a week.
+// prune forgets spend of past periods, cooldowns older than a week and the write marks of
+// alerts no longer open.
 func (e *Engine) prune(now time.Time) {
 	day, month := periodStart(now, PeriodDay).UnixNano(), periodStart(now, PeriodMonth).UnixNano()
 	for bk := range e.budgets {
@@ -96,6 +97,17 @@ func (e *Engine) prune(now time.Time) {
 	for k, t := range e.resolved {
 		if now.Sub(t) > 7*24*time.Hour {
 			delete(e.resolved, k)
+		}
+	}
+	if len(e.written) > len(e.open) {
+		open := make(map[string]bool, len(e.open))
+		for _, a := range e.open {
+			open[a.ID] = true
+		}
+		for id := range e.written {
+			if !open[id] {
+				delete(e.written, id)
+			}
 		}
 	}
 }
