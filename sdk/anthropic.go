@@ -308,7 +308,7 @@ func (x *anthropicExchange) event(c *call, name string, data []byte) bool {
 			}
 		}
 	case "content_block_start":
-		if b := ev.ContentBlock; b != nil && c.content {
+		if b := ev.ContentBlock; b != nil && c.content && ev.Index >= 0 && ev.Index <= maxChoices {
 			for len(x.blocks) <= ev.Index {
 				x.blocks = append(x.blocks, streamBlock{})
 			}
@@ -318,7 +318,7 @@ func (x *anthropicExchange) event(c *call, name string, data []byte) bool {
 		}
 	case "content_block_delta":
 		c.firstChunk()
-		if d := ev.Delta; d != nil && c.content && ev.Index < len(x.blocks) {
+		if d := ev.Delta; d != nil && c.content && ev.Index >= 0 && ev.Index < len(x.blocks) {
 			sb := &x.blocks[ev.Index]
 			sb.text.WriteString(d.Text)
 			sb.text.WriteString(d.Thinking)

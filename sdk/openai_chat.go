@@ -82,6 +82,10 @@ type chatResponse struct {
 	SystemFingerprint string       `json:"system_fingerprint"`
 }
 
+// maxChoices bounds the choice (and content block) indexes a stream may use, so a hostile
+// index cannot make the parser allocate.
+const maxChoices = 1 << 10
+
 // chatExchange reads OpenAI Chat Completions, plain and streamed.
 type chatExchange struct {
 	seen bool // response id and model recorded
@@ -399,18 +403,54 @@ func (x *chatExchange) event(c *call, _ string, data []byte) bool {
 		return false
 	}
 	var r chatChunk
-	if json.Unmarshal(data, &r) != nil {
+	var choices []byte
+	ok := eachField(data, func(key, v []byte) bool {
+		switch string(key) {
+		case "id", "model", "service_tier", "system_fingerprint":
+			if x.seen {
+				break // recorded from the first chunk
+			}
+			switch string(key) {
+			case "id":
+				r.ID = jsonString(v)
+			case "model":
+				r.Model = jsonString(v)
+			case "service_tier":
+				r.ServiceTier = jsonString(v)
+			default:
+				r.SystemFingerprint = jsonString(v)
+			}
+		case "usage":
+			if string(v) != "null" {
+				r.Usage = parseChatUsage(v)
+			}
+		case "choices":
+			choices = v
+		}
+		return true
+	})
+	if !ok {
 		return false
 	}
 	x.header(c, r.ID, r.Model, r.ServiceTier, r.SystemFingerprint)
 	if r.Usage != nil {
 		c.usage = r.Usage.usage()
 	}
+	if !c.content {
+		x.chunkMeta(c, choices)
+		return false
+	}
+	if json.Unmarshal(choices, &r.Choices) != nil {
+		return false
+	}
 	for i := range r.Choices {
 		ch := &r.Choices[i]
 		d := &ch.Delta
 		if (d.Content != nil && *d.Content != "") || len(d.ToolCalls) > 0 || d.Reasoning != "" || (d.Refusal != nil && *d.Refusal != "") {
 			c.firstChunk()
+		}
+		if ch.Index < 0 || ch.Index > maxChoices {
+			continue
 		}
 		for len(x.choices) <= ch.Index {
 			x.choices = append(x.choices, streamChoice{})
@@ -439,6 +479,48 @@ func (x *chatExchange) event(c *call, _ string, data []byte) bool {
 		}
 	}
 	return false
+}
+
+// chunkMeta reads what a chunk's choices hold without content capture: finish reasons, and
+// whether output began (for the time to first chunk).
+func (x *chatExchange) chunkMeta(c *call, choices []byte) {
+	eachElement(choices, func(ch []byte) {
+		index, finish := 0, ""
+		eachField(ch, func(key, v []byte) bool {
+			switch string(key) {
+			case "index":
+				index = int(jsonInt(v))
+			case "finish_reason":
+				finish = jsonString(v)
+			case "delta":
+				if !c.timed {
+					eachField(v, func(k, d []byte) bool {
+						switch string(k) {
+						case "content", "reasoning_content", "refusal":
+							if string(d) != "null" && string(d) != `""` {
+								c.firstChunk()
+							}
+						case "tool_calls":
+							if string(d) != "null" && string(d) != "[]" {
+								c.firstChunk()
+							}
+						}
+						return true
+					})
+				}
+			}
+			return true
+		})
+		if index < 0 || index > maxChoices {
+			return
+		}
+		for len(x.choices) <= index {
+			x.choices = append(x.choices, streamChoice{})
+		}
+		if finish != "" {
+			x.choices[index].finish = finish
+		}
+	})
 }
 
 func (x *chatExchange) finish(c *call) {
