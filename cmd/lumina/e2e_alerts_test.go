@@ -99,8 +99,17 @@ type apiAlert struct {
 	} `json:"deliveries"`
 }
 
-func TestAlertEndToEnd(t *testing.T) {
-	a := startTestApp(t)
+// TestAlertEndToEnd establishes a baseline with normal calls, sends one expensive call and
+// follows its alert through a signed webhook, the API, acknowledgement and resolution, on
+// the embedded store.
+func TestAlertEndToEnd(t *testing.T) { alertEndToEnd(t, startTestApp(t)) }
+
+// TestAlertEndToEndPostgres is TestAlertEndToEnd on PostgreSQL (four worker loops).
+func TestAlertEndToEndPostgres(t *testing.T) {
+	alertEndToEnd(t, startTestApp(t, "--database-url", pgSchema(t, "")))
+}
+
+func alertEndToEnd(t *testing.T, a *testApp) {
 	const secret = "whsec_e2e"
 	hook := newSignedHook(t, secret)
 	var ch struct {
@@ -207,5 +216,34 @@ func TestAlertEndToEnd(t *testing.T) {
 	}
 	if code := apiDo(t, "POST", a.url("api", "/api/v1/alert-rules"), `{"type":"budget","threshold":25,"period":"month"}`, nil); code != 200 {
 		t.Errorf("POST a budget rule: got %d, want 200", code)
+	}
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		code               string
+	}{
+		{"GET", "/api/v1/alerts?status=open", "", 400, "invalid_parameter"},
+		{"GET", "/api/v1/alerts?since=yesterday", "", 400, "invalid_parameter"},
+		{"GET", "/api/v1/alerts?cursor=nope", "", 400, "invalid_cursor"},
+		{"GET", "/api/v1/alerts/ffffffffffffffffffffffffffffffff", "", 404, "not_found"},
+		{"PATCH", "/api/v1/alert-rules/none", `{"enabled":false}`, 404, "not_found"},
+		{"PATCH", "/api/v1/alert-rules/default-cost_spike", `{"stat":"p42"}`, 400, "invalid_rule"},
+		{"POST", "/api/v1/channels", `{"type":"pagerduty"}`, 400, "invalid_channel"},
+		{"POST", "/api/v1/channels", `{"type":"webhook","url":"ftp://x"}`, 400, "invalid_channel"},
+		{"DELETE", "/api/v1/channels/none", "", 404, "not_found"},
+	} {
+		var e struct {
+			Error struct{ Code string } `json:"error"`
+		}
+		if got := apiDo(t, tc.method, a.url("api", tc.path), tc.body, &e); got != tc.status || e.Error.Code != tc.code {
+			t.Errorf("%s %s: got %d %q, want %d %q", tc.method, tc.path, got, e.Error.Code, tc.status, tc.code)
+		}
+	}
+	var chans struct {
+		Channels []map[string]any `json:"channels"`
+	}
+	getJSON(t, a.url("api", "/api/v1/channels"), &chans)
+	if len(chans.Channels) != 1 || chans.Channels[0]["secret"] != nil || chans.Channels[0]["secret_set"] != true {
+		t.Errorf("GET /api/v1/channels: got %+v, want one channel without its secret", chans.Channels)
 	}
 }
