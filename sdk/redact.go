@@ -25,6 +25,7 @@ type filteredSpan struct {
 	attrs []attribute.KeyValue
 }
 
+// Attributes returns the rewritten attributes.
 func (s filteredSpan) Attributes() []attribute.KeyValue { return s.attrs }
 
 // ExportSpans rewrites the spans that carry content and passes all of them on.
