@@ -140,7 +140,7 @@ func TestConnectionSettings(t *testing.T) {
 		want   string
 	}{
 		{s.w, "journal_mode", "wal"},
-		{s.w, "synchronous", "1"},
+		{s.w, "synchronous", "2"}, // FULL
 		{s.w, "page_size", "4096"},
 		{s.w, "busy_timeout", fmt.Sprint(busyTimeoutMS)},
 		{s.w, "query_only", "0"},
