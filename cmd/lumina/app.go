@@ -21,6 +21,7 @@ import (
 	"github.com/use-lumina/lumina/internal/api"
 	"github.com/use-lumina/lumina/internal/cost"
 	"github.com/use-lumina/lumina/internal/genai"
+	"github.com/use-lumina/lumina/internal/limits"
 	"github.com/use-lumina/lumina/internal/otlp"
 	"github.com/use-lumina/lumina/internal/queue"
 	"github.com/use-lumina/lumina/internal/store"
@@ -60,6 +61,10 @@ type app struct {
 	store store.Store
 	queue *queue.Queue
 	calc  *cost.Calculator
+
+	quota      *limits.Quota
+	quotaClose func() error // closes the quota's counter
+	jobsCancel context.CancelFunc
 
 	servers   []*http.Server
 	listeners map[string]net.Listener
@@ -121,6 +126,11 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 			return nil, err
 		}
 	}
+	if cfg.has(roleIngest) || cfg.has(roleAPI) {
+		if err := a.openQuota(); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.has(roleIngest) {
 		if err := a.startIngest(); err != nil {
 			return nil, err
@@ -131,6 +141,7 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 		srv := api.New(a.store, func(*http.Request) (string, error) { return "default", nil }, genai.AttachLogs, logger)
 		srv.Register(mux)
 		srv.RegisterPrices(mux, a.store, a.calc, time.Now)
+		srv.RegisterUsage(mux, usageReader(a.quota))
 		srv.RegisterAlerts(mux, a.store, channelTester(), time.Now)
 		if err := a.listenHTTP(roleAPI, cfg.APIAddr, mux); err != nil {
 			return nil, err
@@ -165,6 +176,7 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 		if err := a.startWorker(ctx); err != nil {
 			return nil, err
 		}
+		a.startRetention(ctx)
 	}
 	logger.Info("lumina started", "version", version, "roles", cfg.roles, "addresses", a.addrs(), "store", backendName(cfg.DatabaseURL, "sqlite", "postgresql"), "queue", backendName(cfg.NATSURL, "embedded", "nats"))
 	return a, nil
@@ -178,7 +190,7 @@ func backendName(url, embedded, external string) string {
 }
 
 func (a *app) startIngest() error {
-	recv := otlp.New(otlp.Config{MaxBodyBytes: a.cfg.MaxBodyBytes}, a.queue, a.registry, a.log)
+	recv := otlp.New(otlp.Config{MaxBodyBytes: a.cfg.MaxBodyBytes, Admit: admitFunc(a.quota)}, a.queue, a.registry, a.log)
 	for _, l := range []struct{ name, addr string }{{"ingest", a.cfg.IngestAddr}, {"otlp-http", a.cfg.OTLPHTTPAddr}} {
 		mux := a.mux(roleIngest)
 		recv.Register(mux)
@@ -396,6 +408,9 @@ func (a *app) shutdown(ctx context.Context) error {
 	if a.workerCancel != nil {
 		a.workerCancel()
 	}
+	if a.jobsCancel != nil {
+		a.jobsCancel()
+	}
 	done := make(chan struct{})
 	go func() { a.wg.Wait(); close(done) }()
 	select {
@@ -405,6 +420,11 @@ func (a *app) shutdown(ctx context.Context) error {
 	}
 	if a.queue != nil {
 		a.queue.Close()
+	}
+	if a.quotaClose != nil {
+		if err := a.quotaClose(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if a.store != nil {
 		if err := a.store.Close(); err != nil {

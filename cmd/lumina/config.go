@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/use-lumina/lumina/internal/limits"
 )
 
 // Roles a process can run.
@@ -47,6 +49,11 @@ type config struct {
 	DailyTraceLimit  int64
 	RetentionDays    int
 
+	ProjectTraceLimits string // project=N,… (parsed into traceLimits)
+	ProjectRetention   string // project=days,… (parsed into retentionDays)
+	RetentionTime      string // HH:MM UTC, or off
+	RedisPrefix        string
+
 	MaxBodyBytes  int64
 	MaxValueBytes int64
 
@@ -66,7 +73,10 @@ type config struct {
 	LogLevel        string
 	LogFormat       string
 
-	roles []string
+	roles         []string
+	traceLimits   map[string]int64
+	retentionDays map[string]int64
+	retentionAt   time.Duration
 }
 
 // option binds one setting to its flag and environment variable.
@@ -96,8 +106,12 @@ func (c *config) options() []option {
 		{"openai-api-key", "OPENAI_API_KEY", "OpenAI API key (replay, optional judge)", strVal(&c.OpenAIAPIKey, "")},
 		{"anthropic-base-url", "ANTHROPIC_BASE_URL", "Anthropic API base URL", strVal(&c.AnthropicBaseURL, "")},
 		{"openai-base-url", "OPENAI_BASE_URL", "OpenAI or OpenAI-compatible API base URL", strVal(&c.OpenAIBaseURL, "")},
-		{"daily-trace-limit", "LUMINA_DAILY_TRACE_LIMIT", "traces per project per UTC day (enforcement not yet implemented)", intVal(&c.DailyTraceLimit, 50000)},
-		{"retention-days", "LUMINA_RETENTION_DAYS", "days traces are kept (the retention job is not yet implemented)", intVal(&c.RetentionDays, 7)},
+		{"daily-trace-limit", "LUMINA_DAILY_TRACE_LIMIT", "distinct traces per project per UTC day (resets 00:00 UTC); new traces over it get 429 / RESOURCE_EXHAUSTED; 0: unlimited", intVal(&c.DailyTraceLimit, 50000)},
+		{"project-trace-limits", "LUMINA_PROJECT_TRACE_LIMITS", "per-project daily trace limits overriding --daily-trace-limit, as project=N,other=M (0: unlimited)", strVal(&c.ProjectTraceLimits, "")},
+		{"retention-days", "LUMINA_RETENTION_DAYS", "days traces (with their spans and logs) are kept before the daily retention job deletes them; 0: forever", intVal(&c.RetentionDays, 7)},
+		{"project-retention-days", "LUMINA_PROJECT_RETENTION_DAYS", "per-project retention overriding --retention-days, as project=days,other=days (0: forever)", strVal(&c.ProjectRetention, "")},
+		{"retention-time", "LUMINA_RETENTION_TIME", "time of day (HH:MM, UTC) the worker runs retention; \"off\" disables the schedule (lumina retention run still works)", strVal(&c.RetentionTime, "02:00")},
+		{"redis-key-prefix", "LUMINA_REDIS_KEY_PREFIX", "prefix of every Redis key Lumina writes (the daily trace counts)", strVal(&c.RedisPrefix, "lumina:")},
 		{"max-body-bytes", "LUMINA_MAX_BODY_BYTES", "largest OTLP request body, compressed or decompressed", bytesVal(&c.MaxBodyBytes, 16<<20)},
 		{"max-value-bytes", "LUMINA_MAX_VALUE_BYTES", "longest stored string value (attributes, messages); longer ones are cut with a marker", bytesVal(&c.MaxValueBytes, 256<<10)},
 		{"queue-stream", "LUMINA_QUEUE_STREAM", "JetStream stream name", strVal(&c.QueueStream, "LUMINA_SPANS")},
@@ -181,6 +195,17 @@ func (c *config) validate() error {
 	}
 	if c.MaxBodyBytes <= 0 || c.MaxValueBytes <= 0 || c.QueueMaxBytes <= 0 {
 		errs = append(errs, errors.New("byte limits must be positive"))
+	}
+	if c.traceLimits, err = limits.ParseOverrides(c.ProjectTraceLimits); err != nil {
+		errs = append(errs, fmt.Errorf("--project-trace-limits: %w", err))
+	}
+	if c.retentionDays, err = limits.ParseOverrides(c.ProjectRetention); err != nil {
+		errs = append(errs, fmt.Errorf("--project-retention-days: %w", err))
+	}
+	if c.RetentionTime != "off" {
+		if c.retentionAt, err = limits.ParseTimeOfDay(c.RetentionTime); err != nil {
+			errs = append(errs, fmt.Errorf("--retention-time: %w", err))
+		}
 	}
 	if c.DailyTraceLimit < 0 || c.RetentionDays < 0 || c.QueueReplicas < 1 || c.WorkerConcurrency < 0 || c.WorkerBatchMsgs < 1 {
 		errs = append(errs, errors.New("limits, retention days, replicas and worker settings must not be negative (replicas and batch size at least 1)"))

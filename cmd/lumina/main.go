@@ -48,6 +48,7 @@ const usage = `Lumina: OpenTelemetry-native observability for LLM applications.
 Usage:
   lumina serve [flags]      run Lumina (all roles in one process by default)
   lumina migrate [flags]    apply database migrations and exit
+  lumina retention run      delete expired traces now (the worker does it daily)
   lumina loadgen [flags]    send OTLP load to a running Lumina and verify it was stored
   lumina healthcheck URL    exit 0 when URL (e.g. http://127.0.0.1:8081/ready) answers 200
   lumina version            print the version
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return migrate(ctx, cfg, stderr)
+	case "retention":
+		return retentionCommand(ctx, rest, getenv, stdout, stderr)
 	case "loadgen":
 		return runLoadgen(ctx, rest, stdout, stderr)
 	case "healthcheck":
