@@ -139,6 +139,19 @@ func (f *fakeStore) DueDeliveries(_ context.Context, now time.Time, limit int) (
 	return out, nil
 }
 
+func (f *fakeStore) ClaimDeliveries(_ context.Context, now time.Time, lease time.Duration, limit int) ([]store.Delivery, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.Delivery
+	for i, d := range f.deliveries {
+		if d.Status == store.DeliveryPending && !d.NextAttempt.After(now) && len(out) < limit {
+			out = append(out, d)
+			f.deliveries[i].NextAttempt = now.Add(lease)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeStore) UpdateDelivery(_ context.Context, d store.Delivery) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -11,7 +11,7 @@ import (
 
 // OutboxStore is what the Dispatcher needs of the store.
 type OutboxStore interface {
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Delivery, error)
 	UpdateDelivery(ctx context.Context, d store.Delivery) error
 	Channels(ctx context.Context, projectID string) ([]store.Channel, error)
 }
@@ -26,6 +26,9 @@ type DispatcherConfig struct {
 	BaseBackoff time.Duration // wait after the first failure, doubled each time (default 2 s)
 	MaxBackoff  time.Duration // cap of the wait (default 10 min)
 	Batch       int           // items read per round (default 100)
+	// Lease is how long a claimed item is kept from other dispatchers (default 2 min): an
+	// item whose process died is sent again after it.
+	Lease time.Duration
 }
 
 func (c *DispatcherConfig) defaults() {
@@ -44,6 +47,9 @@ func (c *DispatcherConfig) defaults() {
 	if c.Batch <= 0 {
 		c.Batch = 100
 	}
+	if c.Lease <= 0 {
+		c.Lease = 2 * time.Minute
+	}
 }
 
 // Dispatcher drains the delivery outbox. Each channel's items go out one at a time in a
@@ -58,9 +64,11 @@ type Dispatcher struct {
 	log   *slog.Logger
 	wake  chan struct{}
 
-	mu   sync.Mutex
-	busy map[string]bool // channels with a send in flight
-	wg   sync.WaitGroup
+	mu     sync.Mutex
+	queue  map[string][]store.Delivery // claimed items waiting for their channel's sender
+	queued map[string]bool             // ids in queue or being sent
+	busy   map[string]bool             // channels whose sender goroutine runs
+	wg     sync.WaitGroup
 }
 
 // NewDispatcher returns a dispatcher.
@@ -69,7 +77,8 @@ func NewDispatcher(cfg DispatcherConfig, st OutboxStore, send SendFunc, now func
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{cfg: cfg, store: st, send: send, now: now, log: logger, wake: make(chan struct{}, 1), busy: map[string]bool{}}
+	return &Dispatcher{cfg: cfg, store: st, send: send, now: now, log: logger, wake: make(chan struct{}, 1),
+		queue: map[string][]store.Delivery{}, queued: map[string]bool{}, busy: map[string]bool{}}
 }
 
 // Notify asks for a round now; it never blocks.
@@ -96,11 +105,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// Round starts sending the due items of every channel that has no send in flight and
-// returns without waiting for them (Wait does).
+// Round claims the due items and hands them to their channels' senders, starting a sender
+// goroutine for each channel that has none; it does not wait for the sends (Wait does).
 func (d *Dispatcher) Round(ctx context.Context) {
-	now := d.now()
-	due, err := d.store.DueDeliveries(ctx, now, d.cfg.Batch)
+	due, err := d.store.ClaimDeliveries(ctx, d.now(), d.cfg.Lease, d.cfg.Batch)
 	if err != nil || len(due) == 0 {
 		if err != nil && ctx.Err() == nil {
 			d.log.Warn("read alert outbox failed", "err", err)
@@ -109,48 +117,58 @@ func (d *Dispatcher) Round(ctx context.Context) {
 	}
 	channels, err := d.store.Channels(ctx, "")
 	if err != nil {
-		d.log.Warn("read alert channels failed", "err", err)
+		d.log.Warn("read alert channels failed; the claimed items are retried after their lease", "err", err)
 		return
 	}
 	byID := map[string]store.Channel{}
 	for _, c := range channels {
 		byID[c.ProjectID+"\x00"+c.ID] = c
 	}
-	groups := map[string][]store.Delivery{}
-	var order []string
 	for _, item := range due {
 		k := item.ProjectID + "\x00" + item.ChannelID
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], item)
-	}
-	for _, k := range order {
 		ch, ok := byID[k]
 		if !ok || !ch.Enabled {
-			for _, item := range groups[k] {
-				d.giveUp(ctx, item, "channel deleted or disabled")
-			}
+			d.giveUp(ctx, item, "channel deleted or disabled")
 			continue
 		}
 		d.mu.Lock()
-		if d.busy[k] {
+		if d.queued[item.ID] {
 			d.mu.Unlock()
-			continue
+			continue // its lease ran out while it waited behind a slow send
 		}
+		d.queued[item.ID] = true
+		d.queue[k] = append(d.queue[k], item)
+		start := !d.busy[k]
 		d.busy[k] = true
 		d.mu.Unlock()
-		d.wg.Add(1)
-		go func(items []store.Delivery) {
-			defer d.wg.Done()
-			defer func() { d.mu.Lock(); delete(d.busy, k); d.mu.Unlock() }()
-			for _, item := range items {
-				if ctx.Err() != nil {
-					return
-				}
-				d.attempt(ctx, ch, item)
+		if start {
+			d.wg.Add(1)
+			go d.drain(ctx, k, ch)
+		}
+	}
+}
+
+// drain sends a channel's queued items one at a time until the queue is empty.
+func (d *Dispatcher) drain(ctx context.Context, k string, ch store.Channel) {
+	defer d.wg.Done()
+	for {
+		d.mu.Lock()
+		if len(d.queue[k]) == 0 || ctx.Err() != nil {
+			for _, item := range d.queue[k] {
+				delete(d.queued, item.ID) // left to their lease
 			}
-		}(groups[k])
+			delete(d.queue, k)
+			delete(d.busy, k)
+			d.mu.Unlock()
+			return
+		}
+		item := d.queue[k][0]
+		d.queue[k] = d.queue[k][1:]
+		d.mu.Unlock()
+		d.attempt(ctx, ch, item)
+		d.mu.Lock()
+		delete(d.queued, item.ID)
+		d.mu.Unlock()
 	}
 }
 

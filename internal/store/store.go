@@ -112,6 +112,11 @@ type AlertStore interface {
 	// DueDeliveries lists up to limit pending items whose NextAttempt is at or before now,
 	// oldest NextAttempt first.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// ClaimDeliveries is DueDeliveries for a sender: in the same transaction it moves the
+	// stored NextAttempt of the items it returns to now+lease, so no other dispatcher (in
+	// this process or another) takes them until the lease ends; an item whose sender died
+	// becomes due again then. The returned items keep their previous NextAttempt.
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error)
 	// UpdateDelivery records an attempt: Status, Attempts, NextAttempt, LastStatus,
 	// LastError and UpdatedAt of the stored item d.ID.
 	UpdateDelivery(ctx context.Context, d Delivery) error

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -372,6 +373,29 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 	if err != nil {
 		return nil, fmt.Errorf("list due deliveries: %w", err)
 	}
+	return out, nil
+}
+
+// ClaimDeliveries implements store.AlertStore; SKIP LOCKED lets dispatchers in several
+// processes claim at once without waiting for each other.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Delivery, error) {
+	rows, err := s.pool.Query(ctx, `UPDATE alert_deliveries d SET next_attempt_ns = $1
+		FROM (SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_ns <= $2
+			ORDER BY next_attempt_ns, id LIMIT $3 FOR UPDATE SKIP LOCKED) c
+		WHERE d.id = c.id RETURNING d.doc`, alertNS(now.Add(lease)), alertNS(now), max(limit, 1))
+	if err != nil {
+		return nil, fmt.Errorf("claim due deliveries: %w", err)
+	}
+	out, err := collectDocs[store.Delivery](rows)
+	if err != nil {
+		return nil, fmt.Errorf("claim due deliveries: %w", err)
+	}
+	slices.SortFunc(out, func(a, b store.Delivery) int {
+		if c := a.NextAttempt.Compare(b.NextAttempt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -355,6 +356,33 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 		return nil, fmt.Errorf("list due deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// ClaimDeliveries implements store.AlertStore.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Delivery, error) {
+	rows, err := s.w.QueryContext(ctx, `UPDATE alert_deliveries SET next_attempt = ?
+		WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt <= ?
+			ORDER BY next_attempt, id LIMIT ?)
+		RETURNING doc`, nanos(now.Add(lease)), nanos(now), max(limit, 1))
+	if err != nil {
+		return nil, fmt.Errorf("claim due deliveries: %w", err)
+	}
+	out, err := scanDocs[store.Delivery](rows)
+	if err != nil {
+		return nil, fmt.Errorf("claim due deliveries: %w", err)
+	}
+	sortDeliveries(out)
+	return out, nil
+}
+
+// sortDeliveries orders claimed items by NextAttempt, then id (RETURNING has no order).
+func sortDeliveries(ds []store.Delivery) {
+	slices.SortFunc(ds, func(a, b store.Delivery) int {
+		if c := a.NextAttempt.Compare(b.NextAttempt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }
 
 // UpdateDelivery implements store.AlertStore.

@@ -307,6 +307,21 @@ func testAlertOutbox(t *testing.T, s store.Store) {
 	}
 	due, _ = s.DueDeliveries(ctx, at(2*time.Hour), 10)
 	diff(t, "DueDeliveries later", due, []store.Delivery{d2, d3})
+	// Claiming leases the due items: a second claim finds nothing until the lease ends.
+	claimed, err := s.ClaimDeliveries(ctx, at(2*time.Hour), time.Minute, 10)
+	if err != nil {
+		t.Fatalf("ClaimDeliveries: %v", err)
+	}
+	diff(t, "ClaimDeliveries", claimed, []store.Delivery{d2, d3})
+	if again, _ := s.ClaimDeliveries(ctx, at(2*time.Hour+time.Second), time.Minute, 10); len(again) != 0 {
+		t.Errorf("ClaimDeliveries within the lease: got %d, want 0", len(again))
+	}
+	if due, _ := s.DueDeliveries(ctx, at(2*time.Hour+time.Second), 10); len(due) != 0 {
+		t.Errorf("DueDeliveries within the lease: got %d, want 0", len(due))
+	}
+	if again, _ := s.ClaimDeliveries(ctx, at(2*time.Hour+time.Minute), time.Minute, 1); len(again) != 1 || again[0].ID != "d2" {
+		t.Errorf("ClaimDeliveries after the lease (limit 1): got %+v, want d2", again)
+	}
 	list, err := s.Deliveries(ctx, projectA, a.ID)
 	if err != nil {
 		t.Fatalf("Deliveries: %v", err)
