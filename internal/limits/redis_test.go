@@ -3,6 +3,7 @@ package limits
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -134,4 +135,43 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestRedisDownFailsOpen cuts the connection to Redis: the quota admits without counting
+// (Unknown) instead of failing ingestion, and counts again once Redis is back.
+func TestRedisDownFailsOpen(t *testing.T) {
+	target := strings.TrimPrefix(testenv.URL(t, testenv.RedisURL), "redis://")
+	host, db, _ := strings.Cut(target, "/")
+	proxy := testenv.NewProxy(t, host)
+	prefix := testenv.Name("lumina-test-") + ":"
+	url := "redis://" + proxy.Addr()
+	if db != "" {
+		url += "/" + db
+	}
+	testRedis(t, prefix) // cleans the prefix up through the real address
+	r, err := NewRedis(url, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	f := newQuotaFixture(t, Policy{Default: 5}, r, time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC))
+	if d := admit(t, f.q, "p", ids("a", 1, 2)); d.Unknown || d.Count != 2 {
+		t.Fatalf("Redis up: got %+v, want counted", d)
+	}
+	proxy.Cut()
+	d := admit(t, f.q, "p", ids("a", 3, 20))
+	if !d.Unknown || len(d.Refused) != 0 {
+		t.Errorf("Redis down: got %+v, want everything admitted, uncounted", d)
+	}
+	if got := value(t, f.q.m.unavailable); got != 1 {
+		t.Errorf("lumina_quota_counter_errors_total: got %v, want 1", got)
+	}
+	proxy.Restore()
+	d = admit(t, f.q, "p", ids("a", 3, 9))
+	if d.Unknown || d.Count != 5 || len(d.Refused) != 4 {
+		t.Errorf("Redis back: got %+v, want counted again: 5 of 5, 4 refused", d)
+	}
+	if !strings.Contains(f.log.String(), "quota counter available again") {
+		t.Errorf("no recovery log line:\n%s", f.log)
+	}
 }
