@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	lumina "github.com/use-lumina/lumina/sdk"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // fakeOpenAI plays OpenAI Chat Completions: a plain answer, or an SSE stream when asked.
@@ -129,4 +130,45 @@ func TestSDKEndToEnd(t *testing.T) {
 	if calls != 2 {
 		t.Errorf("got %d LLM spans, want 2", calls)
 	}
+}
+
+// TestSDKGRPCAndTraceLLM exports over OTLP/gRPC a model call recorded with TraceLLM (one the
+// transport cannot see), with a client-reported cost.
+func TestSDKGRPCAndTraceLLM(t *testing.T) {
+	a := startTestApp(t)
+	ctx := context.Background()
+	c, err := lumina.Init(ctx, lumina.Config{
+		Endpoint: "http://" + a.addr("otlp-grpc"), Protocol: lumina.ProtocolGRPC, ServiceName: "sdk-grpc", KeepGlobal: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var traceID string
+	err = c.TraceLLM(ctx, lumina.LLMRequest{Provider: "anthropic", Model: "claude-haiku-4-5",
+		Messages: []lumina.Message{lumina.Text("user", "Hello")}},
+		func(ctx context.Context) (lumina.LLMResponse, error) {
+			traceID = traceIDOf(ctx)
+			return lumina.LLMResponse{ResponseModel: "claude-haiku-4-5-20251001", FinishReasons: []string{"end_turn"},
+				Output: []lumina.Message{lumina.Text("assistant", "Hi!")},
+				Usage:  lumina.Usage{InputTokens: 30, OutputTokens: 5}}, nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Shutdown(ctx); err != nil { // Shutdown flushes
+		t.Fatalf("shutdown: %v", err)
+	}
+	tr := a.waitTrace(traceID, 1)
+	g := tr.Spans[0].GenAI
+	if g == nil || g.Provider != "anthropic" || g.InputTokens != 30 || g.OutputTokens != 5 || !g.Counted ||
+		g.CostUSD == nil || len(g.OutputMessages) != 1 || g.OutputMessages[0].Content != "Hi!" {
+		t.Fatalf("span genai: %+v", g)
+	}
+	if st := c.Stats(); st.Exported != 1 || st.Dropped != 0 || st.Failed != 0 {
+		t.Errorf("stats %+v, want 1 exported", st)
+	}
+}
+
+func traceIDOf(ctx context.Context) string {
+	return trace.SpanContextFromContext(ctx).TraceID().String()
 }
