@@ -117,3 +117,28 @@ func TestRetentionRunsOnce(t *testing.T) {
 		t.Errorf("second runner after the first finished: got ran=%v, err=%v, want it to run", ran, err)
 	}
 }
+
+// TestRetentionRunSchedules starts Run with the clock just before the daily time: it runs
+// at that time, then waits (for the next day) until its context ends.
+func TestRetentionRunSchedules(t *testing.T) {
+	at := time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC)
+	clk := &clock{t: at.Add(-20 * time.Millisecond)}
+	fake := &fakeRetainer{started: make(chan struct{}, 4)}
+	r := NewRetention(RetentionConfig{Days: 7, At: 2 * time.Hour}, fake, &LocalLease{}, clk.now,
+		prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	select {
+	case <-fake.started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not run retention at the scheduled time")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: got %v, want nil after its context ended", err)
+	}
+	if n := len(fake.started); n != 0 {
+		t.Errorf("got %d more runs on the same day, want none", n)
+	}
+}
