@@ -209,18 +209,20 @@ func TestReplayEndToEnd(t *testing.T) {
 	}
 
 	t.Run("MissingKeyRefused", func(t *testing.T) {
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		code := replayCall(t, "POST", base+"/api/v1/replay/sets/"+setID+"/runs", obj{"mode": "live", "overrides": obj{"provider": "openai", "model": "gpt-4o-mini"}}, &e)
 		if code != 400 || e.Error.Code != "missing_api_key" || !strings.Contains(e.Error.Message, "OPENAI_API_KEY") {
 			t.Errorf("got %d %+v, want 400 missing_api_key naming OPENAI_API_KEY", code, e)
 		}
 	})
 
-	run := startRun(t, base, setID, obj{"mode": "live", "overrides": overrides})
-	if run["simulation"] != false || run["mode"] != "live" {
-		t.Errorf("live run: got %v, want mode live and simulation false", run)
+	live := startRun(t, base, setID, obj{"mode": "live", "overrides": overrides})
+	if live["simulation"] != false || live["mode"] != "live" {
+		t.Errorf("live run: got %v, want mode live and simulation false", live)
 	}
-	done := waitRun(t, base, run["id"].(string), "completed", "failed")
+	done := waitRun(t, base, live["id"].(string), "completed", "failed")
 	if done["status"] != "completed" {
 		t.Fatalf("run: got %v, want completed", done)
 	}
@@ -262,7 +264,7 @@ func TestReplayEndToEnd(t *testing.T) {
 		t.Errorf("requests covered %v, want both captured questions", seen)
 	}
 
-	rv, res := results(t, base, run["id"].(string))
+	rv, res := results(t, base, live["id"].(string))
 	if rv["top_simulation"] != false || len(res) != 2 {
 		t.Fatalf("results: got %d, simulation %v", len(res), rv["top_simulation"])
 	}
@@ -374,12 +376,41 @@ func TestReplayEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("CLI", func(t *testing.T) {
+		cli := func(args ...string) (string, error) {
+			var out bytes.Buffer
+			err := run(context.Background(), append([]string{"replay"}, args...), func(string) string { return "" }, &out, io.Discard)
+			return out.String(), err
+		}
+		out, err := cli("sets", "create", "--url", base, "--name", "from cli", "--service", "checkout-bot")
+		if err != nil || !strings.Contains(out, "2 calls, 2 replayable") {
+			t.Errorf("sets create: got %q, %v", out, err)
+		}
+		if out, err := cli("sets", "list", "--url", base); err != nil || !strings.Contains(out, setID) || !strings.Contains(out, "from cli") {
+			t.Errorf("sets list: got %q, %v", out, err)
+		}
+		out, err = cli("run", setID, "--url", base, "--model", replayNewModel, "--simulate", "--seed", "3", "--fail-on-regression", "--min-hash", "99.9")
+		if exitCode(err) != 3 {
+			t.Errorf("run --fail-on-regression with a regression: got exit %d (%v), want 3", exitCode(err), err)
+		}
+		for _, want := range []string{"SIMULATION", "Cost: ", "Latency: ", "Semantic similarity: none (semantic:not_computed)",
+			"Model changed: " + replayOrigModel + " → " + replayNewModel, "2 regressed"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("run output lacks %q:\n%s", want, out)
+			}
+		}
+		out, err = cli("run", setID, "--url", base, "--model", replayNewModel, "--simulate", "--seed", "3", "--fail-on-regression", "--min-hash", "1")
+		if err != nil || !strings.Contains(out, "0 regressed") {
+			t.Errorf("run without regressions: got %v\n%s", err, out)
+		}
+	})
+
 	t.Run("DeleteSet", func(t *testing.T) {
 		var e obj
 		if code := replayCall(t, "DELETE", base+"/api/v1/replay/sets/"+setID, nil, &e); code != 200 {
 			t.Fatalf("delete: %d %v", code, e)
 		}
-		if code := replayCall(t, "GET", base+"/api/v1/replay/runs/"+run["id"].(string), nil, &e); code != 404 {
+		if code := replayCall(t, "GET", base+"/api/v1/replay/runs/"+live["id"].(string), nil, &e); code != 404 {
 			t.Errorf("run of a deleted set: got %d, want 404", code)
 		}
 	})

@@ -50,6 +50,7 @@ Usage:
   lumina migrate [flags]    apply database migrations and exit
   lumina retention run      delete expired traces now (the worker does it daily)
   lumina loadgen [flags]    send OTLP load to a running Lumina and verify it was stored
+  lumina replay ...         replay sets and runs (lumina replay --help)
   lumina healthcheck URL    exit 0 when URL (e.g. http://127.0.0.1:8081/ready) answers 200
   lumina version            print the version
   lumina help [command]     show help
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, stderr)
 	case "retention":
 		return retentionCommand(ctx, rest, getenv, stdout, stderr)
+	case "replay":
+		return replayCommand(ctx, rest, getenv, stdout, stderr)
 	case "loadgen":
 		return runLoadgen(ctx, rest, stdout, stderr)
 	case "healthcheck":
