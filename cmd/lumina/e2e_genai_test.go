@@ -55,6 +55,20 @@ func near(got *float64, want float64) bool {
 // gives the expected numbers) and reads them back through the API.
 func TestFixturesEndToEnd(t *testing.T) {
 	a := startTestApp(t)
+	// The logs go first and are waited for: their messages are joined to the spans when a
+	// trace is read, so the spans must not be checked before the logs are stored.
+	logs, err := os.ReadFile(filepath.Join(fixtureDir, "otel-genai-openai.logs.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, out := post(t, a.url("otlp-http", "/v1/logs"), "application/x-protobuf", "", logs); resp.StatusCode != http.StatusOK {
+		t.Fatalf("logs: got %d %s", resp.StatusCode, out)
+	}
+	eventually(t, func() bool {
+		var got struct{ Logs []any }
+		getJSON(t, a.url("api", "/api/v1/logs?limit=1000"), &got)
+		return len(got.Logs) > 0
+	})
 	traces := map[string]int{}
 	for _, name := range []string{"otel-genai-openai.traces.pb", "openllmetry-openai.traces.pb", "openllmetry-anthropic.traces.pb", "openllmetry-workflow.traces.pb", "openinference-openai.traces.json"} {
 		body, ct, spans := fixtureTraces(t, name)
@@ -66,14 +80,6 @@ func TestFixturesEndToEnd(t *testing.T) {
 			traces[id] += n
 		}
 	}
-	logs, err := os.ReadFile(filepath.Join(fixtureDir, "otel-genai-openai.logs.pb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp, out := post(t, a.url("otlp-http", "/v1/logs"), "application/x-protobuf", "", logs); resp.StatusCode != http.StatusOK {
-		t.Fatalf("logs: got %d %s", resp.StatusCode, out)
-	}
-
 	type want struct {
 		model              string
 		input, output, cr  int64
