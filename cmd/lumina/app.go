@@ -255,8 +255,8 @@ func (a *app) startWorker(ctx context.Context) error {
 // dispatcher runs apart from it, so a dead channel never slows ingestion.
 func (a *app) startAlerts(ctx, run context.Context) (*alert.Engine, error) {
 	sender := &alert.Sender{Timeout: 10 * time.Second}
-	d := alert.NewDispatcher(alert.DispatcherConfig{}, a.store, sender.Send, time.Now, a.log)
-	e := alert.New(alert.Config{}, a.store, time.Now, d.Notify, a.log)
+	d := alert.NewDispatcher(alert.DispatcherConfig{Registerer: a.registry}, a.store, sender.Send, time.Now, a.log)
+	e := alert.New(alert.Config{Registerer: a.registry}, a.store, time.Now, d.Notify, a.log)
 	if err := e.Load(ctx); err != nil {
 		return nil, err
 	}

@@ -90,6 +90,7 @@ func (e *Engine) apply(ctx context.Context, fx effects) {
 		e.written[id] = e.writes
 	}
 	e.retry.merge(failed)
+	e.m.failures.Add(float64(len(failed.rules) + len(failed.alerts) + len(failed.events)))
 	if n := len(e.retry.alerts) + len(e.retry.events) + len(e.retry.rules); n > maxRetry {
 		e.log.Error("alert writes keep failing; dropping the oldest", "pending", n)
 		e.retry.alerts = e.retry.alerts[max(0, len(e.retry.alerts)-maxRetry/2):]

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/use-lumina/lumina/internal/store"
 )
 
@@ -43,6 +45,8 @@ type Config struct {
 	Tick time.Duration
 	// SnapshotEvery is how often baselines are written to the store (default 30 s).
 	SnapshotEvery time.Duration
+	// Registerer receives the engine's Prometheus metrics; nil leaves them unregistered.
+	Registerer prometheus.Registerer
 }
 
 func (c *Config) defaults() {
@@ -71,6 +75,7 @@ type Engine struct {
 	now    func() time.Time
 	log    *slog.Logger
 	notify func()
+	m      *metrics
 
 	mu       sync.Mutex
 	rng      *mrand.Rand
@@ -113,7 +118,7 @@ func New(cfg Config, st Store, now func() time.Time, notify func(), logger *slog
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Engine{
-		cfg: cfg, store: st, now: now, notify: notify, log: logger,
+		cfg: cfg, store: st, now: now, notify: notify, log: logger, m: newMetrics(cfg.Registerer),
 		rng:   mrand.New(mrand.NewPCG(0x4c756d, 0x696e61)),
 		rules: map[string][]store.AlertRule{}, ensured: map[string]bool{}, pending: map[string]bool{},
 		keys: map[Key]*keyState{}, lru: list.New(),
@@ -158,15 +163,22 @@ func (e *Engine) Load(ctx context.Context) error {
 // retried on the next tick; Observe never fails the batch.
 func (e *Engine) Observe(ctx context.Context, b store.Batch) {
 	e.mu.Lock()
+	start := time.Now()
 	now := e.now()
 	var fx effects
 	spent := map[string]bool{}
+	var evaluated, redelivered int
 	for i := range b.Spans {
 		s := &b.Spans[i]
 		k, sm, ok := sampleOf(s)
-		if !ok || !e.seen.add(s.ProjectID+"/"+s.TraceID+"/"+s.SpanID) {
+		if !ok {
 			continue
 		}
+		if !e.seen.add(s.ProjectID + "/" + s.TraceID + "/" + s.SpanID) {
+			redelivered++
+			continue
+		}
+		evaluated++
 		e.ensureRules(k.Project, now, &fx)
 		ks := e.state(k)
 		ks.win.add(sm)
@@ -181,6 +193,10 @@ func (e *Engine) Observe(ctx context.Context, b store.Batch) {
 		e.evaluateBudgets(p, now, &fx)
 	}
 	e.collect(&fx)
+	e.m.spans.WithLabelValues("evaluated").Add(float64(evaluated))
+	e.m.spans.WithLabelValues("redelivered").Add(float64(redelivered))
+	e.m.spans.WithLabelValues("ignored").Add(float64(len(b.Spans) - evaluated - redelivered))
+	e.m.evaluation.Observe(time.Since(start).Seconds())
 	e.flushMu.Lock()
 	e.mu.Unlock()
 	defer e.flushMu.Unlock()

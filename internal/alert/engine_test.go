@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/use-lumina/lumina/internal/store"
 )
 
@@ -384,5 +386,40 @@ func TestScopeFilters(t *testing.T) {
 	h.observe(call{cost: 5, service: "billing"})
 	if got := h.open(store.RuleCostSpike); len(got) != 1 || got[0].Service != "billing" {
 		t.Fatalf("in scope: got %+v, want one alert on billing", got)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := newHarness(t, costRule(1))
+	h.e = New(Config{Registerer: reg}, h.store, h.clock.now, nil, nil)
+	if err := h.e.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	base := h.observe(repeat(20, call{cost: 1})...)
+	h.e.Observe(context.Background(), base)
+	h.observe(call{cost: 5})
+	got := map[string]float64{}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range families {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "/" + l.GetValue()
+			}
+			got[name] = m.GetCounter().GetValue()
+		}
+	}
+	for name, want := range map[string]float64{
+		"lumina_alert_spans_total/evaluated":   21,
+		"lumina_alert_spans_total/redelivered": 20,
+		"lumina_alerts_fired_total/cost_spike": 1,
+	} {
+		if got[name] != want {
+			t.Errorf("%s: got %v, want %v", name, got[name], want)
+		}
 	}
 }

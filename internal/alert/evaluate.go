@@ -162,6 +162,7 @@ func (e *Engine) fire(r *store.AlertRule, k Key, sig signal, now time.Time, fx *
 	}
 	e.open[ok] = a
 	e.dirty[a.ID] = a
+	e.m.fired.WithLabelValues(a.Type).Inc()
 	fx.events = append(fx.events, event{alert: *a, kind: store.EventTrigger, at: now})
 }
 
@@ -196,6 +197,7 @@ func (e *Engine) resolveOpen(ok openID, now time.Time, by string, fx *effects) {
 	e.resolved[ok] = now
 	a.Status, a.ResolvedAt, a.ResolvedBy = store.AlertResolved, now.UTC(), by
 	e.dirty[a.ID] = a
+	e.m.resolved.WithLabelValues(by).Inc()
 	fx.events = append(fx.events, event{alert: *a, kind: store.EventResolve, at: now})
 }
 
@@ -216,6 +218,7 @@ func (e *Engine) syncOpen(stored []store.Alert, before uint64, now time.Time, fx
 			delete(e.written, a.ID)
 			e.resolved[ok] = now
 			a.Status, a.ResolvedAt, a.ResolvedBy = store.AlertResolved, now.UTC(), "user"
+			e.m.resolved.WithLabelValues("user").Inc()
 			fx.events = append(fx.events, event{alert: *a, kind: store.EventResolve, at: now})
 			continue
 		}

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/use-lumina/lumina/internal/store"
 )
 
@@ -26,6 +28,8 @@ type DispatcherConfig struct {
 	BaseBackoff time.Duration // wait after the first failure, doubled each time (default 2 s)
 	MaxBackoff  time.Duration // cap of the wait (default 10 min)
 	Batch       int           // items read per round (default 100)
+	// Registerer receives the delivery metrics; nil leaves them unregistered.
+	Registerer prometheus.Registerer
 	// Lease is how long a claimed item is kept from other dispatchers (default 2 min): an
 	// item whose process died is sent again after it.
 	Lease time.Duration
@@ -63,6 +67,7 @@ type Dispatcher struct {
 	now   func() time.Time
 	log   *slog.Logger
 	wake  chan struct{}
+	m     *metrics
 
 	mu     sync.Mutex
 	queue  map[string][]store.Delivery // claimed items waiting for their channel's sender
@@ -78,6 +83,7 @@ func NewDispatcher(cfg DispatcherConfig, st OutboxStore, send SendFunc, now func
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Dispatcher{cfg: cfg, store: st, send: send, now: now, log: logger, wake: make(chan struct{}, 1),
+		m:     &metrics{deliveries: deliveryMetric(cfg.Registerer)},
 		queue: map[string][]store.Delivery{}, queued: map[string]bool{}, busy: map[string]bool{}}
 }
 
@@ -184,14 +190,16 @@ func (d *Dispatcher) attempt(ctx context.Context, ch store.Channel, item store.D
 	now := d.now()
 	item.Attempts++
 	item.UpdatedAt, item.LastStatus, item.LastError = now.UTC(), res.Status, ""
+	outcome := "retry"
+	defer func() { d.m.deliveries.WithLabelValues(ch.Type, outcome).Inc() }()
 	switch {
 	case res.Err == nil:
-		item.Status = store.DeliveryDelivered
+		item.Status, outcome = store.DeliveryDelivered, "delivered"
 	case res.Retryable && item.Attempts < d.cfg.MaxAttempts:
 		item.Status, item.LastError = store.DeliveryPending, res.Err.Error()
 		item.NextAttempt = now.Add(max(d.backoff(item.Attempts), res.RetryAfter)).UTC()
 	default:
-		item.Status, item.LastError = store.DeliveryFailed, res.Err.Error()
+		item.Status, item.LastError, outcome = store.DeliveryFailed, res.Err.Error(), "failed"
 		d.log.Warn("alert delivery failed for good", "channel", ch.ID, "alert", item.AlertID, "attempts", item.Attempts, "err", res.Err)
 	}
 	d.update(ctx, item)
