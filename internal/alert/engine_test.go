@@ -2,11 +2,13 @@ package alert
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
 )
 
@@ -421,5 +423,51 @@ func TestMetrics(t *testing.T) {
 		if got[name] != want {
 			t.Errorf("%s: got %v, want %v", name, got[name], want)
 		}
+	}
+}
+
+// TestConcurrentObserve runs Observe from several worker loops at once, with ticks in
+// between (run it with -race): every span counts once and one spike opens one alert.
+func TestConcurrentObserve(t *testing.T) {
+	h := newHarness(t, costRule(1))
+	var batches []store.Batch
+	for range 8 {
+		var b store.Batch
+		for range 25 {
+			h.n++
+			b.Spans = append(b.Spans, h.span(call{cost: 1}))
+		}
+		batches = append(batches, b)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, b := range batches[2*i : 2*i+2] {
+				h.e.Observe(ctx, b)
+				h.e.Observe(ctx, b) // redelivered
+				h.e.Tick(ctx)
+			}
+		}()
+	}
+	wg.Wait()
+	spikes := make([]store.Batch, 4)
+	for i := range spikes {
+		h.n++
+		spikes[i].Spans = []genai.Span{h.span(call{cost: 9})}
+	}
+	for _, b := range spikes {
+		wg.Add(1)
+		go func() { defer wg.Done(); h.e.Observe(ctx, b) }()
+	}
+	wg.Wait()
+	alerts := h.store.alertsOf(store.RuleCostSpike)
+	if len(alerts) != 1 {
+		t.Fatalf("got %d alerts, want 1", len(alerts))
+	}
+	if got := h.e.keys[Key{Project: "p", Service: "chat-svc", Endpoint: "chat gpt-4o", Model: "gpt-4o"}].dists[MetricCost].summary(h.clock.now().UnixNano()).Count; got != 204 {
+		t.Errorf("cost baseline count: got %d, want 204 (200 + 4 spikes, redeliveries not counted)", got)
 	}
 }
