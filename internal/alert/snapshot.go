@@ -8,6 +8,9 @@ import (
 	"github.com/use-lumina/lumina/internal/store"
 )
 
+// snapshotChunk bounds the baselines written in one transaction.
+const snapshotChunk = 256
+
 // snapshot writes the baselines and spend changed since the last snapshot, when one is due
 // (or always, with force). A failed write leaves them marked for the next one.
 func (e *Engine) snapshot(ctx context.Context, force bool) {
@@ -57,7 +60,12 @@ func (e *Engine) snapshot(ctx context.Context, force bool) {
 	if len(bs) == 0 {
 		return
 	}
-	if err := e.store.PutBaselines(ctx, bs); err != nil {
+	// In chunks, so a snapshot of many keys never holds the store's writer for long.
+	var err error
+	for i := 0; i < len(bs) && err == nil; i += snapshotChunk {
+		err = e.store.PutBaselines(ctx, bs[i:min(i+snapshotChunk, len(bs))])
+	}
+	if err != nil {
 		e.log.Warn("store baselines failed; retrying at the next snapshot", "baselines", len(bs), "err", err)
 		e.mu.Lock()
 		for _, ks := range keys {
