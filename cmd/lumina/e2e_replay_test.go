@@ -218,6 +218,31 @@ func TestReplayEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("BadRequests", func(t *testing.T) {
+		for _, tt := range []struct {
+			method, path string
+			body         any
+			status       int
+			code         string
+		}{
+			{"POST", "/api/v1/replay/sets/" + setID + "/runs", obj{"mode": "fast"}, 400, "invalid_request"},
+			{"POST", "/api/v1/replay/sets/" + setID + "/runs", obj{"mode": "live", "overrides": obj{"prompt_template": "no variable"}}, 400, "invalid_request"},
+			{"POST", "/api/v1/replay/sets/" + setID + "/runs", obj{"mode": "live", "bogus": 1}, 400, "invalid_json"},
+			{"POST", "/api/v1/replay/sets", obj{"name": "nothing"}, 400, "invalid_request"},
+			{"POST", "/api/v1/replay/sets", obj{"filter": obj{"service": "nobody"}}, 400, "invalid_request"},
+			{"POST", "/api/v1/replay/sets/set_missing/runs", obj{"mode": "simulation"}, 404, "not_found"},
+			{"GET", "/api/v1/replay/runs/run_missing", nil, 404, "not_found"},
+			{"GET", "/api/v1/replay/nowhere", nil, 404, "not_found"},
+		} {
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			if code := replayCall(t, tt.method, base+tt.path, tt.body, &e); code != tt.status || e.Error.Code != tt.code {
+				t.Errorf("%s %s %v: got %d %+v, want %d %s", tt.method, tt.path, tt.body, code, e.Error, tt.status, tt.code)
+			}
+		}
+	})
+
 	live := startRun(t, base, setID, obj{"mode": "live", "overrides": overrides})
 	if live["simulation"] != false || live["mode"] != "live" {
 		t.Errorf("live run: got %v, want mode live and simulation false", live)

@@ -38,6 +38,7 @@ type Run struct {
 	Overrides  Overrides  `json:"overrides"`
 	Thresholds Thresholds `json:"thresholds"`
 	Seed       uint64     `json:"seed"`
+	Items      int        `json:"items"` // the set's item count when the run started
 	Status     string     `json:"status"`
 	Error      string     `json:"error,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`

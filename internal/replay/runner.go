@@ -43,7 +43,7 @@ func (s *Service) StartRun(ctx context.Context, project, setID string, req Start
 	}
 	run := Run{ID: newID("run_"), ProjectID: project, SetID: setID, Mode: req.Mode, Simulation: req.Mode == ModeSimulation,
 		Overrides: req.Overrides, Thresholds: req.Thresholds.withDefaults(), Seed: req.Seed, Status: StatusQueued,
-		CreatedAt: s.cfg.Now().UTC()}
+		Items: len(items), CreatedAt: s.cfg.Now().UTC()}
 	if run.Simulation {
 		run.Notice = SimulationNotice
 	}
@@ -144,6 +144,13 @@ func (s *Service) Run(ctx context.Context) error {
 // execute runs the items of run that have no result yet.
 func (s *Service) execute(ctx context.Context, run Run) {
 	log := s.cfg.Logger.With("run", run.ID, "set", run.SetID)
+	// A Cancel between the listing that launched the run and now must win.
+	s.mu.Lock()
+	rec, err := s.cfg.Store.ReplayRun(ctx, run.ProjectID, run.ID)
+	s.mu.Unlock()
+	if err != nil || (rec.Status != StatusQueued && rec.Status != StatusRunning) {
+		return
+	}
 	if run.Status == StatusRunning {
 		run.Resumed++
 	}
@@ -152,7 +159,10 @@ func (s *Service) execute(ctx context.Context, run Run) {
 		run.StartedAt = &now
 	}
 	run.Status = StatusRunning
-	if err := s.putRun(ctx, &run); err != nil {
+	s.mu.Lock()
+	err = s.putRun(ctx, &run)
+	s.mu.Unlock()
+	if err != nil {
 		log.Error("start replay run", "err", err)
 		return
 	}

@@ -171,7 +171,7 @@ func TestRunnerResumesStoredRun(t *testing.T) {
 	// A previous process ran item 1 and died with the run running.
 	started := time.Now().UTC()
 	run := Run{ID: "run1", ProjectID: "p", SetID: set, Mode: ModeLive, Overrides: Overrides{Model: "m"},
-		Thresholds: DefaultThresholds(), Status: StatusRunning, CreatedAt: started, StartedAt: &started}
+		Thresholds: DefaultThresholds(), Status: StatusRunning, Items: 3, CreatedAt: started, StartedAt: &started}
 	fp := &fakeProvider{calls: map[string]int{}}
 	svc, _ := New(Config{Store: st, Providers: fp, Hash: hash})
 	if err := svc.putRun(ctx, &run); err != nil {
@@ -183,7 +183,7 @@ func TestRunnerResumesStoredRun(t *testing.T) {
 	stop := runService(t, svc)
 	defer stop()
 	v := waitStatus(t, svc, "run1", StatusCompleted)
-	if v.Progress.Done != 3 || v.Resumed != 1 {
+	if v.Progress.Done != 3 || v.Progress.Total != 3 || v.Resumed != 1 {
 		t.Errorf("resumed run: got %+v resumed %d, want 3 done, resumed once", v.Progress, v.Resumed)
 	}
 	fp.mu.Lock()

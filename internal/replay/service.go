@@ -266,11 +266,7 @@ func (s *Service) runResults(ctx context.Context, project, id string) (Run, []Re
 			return Run{}, nil, 0, fmt.Errorf("decode result %d of replay run %s: %w", r.Index, id, err)
 		}
 	}
-	items, err := s.cfg.Store.ReplayItems(ctx, project, run.SetID)
-	if err != nil {
-		return Run{}, nil, 0, err
-	}
-	return run, results, len(items), nil
+	return run, results, run.Items, nil
 }
 
 // Cancel stops a queued or running run; its finished items keep their results. Canceling
