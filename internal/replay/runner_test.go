@@ -192,3 +192,51 @@ func TestRunnerResumesStoredRun(t *testing.T) {
 		t.Errorf("calls: got %v, want q0 and q2 once and the finished q1 not again", fp.calls)
 	}
 }
+
+func TestSetSurvivesRetention(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	var spans []genai.Span
+	for i, id := range []string{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2"} {
+		sp := llmSpan(func(c *genai.Call) { c.InputMessages = []genai.Message{{Role: "user", Content: fmt.Sprintf("q%d", i)}} })
+		sp.ProjectID, sp.TraceID, sp.SpanID, sp.ServiceName, sp.Name = "p", id, fmt.Sprintf("%016x", i+1), "bot", "chat"
+		spans = append(spans, *sp)
+	}
+	if err := st.Write(ctx, store.Batch{Spans: spans}); err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := New(Config{Store: st, Hash: hash})
+	set, err := svc.CreateSet(ctx, "p", CreateSetRequest{Name: "two", SetSource: SetSource{
+		TraceIDs: []string{spans[0].TraceID}}})
+	if err != nil || set.Items != 1 || set.Replayable != 1 {
+		t.Fatalf("set from a trace id: got %+v, %v", set, err)
+	}
+	bySpan, err := svc.CreateSet(ctx, "p", CreateSetRequest{SetSource: SetSource{Spans: []SpanRef{{TraceID: spans[1].TraceID, SpanID: spans[1].SpanID}}}})
+	if err != nil || bySpan.Items != 1 {
+		t.Fatalf("set from a span id: got %+v, %v", bySpan, err)
+	}
+	if _, err := svc.CreateSet(ctx, "p", CreateSetRequest{SetSource: SetSource{Spans: []SpanRef{{TraceID: spans[1].TraceID, SpanID: "ffffffffffffffff"}}}}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown span: got %v, want ErrNotFound", err)
+	}
+	// Retention deletes every trace; the frozen copies stay replayable.
+	if _, err := st.DeleteBefore(ctx, store.RetentionPolicy{Cutoff: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Trace(ctx, "p", spans[0].TraceID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("retention kept the trace: %v", err)
+	}
+	stop := runService(t, svc)
+	defer stop()
+	v, err := svc.StartRun(ctx, "p", set.ID, StartRunRequest{Mode: ModeSimulation, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = waitStatus(t, svc, v.ID, StatusCompleted)
+	if v.Progress.OK != 1 || !v.Summary.Simulation {
+		t.Errorf("run after retention: got %+v, want the frozen item replayed (simulated)", v.Progress)
+	}
+	_, items, err := svc.Set(ctx, "p", set.ID)
+	if err != nil || len(items) != 1 || items[0].Capture.Messages[0].Content != "q0" {
+		t.Errorf("frozen items: got %+v, %v", items, err)
+	}
+}
