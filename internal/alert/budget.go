@@ -8,11 +8,12 @@ import (
 )
 
 // budgetKey is one spend accumulator: a project's spend in one period, in total (empty
-// service and model), per service, per model, or per both.
+// service and model), per service, per model, or per both; and the same per user, for the
+// users a budget rule names (so user ids never grow the map unbounded).
 type budgetKey struct {
-	project, period string
-	start           int64 // the period's start, Unix nanoseconds
-	service, model  string
+	project, period      string
+	start                int64 // the period's start, Unix nanoseconds
+	service, model, user string
 }
 
 type spend struct {
@@ -33,20 +34,39 @@ func periodStart(t time.Time, period string) time.Time {
 // addSpend adds a priced request to its day's and month's accumulators.
 func (e *Engine) addSpend(k Key, sm *sample) {
 	at := time.Unix(0, sm.at)
+	users := []string{""}
+	if sm.userID != "" && e.budgetNames(k.Project, sm.userID) {
+		users = append(users, sm.userID)
+	}
 	for _, period := range []string{PeriodDay, PeriodMonth} {
 		start := periodStart(at, period).UnixNano()
 		for _, dim := range [][2]string{{"", ""}, {k.Service, ""}, {"", k.Model}, {k.Service, k.Model}} {
-			bk := budgetKey{project: k.Project, period: period, start: start, service: dim[0], model: dim[1]}
-			sp := e.budgets[bk]
-			if sp == nil {
-				sp = &spend{}
-				e.budgets[bk] = sp
+			for _, user := range users {
+				e.spendOn(budgetKey{project: k.Project, period: period, start: start, service: dim[0], model: dim[1], user: user}, sm.cost)
 			}
-			sp.n++
-			sp.usd += sm.cost
-			sp.dirty = true
 		}
 	}
+}
+
+// budgetNames reports whether an enabled budget rule of the project is scoped to user.
+func (e *Engine) budgetNames(project, user string) bool {
+	for i := range e.rules[project] {
+		if r := &e.rules[project][i]; r.Enabled && r.Type == store.RuleBudget && r.Scope.User == user {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) spendOn(bk budgetKey, usd float64) {
+	sp := e.budgets[bk]
+	if sp == nil {
+		sp = &spend{}
+		e.budgets[bk] = sp
+	}
+	sp.n++
+	sp.usd += usd
+	sp.dirty = true
 }
 
 // evaluateBudgets judges the project's budget rules against the current period's spend.
@@ -59,7 +79,7 @@ func (e *Engine) evaluateBudgets(project string, now time.Time, fx *effects) {
 		}
 		start := periodStart(now, r.Period)
 		var usd float64
-		if sp := e.budgets[budgetKey{project: project, period: r.Period, start: start.UnixNano(), service: r.Scope.Service, model: r.Scope.Model}]; sp != nil {
+		if sp := e.budgets[budgetKey{project: project, period: r.Period, start: start.UnixNano(), service: r.Scope.Service, model: r.Scope.Model, user: r.Scope.User}]; sp != nil {
 			usd = sp.usd
 		}
 		k := Key{Project: project, Service: r.Scope.Service, Model: r.Scope.Model}
@@ -77,6 +97,9 @@ func (e *Engine) evaluateBudgets(project string, now time.Time, fx *effects) {
 		}
 		if r.Scope.Model != "" {
 			scope += " on model " + r.Scope.Model
+		}
+		if r.Scope.User != "" {
+			scope += " by user " + r.Scope.User
 		}
 		e.fire(r, k, signal{
 			known: true, degraded: true, metric: "spend_" + r.Period, observed: usd, threshold: r.Threshold,

@@ -471,3 +471,34 @@ func TestConcurrentObserve(t *testing.T) {
 		t.Errorf("cost baseline count: got %d, want 204 (200 + 4 spikes, redeliveries not counted)", got)
 	}
 }
+
+func TestBudgetPerUser(t *testing.T) {
+	rule := store.AlertRule{Type: store.RuleBudget, Threshold: 2, Period: PeriodMonth, Scope: store.AlertScope{User: "u-42"}}
+	h := newHarness(t, rule)
+	h.observe(repeat(5, call{cost: 1, user: "someone-else"})...) // $5, not u-42's
+	if got := h.open(store.RuleBudget); len(got) != 0 {
+		t.Fatalf("other users' spend: got %d alerts, want 0", len(got))
+	}
+	h.observe(call{cost: 1, user: "u-42"}, call{cost: 1, user: "u-42"}) // $2: at the budget
+	if got := h.open(store.RuleBudget); len(got) != 0 {
+		t.Fatalf("at the budget: got %d alerts, want 0", len(got))
+	}
+	h.observe(call{cost: 0.01, user: "u-42"})
+	got := h.open(store.RuleBudget)
+	if len(got) != 1 || got[0].Observed != 2.01 {
+		t.Fatalf("over the budget: got %+v, want one alert at $2.01", got)
+	}
+	// The per-user spend survives a restart through its snapshot.
+	h.e.snapshot(context.Background(), true)
+	e := New(Config{}, h.store, h.clock.now, nil, nil)
+	if err := e.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if sp := e.budgets[budgetKey{project: "p", period: PeriodMonth, start: periodStart(h.clock.now(), PeriodMonth).UnixNano(), user: "u-42"}]; sp == nil || sp.usd != 2.01 {
+		t.Errorf("restored spend of u-42: got %+v, want $2.01", sp)
+	}
+	bad := store.AlertRule{Type: store.RuleCostSpike, Threshold: 0.2, Scope: store.AlertScope{User: "u"}}
+	if err := ValidateRule(&bad); err == nil {
+		t.Error("a cost rule scoped to a user validated")
+	}
+}

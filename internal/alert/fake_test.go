@@ -245,6 +245,7 @@ type call struct {
 	failed   bool
 	model    string
 	service  string
+	user     string
 }
 
 func q(v float64) *float64 { return &v }
@@ -275,6 +276,7 @@ func (h *harness) span(c call) genai.Span {
 	if c.failed {
 		s.StatusCode = genai.StatusError
 	}
+	s.GenAI.UserID = c.user
 	if c.quality != nil {
 		s.GenAI.Quality = &genai.Quality{Score: c.quality, Tier: genai.QualityTier1}
 	}

@@ -25,6 +25,7 @@ func (k Key) String() string {
 // sample is what one request contributes to its key.
 type sample struct {
 	traceID, spanID string
+	userID          string
 	at              int64 // Unix nanoseconds of the span's end
 	cost            float64
 	latencyMS       float64
@@ -55,6 +56,7 @@ func sampleOf(s *genai.Span) (Key, sample, bool) {
 	}
 	if model {
 		k.Model = c.Model()
+		sm.userID = c.UserID
 		if c.Cost.TotalUSD != nil {
 			sm.cost, sm.hasCost = *c.Cost.TotalUSD, true
 		}

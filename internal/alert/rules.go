@@ -81,6 +81,9 @@ func ValidateRule(r *store.AlertRule) error {
 	default:
 		return fmt.Errorf("type %q: want cost_spike, quality_drop, latency_spike, error_rate, budget or cost_and_quality", r.Type)
 	}
+	if r.Scope.User != "" && r.Type != store.RuleBudget {
+		return fmt.Errorf("scope.user applies to budget rules only")
+	}
 	switch r.Severity {
 	case "":
 		r.Severity = store.SeverityWarning

@@ -50,8 +50,12 @@ func (e *Engine) snapshot(ctx context.Context, force bool) {
 		}
 		sp.dirty = false
 		spends = append(spends, sp)
+		endpoint := ""
+		if bk.user != "" {
+			endpoint = "user:" + bk.user
+		}
 		bs = append(bs, store.Baseline{
-			ProjectID: bk.project, Service: bk.service, Model: bk.model, Metric: "spend_" + bk.period,
+			ProjectID: bk.project, Service: bk.service, Endpoint: endpoint, Model: bk.model, Metric: "spend_" + bk.period,
 			WindowStart: time.Unix(0, bk.start).UTC(), Count: sp.n, Sum: sp.usd, Mean: sp.usd / float64(max(sp.n, 1)),
 			UpdatedAt: now.UTC(),
 		})
@@ -85,7 +89,8 @@ func (e *Engine) restore(b store.Baseline, now time.Time) {
 		if !periodStart(now, period).Equal(b.WindowStart) {
 			return
 		}
-		e.budgets[budgetKey{project: b.ProjectID, period: period, start: b.WindowStart.UnixNano(), service: b.Service, model: b.Model}] =
+		user, _ := strings.CutPrefix(b.Endpoint, "user:")
+		e.budgets[budgetKey{project: b.ProjectID, period: period, start: b.WindowStart.UnixNano(), service: b.Service, model: b.Model, user: user}] =
 			&spend{n: b.Count, usd: b.Sum}
 		return
 	}

@@ -29,11 +29,13 @@ const (
 	AlertResolved     = "resolved"
 )
 
-// AlertScope narrows the requests a rule looks at; empty fields match everything.
+// AlertScope narrows the requests a rule looks at; empty fields match everything. User
+// (the call's user id) scopes budget rules only.
 type AlertScope struct {
 	Service  string `json:"service,omitempty"`
 	Endpoint string `json:"endpoint,omitempty"`
 	Model    string `json:"model,omitempty"`
+	User     string `json:"user,omitempty"`
 }
 
 // AlertRule is one alert rule of a project. The meaning of Threshold depends on Type (see
@@ -125,7 +127,7 @@ type AlertCount struct {
 // Baseline is the stored snapshot of one baseline: the distribution of Metric ("cost_usd",
 // "latency_ms", "tokens", "quality", or a budget's "spend_day" / "spend_month") on one key
 // over the window that ended at UpdatedAt. State is the engine's opaque encoding, from which
-// it resumes after a restart.
+// it resumes after a restart. A spend row of one user has Endpoint "user:<id>".
 type Baseline struct {
 	ProjectID   string    `json:"project_id"`
 	Service     string    `json:"service"`
