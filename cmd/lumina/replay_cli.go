@@ -13,7 +13,7 @@ import (
 )
 
 const replayUsage = `Usage:
-  lumina replay sets create [--name N] (--service S [--model M] [--since 24h] [--limit 50] | --traces ID,ID…)
+  lumina replay sets create [--name N] (--service S [--model M] [--tag T] [--since 24h] [--limit 50] | --traces ID,ID…)
   lumina replay sets list
   lumina replay run SET_ID [--model M] [--provider P] [--system-prompt S] [--prompt-template T]
                            [--temperature X] [--max-tokens N] [--base-url URL] [--simulate] [--seed N]
@@ -105,6 +105,7 @@ func replaySetsCreate(ctx context.Context, args []string, defURL string, stdout,
 	name := fs.String("name", "", "set name")
 	service := fs.String("service", "", "capture the traces of this service")
 	model := fs.String("model", "", "only calls of this model")
+	tag := fs.String("tag", "", "only traces with this tag")
 	since := fs.Duration("since", 0, "only traces started this long ago or later (e.g. 24h)")
 	limit := fs.Int("limit", 50, "at most this many traces")
 	traces := fs.String("traces", "", "comma-separated trace ids instead of a filter")
@@ -115,7 +116,7 @@ func replaySetsCreate(ctx context.Context, args []string, defURL string, stdout,
 	if *traces != "" {
 		req["trace_ids"] = strings.Split(*traces, ",")
 	} else {
-		f := map[string]any{"service": *service, "model": *model, "limit": *limit}
+		f := map[string]any{"service": *service, "model": *model, "tag": *tag, "limit": *limit}
 		if *since > 0 {
 			f["since"] = time.Now().Add(-*since).UTC()
 		}

@@ -198,7 +198,12 @@ func TestSetSurvivesRetention(t *testing.T) {
 	ctx := context.Background()
 	var spans []genai.Span
 	for i, id := range []string{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2"} {
-		sp := llmSpan(func(c *genai.Call) { c.InputMessages = []genai.Message{{Role: "user", Content: fmt.Sprintf("q%d", i)}} })
+		sp := llmSpan(func(c *genai.Call) {
+			c.InputMessages = []genai.Message{{Role: "user", Content: fmt.Sprintf("q%d", i)}}
+			if i == 1 {
+				c.Tags = []string{"canary"}
+			}
+		})
 		sp.ProjectID, sp.TraceID, sp.SpanID, sp.ServiceName, sp.Name = "p", id, fmt.Sprintf("%016x", i+1), "bot", "chat"
 		spans = append(spans, *sp)
 	}
@@ -217,6 +222,13 @@ func TestSetSurvivesRetention(t *testing.T) {
 	}
 	if _, err := svc.CreateSet(ctx, "p", CreateSetRequest{SetSource: SetSource{Spans: []SpanRef{{TraceID: spans[1].TraceID, SpanID: "ffffffffffffffff"}}}}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown span: got %v, want ErrNotFound", err)
+	}
+	tagged, err := svc.CreateSet(ctx, "p", CreateSetRequest{SetSource: SetSource{Filter: &Filter{Service: "bot", Tag: "canary"}}})
+	if err != nil || tagged.Items != 1 {
+		t.Fatalf("set from a tag filter: got %+v, %v", tagged, err)
+	}
+	if _, items, _ := svc.Set(ctx, "p", tagged.ID); items[0].TraceID != spans[1].TraceID {
+		t.Errorf("tag filter: got trace %s, want the canary one", items[0].TraceID)
 	}
 	// Retention deletes every trace; the frozen copies stay replayable.
 	if _, err := st.DeleteBefore(ctx, store.RetentionPolicy{Cutoff: time.Now().Add(time.Hour)}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,11 +42,12 @@ type SpanRef struct {
 	SpanID  string `json:"span_id"`
 }
 
-// Filter selects traces like GET /api/v1/traces: service, model and a time range, newest
-// first, up to Limit traces (default 50, at most 1000).
+// Filter selects traces like GET /api/v1/traces: service, model, tag and a time range,
+// newest first, up to Limit traces (default 50, at most 1000).
 type Filter struct {
 	Service string    `json:"service,omitempty"`
 	Model   string    `json:"model,omitempty"`
+	Tag     string    `json:"tag,omitempty"` // a tag the trace carries (lumina.tags, langfuse tags…)
 	Since   time.Time `json:"since,omitzero"`
 	Until   time.Time `json:"until,omitzero"`
 	Limit   int       `json:"limit,omitempty"`
@@ -157,11 +159,11 @@ func collect(ctx context.Context, tr store.TraceReader, project string, src SetS
 		if q.Limit == 0 {
 			q.Limit = 50
 		}
-		page, err := tr.Traces(ctx, q)
+		matched, err := filterTraces(ctx, tr, q, f.Tag)
 		if err != nil {
-			return nil, false, fmt.Errorf("list traces: %w", err)
+			return nil, false, err
 		}
-		for _, t := range page.Traces {
+		for _, t := range matched {
 			d, err := trace(t.TraceID)
 			if errors.Is(err, store.ErrNotFound) {
 				continue // removed by retention since the listing
@@ -175,4 +177,32 @@ func collect(ctx context.Context, tr store.TraceReader, project string, src SetS
 		}
 	}
 	return items, truncated, nil
+}
+
+// maxTagPages bounds the pages a tag filter reads: tags are not an indexed filter, so the
+// listing is filtered here.
+const maxTagPages = 20
+
+// filterTraces lists up to q.Limit traces matching q and carrying tag (any when empty).
+func filterTraces(ctx context.Context, tr store.TraceReader, q store.TraceQuery, tag string) ([]genai.Trace, error) {
+	var out []genai.Trace
+	for range maxTagPages {
+		page, err := tr.Traces(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("list traces: %w", err)
+		}
+		for _, t := range page.Traces {
+			if tag == "" || slices.Contains(t.Tags, tag) {
+				out = append(out, t)
+			}
+			if len(out) == q.Limit {
+				return out, nil
+			}
+		}
+		if tag == "" || page.NextCursor == "" {
+			break
+		}
+		q.Cursor = page.NextCursor
+	}
+	return out, nil
 }
