@@ -550,3 +550,30 @@ func TestReplayResumesAfterRestart(t *testing.T) {
 		t.Errorf("the interrupted item was sent %d times, want twice (before and after the restart)", n)
 	}
 }
+
+func TestReplaySemanticEmbeddings(t *testing.T) {
+	anth := llmtest.New(t, llmtest.AnthropicText(replayNewModel, "Four.", 90, 2))
+	emb := llmtest.New(t, llmtest.OpenAIEmbeddings("text-embedding-3-small", []float64{1, 0}, []float64{0.8, 0.6}))
+	a := startTestApp(t, "--replay-addr", "127.0.0.1:0", "--anthropic-api-key", "sk-ant-test", "--anthropic-base-url", anth.URL,
+		"--openai-api-key", "sk-test", "--openai-base-url", emb.URL+"/v1")
+	base := a.url("replay", "")
+	ingestChats(t, a, "semantic-bot", "what is 2+2")
+	set := createSet(t, base, obj{"filter": obj{"service": "semantic-bot"}})
+	live := startRun(t, base, set["id"].(string), obj{"mode": "live", "overrides": obj{"model": replayNewModel},
+		"thresholds": obj{"min_semantic_similarity": 90}})
+	done := waitRun(t, base, live["id"].(string), "completed")
+	s := done["summary"].(obj)
+	if s["semantic_method"] != "semantic:embeddings" || s["avg_semantic_similarity"] == nil || !nearPct(s["avg_semantic_similarity"].(float64), 80) {
+		t.Fatalf("summary: got method %v score %v, want embeddings scoring 80 %%", s["semantic_method"], s["avg_semantic_similarity"])
+	}
+	_, res := results(t, base, live["id"].(string))
+	if len(res) != 1 || res[0]["verdict"] != "regressed" || !strings.Contains(fmt.Sprint(res[0]["verdict_reasons"]), "semantic similarity 80.0% < 90%") {
+		t.Errorf("verdict: got %v %v, want regressed on the semantic threshold", res[0]["verdict"], res[0]["verdict_reasons"])
+	}
+	reqs := emb.Requests()
+	if len(reqs) != 1 || reqs[0].Path != "/v1/embeddings" || fmt.Sprint(reqs[0].Body["input"]) != fmt.Sprint([]any{"The answer to what is 2+2 is simple: it is four.", "Four."}) {
+		t.Errorf("embeddings requests: got %+v", reqs)
+	}
+}
+
+func nearPct(got, want float64) bool { return got > want-0.001 && got < want+0.001 }
