@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ingest benchmark: runs a fresh Lumina (embedded default unless DATABASE_URL/NATS_URL are set),
+# Ingest benchmark (the daily trace quota is off for it): runs a fresh Lumina (embedded default unless DATABASE_URL/NATS_URL are set),
 # drives it with `lumina loadgen`, and reports the server's CPU time per stored span and its
 # peak RSS next to the load generator's own report (throughput, latency, ledger check).
 #
@@ -15,7 +15,7 @@ ingest=127.0.0.1:${INGEST_PORT:-18080}
 api=127.0.0.1:${API_PORT:-18081}
 "$bin" serve --data-dir "$data" --ingest-addr "$ingest" --api-addr "$api" \
 	--otlp-http-addr off --otlp-grpc-addr "127.0.0.1:${GRPC_PORT:-18317}" --replay-addr off --web-addr off --worker-addr off \
-	--log-level warn &
+	--daily-trace-limit 0 --log-level warn &
 pid=$!
 for _ in $(seq 1 100); do curl -fs "http://$api/ready" >/dev/null 2>&1 && break; sleep 0.1; done
 
