@@ -45,11 +45,18 @@ func (e *Engine) collect(fx *effects) {
 	clear(e.dirty)
 }
 
+// applied is what apply did, for settle to record.
+type applied struct {
+	stored, written []string
+	failed          effects
+}
+
 // apply writes fx: rules, then alerts, then deliveries (each delivery carries its alert, so
-// the order only matters to readers). What fails is kept for the next tick.
-func (e *Engine) apply(ctx context.Context, fx effects) {
+// the order only matters to readers). It runs under flushMu and must not take mu (callers
+// take mu before flushMu); settle records the outcome afterwards.
+func (e *Engine) apply(ctx context.Context, fx effects) applied {
 	if fx.empty() {
-		return
+		return applied{}
 	}
 	var failed effects
 	var stored []string
@@ -80,6 +87,12 @@ func (e *Engine) apply(ctx context.Context, fx effects) {
 			e.notify()
 		}
 	}
+	return applied{stored: stored, written: written, failed: failed}
+}
+
+// settle records what apply wrote and keeps what failed for the next tick.
+func (e *Engine) settle(a applied) {
+	stored, written, failed := a.stored, a.written, a.failed
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, p := range stored {

@@ -97,7 +97,8 @@ type Engine struct {
 	lastSnap time.Time
 
 	// flushMu orders the store writes of successive evaluations: it is taken before mu is
-	// released, so writes land in the order the evaluations ran.
+	// released, so writes land in the order the evaluations ran. Lock order is mu, then
+	// flushMu: nothing may take mu while holding flushMu (apply does not; settle runs after).
 	flushMu sync.Mutex
 }
 
@@ -199,8 +200,9 @@ func (e *Engine) Observe(ctx context.Context, b store.Batch) {
 	e.m.evaluation.Observe(time.Since(start).Seconds())
 	e.flushMu.Lock()
 	e.mu.Unlock()
-	defer e.flushMu.Unlock()
-	e.apply(ctx, fx)
+	done := e.apply(ctx, fx)
+	e.flushMu.Unlock()
+	e.settle(done)
 }
 
 // Run ticks until ctx ends, then writes a last baseline snapshot.
@@ -250,8 +252,9 @@ func (e *Engine) Tick(ctx context.Context) {
 	e.retry = effects{}
 	e.flushMu.Lock()
 	e.mu.Unlock()
-	e.apply(ctx, fx)
+	done := e.apply(ctx, fx)
 	e.flushMu.Unlock()
+	e.settle(done)
 	e.snapshot(ctx, false)
 }
 
