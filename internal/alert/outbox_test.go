@@ -115,6 +115,8 @@ func TestDeadChannelDoesNotBlockOthers(t *testing.T) {
 	h := newOutbox(t,
 		store.Channel{ID: "dead", ProjectID: "default", Type: store.ChannelWebhook, URL: dead.URL, Enabled: true},
 		store.Channel{ID: "good", ProjectID: "default", Type: store.ChannelWebhook, URL: good.URL, Enabled: true})
+	// A sender timeout far beyond the test, so the hung send cannot end on its own.
+	h.d.send = (&Sender{Now: h.clock.now, Timeout: 10 * time.Minute}).Send
 	h.enqueue("dead")
 	h.d.Round(context.Background()) // the dead channel's send is now in flight
 	h.enqueue("good")
