@@ -23,6 +23,7 @@ import (
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/limits"
 	"github.com/use-lumina/lumina/internal/otlp"
+	"github.com/use-lumina/lumina/internal/quality"
 	"github.com/use-lumina/lumina/internal/queue"
 	"github.com/use-lumina/lumina/internal/store"
 	"github.com/use-lumina/lumina/internal/web"
@@ -238,7 +239,7 @@ func (a *app) startWorker(ctx context.Context) error {
 			return a.queue.Consumer(ctx, 4*a.cfg.WorkerBatchMsgs, 64<<20)
 		},
 		decode, a.store,
-		[]worker.Stage{normalizeStage(limits), costStage(a.calc)},
+		[]worker.Stage{normalizeStage(limits), costStage(a.calc), qualityStage(quality.NewScorer(quality.ScorerConfig{}, time.Now))},
 		[]worker.Hook{alerts.Observe}, a.registry, a.log)
 	a.wg.Add(1)
 	go func() {
