@@ -419,10 +419,15 @@ func TestReplayEndToEnd(t *testing.T) {
 			t.Errorf("run --fail-on-regression with a regression: got exit %d (%v), want 3", exitCode(err), err)
 		}
 		for _, want := range []string{"SIMULATION", "Cost: ", "Latency: ", "Semantic similarity: none (semantic:not_computed)",
-			"Model changed: " + replayOrigModel + " → " + replayNewModel, "2 regressed"} {
+			"Model changed: " + replayOrigModel + " → " + replayNewModel} {
 			if !strings.Contains(out, want) {
 				t.Errorf("run output lacks %q:\n%s", want, out)
 			}
+		}
+		// The simulated answers depend on the items' (random) ids, so an item whose answer
+		// comes back unchanged can count as improved; at least one must regress.
+		if strings.Contains(out, " 0 regressed") || !strings.Contains(out, " regressed") {
+			t.Errorf("run output reports no regression under --min-hash 99.9:\n%s", out)
 		}
 		out, err = cli("run", setID, "--url", base, "--model", replayNewModel, "--simulate", "--seed", "3", "--fail-on-regression", "--min-hash", "1")
 		if err != nil || !strings.Contains(out, "0 regressed") {
