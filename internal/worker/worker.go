@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,8 +36,10 @@ type Store interface {
 // can never be decoded (it goes to the dead-letter stream).
 type Decoder func(signal, projectID string, data []byte) (store.Batch, error)
 
-// Stage enriches a batch before it is committed (normalization, cost). An error is treated
-// as transient: the batch is retried.
+// Stage enriches a batch before it is committed (normalization, cost, quality). It may be
+// given a part of a batch, and the parts of one batch are enriched concurrently, so a stage
+// must only change the spans and log records it was given, in place, and be safe for
+// concurrent use. An error is treated as transient: the batch is retried.
 type Stage func(ctx context.Context, b *store.Batch) error
 
 // Hook runs after a batch is committed and before it is acknowledged (quality, baselines,
@@ -52,6 +55,7 @@ type Config struct {
 	Linger       time.Duration // how long a batch waits for more messages after the first
 	PoisonAfter  uint64        // deliveries after which a message that fails alone is dead-lettered
 	WriteTimeout time.Duration // bound on one batch's processing, also at shutdown
+	StageWorkers int           // parts of a batch enriched in parallel; default GOMAXPROCS
 }
 
 func (c *Config) defaults() {
@@ -72,6 +76,9 @@ func (c *Config) defaults() {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 60 * time.Second
+	}
+	if c.StageWorkers <= 0 {
+		c.StageWorkers = runtime.GOMAXPROCS(0)
 	}
 }
 
@@ -187,15 +194,48 @@ func (w *Worker) decodeAll(ctx context.Context, src Source, ds []*queue.Delivery
 }
 
 func (w *Worker) commit(ctx context.Context, b *store.Batch) error {
-	for _, stage := range w.stages {
-		if err := stage(ctx, b); err != nil {
-			return fmt.Errorf("enrich batch: %w", err)
-		}
+	if err := w.enrich(ctx, b); err != nil {
+		return fmt.Errorf("enrich batch: %w", err)
 	}
 	if err := w.store.Write(ctx, *b); err != nil {
 		return fmt.Errorf("write batch: %w", err)
 	}
 	return nil
+}
+
+// minPart is the smallest share of a batch worth a goroutine of its own.
+const minPart = 256
+
+// enrich runs the stages over the batch, split into up to StageWorkers parts enriched in
+// parallel: the store has one writer, but decoding work ahead of it can use every core.
+func (w *Worker) enrich(ctx context.Context, b *store.Batch) error {
+	parts := min(w.cfg.StageWorkers, max(1, (len(b.Spans)+len(b.Logs))/minPart))
+	if parts <= 1 {
+		return runStages(ctx, w.stages, b)
+	}
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		part := store.Batch{Spans: share(b.Spans, i, parts), Logs: share(b.Logs, i, parts)}
+		wg.Go(func() { errs[i] = runStages(ctx, w.stages, &part) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func runStages(ctx context.Context, stages []Stage, b *store.Batch) error {
+	for _, stage := range stages {
+		if err := stage(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// share is the i-th of n contiguous parts of s; the parts alias s, so stages enrich in place.
+func share[T any](s []T, i, n int) []T {
+	lo, hi := len(s)*i/n, len(s)*(i+1)/n
+	return s[lo:hi:hi]
 }
 
 // retry handles a failed batch. When the store is down every message is retried later and

@@ -193,3 +193,43 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestEnrichCoversEveryItemOnce splits batches of several sizes across parts and checks
+// that every span and log record is enriched exactly once.
+func TestEnrichCoversEveryItemOnce(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	stage := func(_ context.Context, b *store.Batch) error {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		for i := range b.Spans {
+			b.Spans[i].Name += "+"
+		}
+		for i := range b.Logs {
+			b.Logs[i].EventName += "+"
+		}
+		return nil
+	}
+	for _, n := range []int{0, 1, 255, 256, 1000, 4099} {
+		w := &Worker{cfg: Config{StageWorkers: 4}, stages: []Stage{stage}}
+		b := store.Batch{Spans: make([]genai.Span, n), Logs: make([]genai.LogRecord, n/3)}
+		calls = 0
+		if err := w.enrich(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		for i := range b.Spans {
+			if b.Spans[i].Name != "+" {
+				t.Fatalf("n=%d: span %d enriched %q, want once", n, i, b.Spans[i].Name)
+			}
+		}
+		for i := range b.Logs {
+			if b.Logs[i].EventName != "+" {
+				t.Fatalf("n=%d: log %d enriched %q, want once", n, i, b.Logs[i].EventName)
+			}
+		}
+		if want := min(4, max(1, (n+n/3)/minPart)); calls != want {
+			t.Errorf("n=%d: %d parts, want %d", n, calls, want)
+		}
+	}
+}
