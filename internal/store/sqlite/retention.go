@@ -33,7 +33,7 @@ const (
 )
 
 // vacuumChunk is how many free pages one incremental_vacuum step returns to the operating
-// system (16 MB of 16 KB pages): each step holds the write lock, so writers wait at most
+// system (4 MB of 4 KB pages): each step holds the write lock, so writers wait at most
 // one step.
 const vacuumChunk = 1024
 
