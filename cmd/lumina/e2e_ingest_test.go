@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"go.opentelemetry.io/otel/attribute"
@@ -191,5 +190,4 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("got %d %s for a good request after bad ones", resp.StatusCode, body)
 	}
 	a.waitTrace(goodID, 2)
-	_ = time.Second
 }

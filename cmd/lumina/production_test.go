@@ -256,7 +256,7 @@ func TestSplitRolesScaleOut(t *testing.T) {
 	acked := map[string]bool{}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for c, ingest := range []string{ingestA, ingestB, ingestA, ingestB} {
+	for _, ingest := range []string{ingestA, ingestB, ingestA, ingestB} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -268,7 +268,6 @@ func TestSplitRolesScaleOut(t *testing.T) {
 					mu.Unlock()
 				}
 			}
-			_ = c
 		}()
 	}
 	time.Sleep(1500 * time.Millisecond)
