@@ -289,6 +289,7 @@ type Store interface {
 	AlertStore
 	Retainer
 	ReplayStore
+	AuthStore
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources; in-flight calls may fail afterwards.

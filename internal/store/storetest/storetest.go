@@ -73,6 +73,7 @@ func Run(t *testing.T, open Opener) {
 	}
 	runAlertTests(t, open)
 	runReplayTests(t, open)
+	runAuthTests(t, open)
 }
 
 func testPing(t *testing.T, s store.Store) {
