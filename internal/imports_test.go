@@ -18,7 +18,7 @@ func TestImportRules(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	feature := map[string]bool{}
-	for _, p := range []string{"cost", "quality", "alert", "replay", "otlp", "queue", "limits", "llm"} {
+	for _, p := range []string{"cost", "quality", "alert", "replay", "otlp", "queue", "limits", "llm", "auth"} {
 		feature[mod+"internal/"+p] = true
 	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
