@@ -245,9 +245,10 @@ func TestLoginSessions(t *testing.T) {
 	if err != nil || s.ProjectID != "shop" {
 		t.Fatalf("Login: got %+v, %v; want a session in shop", s, err)
 	}
+	devToken := token
 	req := func() *http.Request {
 		r := httptest.NewRequest("GET", "/", nil)
-		r.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: token})
+		r.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: devToken})
 		return r
 	}
 	p, err := a.Request(req())
