@@ -19,6 +19,7 @@ import (
 
 	"github.com/use-lumina/lumina/internal/alert"
 	"github.com/use-lumina/lumina/internal/api"
+	"github.com/use-lumina/lumina/internal/auth"
 	"github.com/use-lumina/lumina/internal/cost"
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/limits"
@@ -62,6 +63,7 @@ type app struct {
 	store store.Store
 	queue *queue.Queue
 	calc  *cost.Calculator
+	auth  *auth.Auth // nil in an ingest-only process without AUTH_REQUIRED
 
 	quota      *limits.Quota
 	quotaClose func() error // closes the quota's counter
@@ -119,10 +121,16 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 		}
 		a.registry.MustRegister(queueCollector{a.queue})
 	}
-	if cfg.has(roleWorker) || cfg.has(roleAPI) || cfg.has(roleWeb) || cfg.has(roleReplay) {
+	reads := cfg.has(roleWorker) || cfg.has(roleAPI) || cfg.has(roleWeb) || cfg.has(roleReplay)
+	if reads || cfg.AuthRequired { // ingest checks API keys in the store
 		if a.store, err = openStore(ctx, cfg, logger); err != nil {
 			return nil, err
 		}
+		if err := a.openAuth(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if reads {
 		if a.calc, err = newCalculator(a.store); err != nil {
 			return nil, err
 		}
@@ -139,12 +147,16 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 	}
 	if cfg.has(roleAPI) {
 		mux := a.mux(roleAPI)
-		srv := api.New(a.store, func(*http.Request) (string, error) { return "default", nil }, genai.AttachLogs, logger)
+		srv := api.New(a.store, a.auth.Project, genai.AttachLogs, logger)
+		if err := srv.TrustOrigins(cfg.corsOrigins); err != nil {
+			return nil, err
+		}
 		srv.Register(mux)
+		srv.RegisterAuth(mux, a.auth)
 		srv.RegisterPrices(mux, a.store, a.calc, time.Now)
 		srv.RegisterUsage(mux, usageReader(a.quota))
 		srv.RegisterAlerts(mux, a.store, channelTester(), time.Now)
-		if err := a.listenHTTP(roleAPI, cfg.APIAddr, mux); err != nil {
+		if err := a.listenHTTP(roleAPI, cfg.APIAddr, api.CORS(cfg.corsOrigins, mux)); err != nil {
 			return nil, err
 		}
 	}
@@ -156,7 +168,7 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 	if cfg.has(roleWeb) {
 		mux := a.mux(roleWeb)
 		web.New(web.Config{
-			Project:      func(*http.Request) (string, error) { return "default", nil },
+			Auth:         a.auth,
 			Logger:       logger,
 			Providers:    providerStatus(cfg),
 			OTLPEndpoint: localURL(cfg.OTLPHTTPAddr),
@@ -191,11 +203,11 @@ func backendName(url, embedded, external string) string {
 }
 
 func (a *app) startIngest() error {
-	recv := otlp.New(otlp.Config{MaxBodyBytes: a.cfg.MaxBodyBytes, Admit: admitFunc(a.quota)}, a.queue, a.registry, a.log)
+	recv := otlp.New(otlp.Config{MaxBodyBytes: a.cfg.MaxBodyBytes, Project: a.ingestProject(), Admit: admitFunc(a.quota)}, a.queue, a.registry, a.log)
 	for _, l := range []struct{ name, addr string }{{"ingest", a.cfg.IngestAddr}, {"otlp-http", a.cfg.OTLPHTTPAddr}} {
 		mux := a.mux(roleIngest)
 		recv.Register(mux)
-		if err := a.listenHTTP(l.name, l.addr, mux); err != nil {
+		if err := a.listenHTTP(l.name, l.addr, api.CORS(a.cfg.corsOrigins, mux)); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/use-lumina/lumina/internal/api"
 	"github.com/use-lumina/lumina/internal/limits"
 )
 
@@ -42,6 +43,11 @@ type config struct {
 	RedisURL    string
 
 	AuthRequired     bool
+	CORSOrigins      string
+	AuthCacheTTL     time.Duration
+	SessionTTL       time.Duration
+	AdminEmail       string
+	AdminPassword    string
 	AnthropicAPIKey  string
 	OpenAIAPIKey     string
 	AnthropicBaseURL string
@@ -77,6 +83,7 @@ type config struct {
 	traceLimits   map[string]int64
 	retentionDays map[string]int64
 	retentionAt   time.Duration
+	corsOrigins   []string
 }
 
 // option binds one setting to its flag and environment variable.
@@ -101,7 +108,12 @@ func (c *config) options() []option {
 		{"database-url", "DATABASE_URL", "PostgreSQL URL; empty uses embedded SQLite in the data directory", strVal(&c.DatabaseURL, "")},
 		{"nats-url", "NATS_URL", "external NATS server URLs (comma-separated); empty runs embedded JetStream", strVal(&c.NATSURL, "")},
 		{"redis-url", "REDIS_URL", "Redis URL for state shared across processes; empty keeps it in-process", strVal(&c.RedisURL, "")},
-		{"auth-required", "AUTH_REQUIRED", "require API keys for ingestion and the API (not yet implemented: must stay false)", boolVal(&c.AuthRequired, false)},
+		{"auth-required", "AUTH_REQUIRED", "require a project API key for ingestion, and a key or a dashboard sign-in for the API and the dashboard; false puts everything in project \"default\"", boolVal(&c.AuthRequired, false)},
+		{"cors-origins", "LUMINA_CORS_ORIGINS", "browser origins allowed to call the API and OTLP/HTTP from another origin, comma-separated (https://app.example.com), or * for any without credentials; empty sends no CORS headers", strVal(&c.CORSOrigins, "")},
+		{"auth-cache-ttl", "LUMINA_AUTH_CACHE_TTL", "how long a process trusts an API key look-up: a key revoked elsewhere stops working within this time", durVal(&c.AuthCacheTTL, 10*time.Second)},
+		{"session-ttl", "LUMINA_SESSION_TTL", "how long a dashboard sign-in lasts", durVal(&c.SessionTTL, 7*24*time.Hour)},
+		{"admin-email", "LUMINA_ADMIN_EMAIL", "create this admin user at start-up when no user has this email (with --admin-password)", strVal(&c.AdminEmail, "")},
+		{"admin-password", "LUMINA_ADMIN_PASSWORD", "password of the --admin-email user, at least 8 characters (only used to create it)", strVal(&c.AdminPassword, "")},
 		{"anthropic-api-key", "ANTHROPIC_API_KEY", "Anthropic API key (quality judge and replay)", strVal(&c.AnthropicAPIKey, "")},
 		{"openai-api-key", "OPENAI_API_KEY", "OpenAI API key (replay, optional judge)", strVal(&c.OpenAIAPIKey, "")},
 		{"anthropic-base-url", "ANTHROPIC_BASE_URL", "Anthropic API base URL", strVal(&c.AnthropicBaseURL, "")},
@@ -132,6 +144,17 @@ func (c *config) options() []option {
 
 // parseConfig reads the environment, then the flags (which win), then checks the result.
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	c, rest, err := parseConfigWith(name, "", args, getenv, stderr, nil)
+	if err == nil && len(rest) > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(rest, " "))
+	}
+	return c, err
+}
+
+// parseConfigWith parses the serve settings plus a subcommand's own flags (added by
+// extra) and returns the positional arguments; synopsis follows the command's name in
+// its usage line.
+func parseConfigWith(name, synopsis string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (*config, []string, error) {
 	c := &config{}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -139,24 +162,35 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	for _, o := range opts {
 		fs.Var(o.value, o.flag, fmt.Sprintf("%s (env %s)", o.help, o.env))
 	}
+	if extra != nil {
+		extra(fs)
+	}
+	if synopsis == "" {
+		synopsis = "[flags]"
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: lumina %s [flags]\n\nEvery flag can also be set by the environment variable named beside it; flags win.\n\n", name)
+		fmt.Fprintf(stderr, "Usage: lumina %s %s\n\nEvery serve flag can also be set by the environment variable named beside it; flags win.\n\n", name, synopsis)
 		fs.PrintDefaults()
 	}
 	for _, o := range opts {
 		if v := getenv(o.env); v != "" {
 			if err := o.value.Set(v); err != nil {
-				return nil, fmt.Errorf("environment variable %s=%q: %w", o.env, v, err)
+				return nil, nil, fmt.Errorf("environment variable %s=%q: %w", o.env, v, err)
 			}
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	// Flags may follow positional arguments (lumina keys revoke ID --project p).
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest, args = append(rest, fs.Arg(0)), fs.Args()[1:]
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	return c, c.validate()
+	return c, rest, c.validate()
 }
 
 func (c *config) validate() error {
@@ -173,8 +207,12 @@ func (c *config) validate() error {
 	if split && c.DatabaseURL == "" && (c.has(roleWorker) || c.has(roleAPI) || c.has(roleWeb) || c.has(roleReplay)) {
 		errs = append(errs, fmt.Errorf("roles %q need a shared database: set DATABASE_URL (embedded SQLite only works with --roles all)", c.Roles))
 	}
-	if c.AuthRequired {
-		errs = append(errs, errors.New("AUTH_REQUIRED=true is not implemented yet; run with AUTH_REQUIRED=false"))
+	c.corsOrigins = api.ParseOrigins(c.CORSOrigins)
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		errs = append(errs, errors.New("--admin-email and --admin-password go together: set both or neither"))
+	}
+	if c.AuthCacheTTL <= 0 || c.SessionTTL <= 0 {
+		errs = append(errs, errors.New("--auth-cache-ttl and --session-ttl must be positive"))
 	}
 	for _, a := range []struct{ name, addr string }{
 		{"ingest-addr", c.IngestAddr}, {"otlp-http-addr", c.OTLPHTTPAddr}, {"otlp-grpc-addr", c.OTLPGRPCAddr},

@@ -49,6 +49,9 @@ Usage:
   lumina serve [flags]      run Lumina (all roles in one process by default)
   lumina migrate [flags]    apply database migrations and exit
   lumina retention run      delete expired traces now (the worker does it daily)
+  lumina projects ...       create and list projects (AUTH_REQUIRED=true)
+  lumina keys ...           create, list and revoke a project's API keys
+  lumina users ...          create and list dashboard users
   lumina loadgen [flags]    send OTLP load to a running Lumina and verify it was stored
   lumina replay ...         replay sets and runs (lumina replay --help)
   lumina healthcheck URL    exit 0 when URL (e.g. http://127.0.0.1:8081/ready) answers 200
@@ -58,6 +61,9 @@ Usage:
 Run 'lumina <command> --help' for a command's flags. Every serve flag can also be set
 through the environment variable named in its help.
 `
+
+// stdin is the commands' standard input; tests replace it.
+var stdin io.Reader = os.Stdin
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
@@ -85,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return retentionCommand(ctx, rest, getenv, stdout, stderr)
 	case "replay":
 		return replayCommand(ctx, rest, getenv, stdout, stderr)
+	case "projects", "keys", "users":
+		return adminCommands[cmd].run(ctx, rest, getenv, stdin, stdout, stderr)
 	case "loadgen":
 		return runLoadgen(ctx, rest, stdout, stderr)
 	case "healthcheck":

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 
 	"github.com/use-lumina/lumina/internal/api"
@@ -39,7 +38,7 @@ func (a *app) startReplay(ctx context.Context) error {
 		return err
 	}
 	mux := a.mux(roleReplay)
-	api.New(a.store, func(*http.Request) (string, error) { return "default", nil }, genai.AttachLogs, a.log).RegisterReplay(mux, svc)
+	api.New(a.store, a.auth.Project, genai.AttachLogs, a.log).RegisterReplay(mux, svc)
 	if err := a.listenHTTP(roleReplay, a.cfg.ReplayAddr, mux); err != nil {
 		return err
 	}

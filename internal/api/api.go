@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/use-lumina/lumina/internal/auth"
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
 )
 
-// ProjectFunc says which project an API request belongs to; an error means the caller is
-// not authenticated.
+// ProjectFunc says which project an API request belongs to. An error wrapping
+// auth.ErrUnauthenticated means the caller is not authenticated (401); any other error
+// means the credentials could not be checked (503).
 type ProjectFunc func(r *http.Request) (string, error)
 
 // Store is the storage the API reads.
@@ -32,11 +34,12 @@ type Server struct {
 	project ProjectFunc
 	join    LogJoiner
 	log     *slog.Logger
+	cop     *http.CrossOriginProtection
 }
 
 // New returns an API server.
 func New(st Store, project ProjectFunc, join LogJoiner, logger *slog.Logger) *Server {
-	return &Server{store: st, project: project, join: join, log: logger}
+	return &Server{store: st, project: project, join: join, log: logger, cop: http.NewCrossOriginProtection()}
 }
 
 // Register adds the API routes to mux.
@@ -68,9 +71,19 @@ type handlerFunc func(ctx context.Context, project string, r *http.Request) (any
 // handle resolves the project, runs h and writes its result or error as JSON.
 func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if err := s.crossSiteCookieRequest(r); err != nil {
+			writeError(w, errorf(http.StatusForbidden, "cross_origin", err.Error()))
+			return
+		}
 		project, err := s.project(r)
-		if err != nil {
+		switch {
+		case errors.Is(err, auth.ErrUnauthenticated):
 			writeError(w, errorf(http.StatusUnauthorized, "unauthenticated", err.Error()))
+			return
+		case err != nil:
+			s.log.Warn("api credentials could not be checked", "path", r.URL.Path, "err", err)
+			w.Header().Set("Retry-After", "1")
+			writeError(w, errorf(http.StatusServiceUnavailable, "unavailable", "credentials could not be checked, retry later"))
 			return
 		}
 		v, err := h(r.Context(), project, r)

@@ -119,6 +119,10 @@ func (a *Auth) Login(ctx context.Context, email, password string) (string, store
 	if err := a.store.PutSession(ctx, s); err != nil {
 		return "", store.Session{}, fmt.Errorf("log in: %w", err)
 	}
+	// Expired sessions are refused anyway; each sign-in sweeps them out of the table.
+	if _, err := a.store.DeleteExpiredSessions(ctx, now); err != nil {
+		a.log.Warn("delete expired sessions", "err", err)
+	}
 	return token, s, nil
 }
 

@@ -85,6 +85,11 @@ func (r *Receiver) exportGRPC(ctx context.Context, signal string, check func(pro
 		}
 	}
 	project, err := r.cfg.Project(ctx, header)
+	if err != nil && !errors.Is(err, ErrUnauthenticated) {
+		r.log.Warn("credentials could not be checked", "signal", signal, "err", err)
+		r.metrics.requests.WithLabelValues(signal, "grpc", "retryable").Inc()
+		return accepted{}, status.Error(codes.Unavailable, "credentials could not be checked, retry later: "+err.Error())
+	}
 	if err != nil {
 		r.metrics.requests.WithLabelValues(signal, "grpc", "unauthenticated").Inc()
 		return accepted{}, status.Error(codes.Unauthenticated, err.Error())

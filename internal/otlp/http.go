@@ -58,6 +58,13 @@ func badRequest(format string, args ...any) *httpError {
 
 // readBody checks the content type and encoding and reads the (decompressed) body within
 // the size limit.
+// isJSONRequest says whether an error answer should be JSON: the request says it sends
+// OTLP/JSON.
+func isJSONRequest(req *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	return mt == contentJSON
+}
+
 func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) (body []byte, isJSON bool, herr *httpError) {
 	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 	switch {
@@ -149,17 +156,25 @@ type decodeFunc func(ctx context.Context, project string, body []byte, isJSON bo
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string, decode decodeFunc) {
 	start := time.Now()
 	defer func() { r.metrics.latency.WithLabelValues(signal, "http").Observe(time.Since(start).Seconds()) }()
+	// Credentials first: an unauthenticated client costs no body read or decode.
+	project, err := r.cfg.Project(req.Context(), req.Header)
+	if err != nil {
+		isJSON := isJSONRequest(req)
+		if !errors.Is(err, ErrUnauthenticated) {
+			r.log.Warn("credentials could not be checked", "signal", signal, "err", err)
+			w.Header().Set("Retry-After", retryAfter)
+			r.fail(w, signal, isJSON, &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: "credentials could not be checked, retry later: " + err.Error()})
+			return
+		}
+		r.fail(w, signal, isJSON, &httpError{status: http.StatusUnauthorized, code: codes.Unauthenticated, msg: err.Error()})
+		return
+	}
 	body, isJSON, herr := r.readBody(w, req)
 	if herr != nil {
 		r.fail(w, signal, isJSON, herr)
 		return
 	}
 	r.metrics.bytes.WithLabelValues(signal).Add(float64(len(body)))
-	project, err := r.cfg.Project(req.Context(), req.Header)
-	if err != nil {
-		r.fail(w, signal, isJSON, &httpError{status: http.StatusUnauthorized, code: codes.Unauthenticated, msg: err.Error()})
-		return
-	}
 	a, respond, herr := decode(req.Context(), project, body, isJSON)
 	if herr != nil {
 		r.fail(w, signal, isJSON, herr)

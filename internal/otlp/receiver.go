@@ -17,7 +17,8 @@ type Publisher interface {
 }
 
 // ProjectFunc says which project a request belongs to, from its headers. It returns an
-// error wrapping ErrUnauthenticated when the request carries no valid credentials.
+// error wrapping ErrUnauthenticated when the request carries no valid credentials (401 /
+// UNAUTHENTICATED); any other error means they could not be checked (503 / UNAVAILABLE).
 type ProjectFunc func(ctx context.Context, header http.Header) (string, error)
 
 // ErrUnauthenticated marks a request without valid credentials.

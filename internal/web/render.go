@@ -11,10 +11,12 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
 
+	"github.com/use-lumina/lumina/internal/auth"
 	"github.com/use-lumina/lumina/internal/store"
 )
 
@@ -33,6 +35,8 @@ type pages struct {
 	sets map[string]*template.Template
 	// fragments renders partials on their own (live rows, the span inspector).
 	fragments *template.Template
+	// login is the sign-in page, which stands alone (no navigation).
+	login *template.Template
 }
 
 func templateFuncs(st staticFiles) template.FuncMap {
@@ -74,6 +78,9 @@ func parsePages(st staticFiles) (*pages, error) {
 		return nil, fmt.Errorf("parse fragments: %w", err)
 	}
 	p.fragments = t
+	if p.login, err = template.New("login").Funcs(templateFuncs(st)).ParseFS(templateFS, "templates/login.html"); err != nil {
+		return nil, fmt.Errorf("parse sign-in page: %w", err)
+	}
 	return p, nil
 }
 
@@ -108,6 +115,8 @@ type layoutData struct {
 	Project string
 	CSRF    string
 	Now     time.Time
+	// User is the signed-in user's email; "" without a dashboard session.
+	User string
 	Data    any
 }
 
@@ -132,9 +141,18 @@ type errorData struct {
 func (s *Server) page(h pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		project, err := s.cfg.Project(r)
-		if err != nil {
+		switch {
+		case errors.Is(err, auth.ErrUnauthenticated) && s.cfg.Auth != nil && r.Method == http.MethodGet:
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		case errors.Is(err, auth.ErrUnauthenticated):
 			s.render(w, r, "", view{Page: "error", Title: "Sign in required", Status: http.StatusUnauthorized,
 				Data: errorData{Status: 401, Heading: "Sign in required", Message: err.Error()}})
+			return
+		case err != nil:
+			s.log.Error("dashboard credentials could not be checked", "path", r.URL.Path, "err", err)
+			s.render(w, r, "", view{Page: "error", Title: "Unavailable", Status: http.StatusServiceUnavailable,
+				Data: errorData{Status: 503, Heading: "Unavailable", Message: "Your session could not be checked right now; reload in a moment."}})
 			return
 		}
 		v, err := h(r.Context(), &request{Request: r, Project: project, Now: s.cfg.Now().UTC()})
@@ -174,7 +192,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, project string, 
 	}
 	var buf bytes.Buffer
 	err := t.ExecuteTemplate(&buf, "layout", layoutData{Title: v.Title, Nav: v.Nav, Project: project,
-		CSRF: csrfToken(w, r), Now: s.cfg.Now().UTC(), Data: v.Data})
+		CSRF: csrfToken(w, r), Now: s.cfg.Now().UTC(), Data: v.Data, User: s.user(r)})
 	if err != nil {
 		s.log.Error("render dashboard page", "page", v.Page, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -1,6 +1,11 @@
 package web
 
-import "context"
+import (
+	"context"
+
+	"github.com/use-lumina/lumina/internal/auth"
+	"github.com/use-lumina/lumina/internal/store"
+)
 
 // settingsData is the settings page.
 type settingsData struct {
@@ -8,12 +13,33 @@ type settingsData struct {
 	Providers    []Provider
 	OTLPEndpoint string
 	APIEndpoint  string
+	// AuthRequired says whether keys and sign-in are on; the rest is empty when not.
+	AuthRequired bool
+	Principal    auth.Principal
+	Projects     []store.Project // the projects the caller may switch to
+	Keys         []store.APIKey
+	// NewKey and NewSecret show a just-created key's secret, once.
+	NewKey, NewSecret string
 }
 
-func (s *Server) settings(_ context.Context, r *request) (view, error) {
-	return view{Page: "settings", Title: "Settings", Nav: "settings", Data: settingsData{
+func (s *Server) settings(ctx context.Context, r *request) (view, error) {
+	d := settingsData{
 		Project: r.Project, Providers: s.cfg.Providers, OTLPEndpoint: s.cfg.OTLPEndpoint, APIEndpoint: s.cfg.APIEndpoint,
-	}}, nil
+	}
+	if s.cfg.Auth != nil && s.cfg.Auth.Required() {
+		p, err := s.cfg.Auth.Request(r.Request)
+		if err != nil {
+			return view{}, err
+		}
+		d.AuthRequired, d.Principal = true, p
+		if d.Projects, err = s.cfg.Auth.ProjectsOf(ctx, p); err != nil {
+			return view{}, err
+		}
+		if d.Keys, err = s.cfg.Auth.Keys(ctx, r.Project); err != nil {
+			return view{}, err
+		}
+	}
+	return view{Page: "settings", Title: "Settings", Nav: "settings", Data: d}, nil
 }
 
 // placeholderData says plainly that a page is not built yet, and what it will hold.

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/use-lumina/lumina/internal/auth"
 	"github.com/use-lumina/lumina/internal/cost"
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
@@ -58,8 +59,10 @@ type Provider struct {
 
 // Config configures the dashboard.
 type Config struct {
-	// Project resolves the request's project; nil means every request is "default".
+	// Project resolves the request's project; nil means Auth's, or "default" without Auth.
 	Project ProjectFunc
+	// Auth signs users in and manages API keys; nil means auth is off.
+	Auth *auth.Auth
 	// Now is the clock for windows and "ago" labels; nil means time.Now.
 	Now func() time.Time
 	// Logger receives request failures; nil discards them.
@@ -98,7 +101,11 @@ type Server struct {
 // New returns the dashboard over st and pricing. It panics only if the embedded templates
 // do not parse, which the package's tests rule out.
 func New(cfg Config, st Store, pricing Pricing) *Server {
-	if cfg.Project == nil {
+	switch {
+	case cfg.Project != nil:
+	case cfg.Auth != nil:
+		cfg.Project = cfg.Auth.Project
+	default:
 		cfg.Project = func(*http.Request) (string, error) { return "default", nil }
 	}
 	if cfg.Now == nil {
@@ -140,6 +147,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	handle("GET /traces/{trace_id}", s.trace)
 	handle("GET /cost", s.costPage)
 	handle("GET /settings", s.settings)
+	s.registerLogin(mux)
 	handle("GET /sessions", s.placeholder("sessions"))
 	handle("GET /alerts", s.placeholder("alerts"))
 	handle("GET /replay", s.placeholder("replay"))
