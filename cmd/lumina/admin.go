@@ -39,8 +39,10 @@ type adminFlags struct {
 var adminCommands = map[string]adminCommand{
 	"projects": {name: "projects", actions: map[string]adminAction{
 		"create": {synopsis: "ID [--name NAME]", help: "create a project (ids: 1-64 of a-z, 0-9, '-', '_')",
-			flags: func(fs *flag.FlagSet, v *adminFlags) { fs.StringVar(&v.name, "name", "", "display name (default: the id)") },
-			args:  1, run: createProject},
+			flags: func(fs *flag.FlagSet, v *adminFlags) {
+				fs.StringVar(&v.name, "name", "", "display name (default: the id)")
+			},
+			args: 1, run: createProject},
 		"list": {help: "list the projects", run: listProjects},
 	}},
 	"keys": {name: "keys", actions: map[string]adminAction{

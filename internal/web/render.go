@@ -117,7 +117,7 @@ type layoutData struct {
 	Now     time.Time
 	// User is the signed-in user's email; "" without a dashboard session.
 	User string
-	Data    any
+	Data any
 }
 
 // badRequest is an error the user caused (a bad filter value); its message is shown.
