@@ -23,11 +23,16 @@ const (
 // depend on the span still being stored, and the span's tier-1 quality, which the verdict
 // is applied to.
 type JudgeJob struct {
-	ID          string `json:"id"` // one job per span: derived from project, trace and span id
-	ProjectID   string `json:"project_id"`
-	TraceID     string `json:"trace_id"`
-	SpanID      string `json:"span_id"`
-	Endpoint    string `json:"endpoint"`
+	ID        string `json:"id"` // one job per span: derived from project, trace and span id
+	ProjectID string `json:"project_id"`
+	TraceID   string `json:"trace_id"`
+	SpanID    string `json:"span_id"`
+	Endpoint  string `json:"endpoint"`
+	// Service, SpanName and Model locate the span's alert key, so a verdict can be fed
+	// to the alert rules without reading the span again.
+	Service     string `json:"service"`
+	SpanName    string `json:"span_name"`
+	Model       string `json:"model"`
 	Trigger     string `json:"trigger"`
 	ContentHash string `json:"content_hash"` // the judge's cache key of the texts below
 
