@@ -142,7 +142,7 @@ func (c *config) options() []option {
 		{"judge-base-url", "LUMINA_JUDGE_BASE_URL", "base URL of an openai_compatible judge (Ollama, vLLM…); empty uses OPENAI_BASE_URL", strVal(&c.JudgeBaseURL, "")},
 		{"judge-band", "LUMINA_JUDGE_BAND", "tier-1 scores in this borderline band LOW,HIGH (LOW inclusive, HIGH exclusive) are sent to the judge", strVal(&c.JudgeBand, "0.4,0.8")},
 		{"judge-sample-rate", "LUMINA_JUDGE_SAMPLE_RATE", "share (0..1) of the other scored LLM spans also sent to the judge, chosen by span id", floatVal(&c.JudgeSampleRate, 0)},
-		{"judge-daily-budget-usd", "LUMINA_JUDGE_DAILY_BUDGET_USD", "judge spend per project per UTC day in USD; past it jobs are skipped_budget; negative: unlimited", floatVal(&c.JudgeDailyBudget, 1)},
+		{"judge-daily-budget-usd", "LUMINA_JUDGE_DAILY_BUDGET_USD", "judge spend per project per UTC day in USD; past it jobs are skipped_budget; negative: unlimited; 0 is refused (use --judge-provider off)", floatVal(&c.JudgeDailyBudget, 1)},
 		{"judge-concurrency", "LUMINA_JUDGE_CONCURRENCY", "judge calls in flight per worker process", intVal(&c.JudgeConcurrency, 4)},
 		{"judge-max-attempts", "LUMINA_JUDGE_MAX_ATTEMPTS", "tries of a judge job whose provider keeps failing transiently before it is failed", intVal(&c.JudgeMaxAttempts, 5)},
 		{"judge-retry-backoff", "LUMINA_JUDGE_RETRY_BACKOFF", "wait after a judge job's first transient failure, doubling per attempt up to 30m", durVal(&c.JudgeBackoff, 30*time.Second)},

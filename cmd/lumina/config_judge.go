@@ -41,6 +41,9 @@ func (c *config) validateJudge() []error {
 	if c.JudgeSampleRate < 0 || c.JudgeSampleRate > 1 || math.IsNaN(c.JudgeSampleRate) {
 		errs = append(errs, fmt.Errorf("--judge-sample-rate %v: want a share between 0 and 1", c.JudgeSampleRate))
 	}
+	if c.JudgeDailyBudget == 0 {
+		errs = append(errs, fmt.Errorf("--judge-daily-budget-usd 0 would skip every job: use --judge-provider off to switch tier 2 off, or a negative budget for no limit"))
+	}
 	if c.JudgeConcurrency < 1 || c.JudgeMaxAttempts < 1 || c.JudgeBackoff <= 0 {
 		errs = append(errs, fmt.Errorf("--judge-concurrency, --judge-max-attempts and --judge-retry-backoff must be positive"))
 	}

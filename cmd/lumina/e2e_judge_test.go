@@ -223,4 +223,3 @@ func TestTier2JobSurvivesRestart(t *testing.T) {
 		t.Errorf("jobs %+v: want one done job; the interrupted call is not counted as an attempt", jobs.Jobs)
 	}
 }
-
