@@ -154,6 +154,20 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
+// drain claims and processes due jobs one at a time until none is due; tests use it to
+// step the queue deterministically.
+func (r *Runner) drain(ctx context.Context) int {
+	n := 0
+	for {
+		jobs, err := r.store.ClaimJudgeJobs(ctx, r.now(), r.cfg.Lease, 1)
+		if err != nil || len(jobs) == 0 {
+			return n
+		}
+		r.process(ctx, jobs[0])
+		n++
+	}
+}
+
 // process runs one claimed job to its next state.
 func (r *Runner) process(ctx context.Context, j store.JudgeJob) {
 	// Store writes finish even when ctx ends, so a job is never left claimed for nothing.
