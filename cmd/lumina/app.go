@@ -48,8 +48,8 @@ func localURL(addr string) string {
 // page; it passes booleans and base URLs, never the keys.
 func providerStatus(cfg *config) []web.Provider {
 	return []web.Provider{
-		{Name: "Anthropic", EnvVar: "ANTHROPIC_API_KEY", Configured: cfg.AnthropicAPIKey != "", BaseURL: cfg.AnthropicBaseURL, Used: "quality judge (tier 2) and replay"},
-		{Name: "OpenAI", EnvVar: "OPENAI_API_KEY", Configured: cfg.OpenAIAPIKey != "", BaseURL: cfg.OpenAIBaseURL, Used: "replay and an optional judge"},
+		{Name: "Anthropic", EnvVar: "ANTHROPIC_API_KEY", Configured: cfg.AnthropicAPIKey != "", BaseURL: cfg.AnthropicBaseURL, Used: judgeUse(cfg, "anthropic", "replay")},
+		{Name: "OpenAI", EnvVar: "OPENAI_API_KEY", Configured: cfg.OpenAIAPIKey != "", BaseURL: cfg.OpenAIBaseURL, Used: judgeUse(cfg, "openai", "replay (and embeddings)")},
 	}
 }
 
@@ -156,6 +156,7 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 		srv.RegisterPrices(mux, a.store, a.calc, time.Now)
 		srv.RegisterUsage(mux, usageReader(a.quota))
 		srv.RegisterAlerts(mux, a.store, channelTester(), time.Now)
+		a.registerQuality(mux, srv)
 		if err := a.listenHTTP(roleAPI, cfg.APIAddr, api.CORS(cfg.corsOrigins, mux)); err != nil {
 			return nil, err
 		}
@@ -246,13 +247,19 @@ func (a *app) startWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	hooks := []worker.Hook{alerts.Observe}
+	if judge, err := a.startJudge(wctx, alerts); err != nil {
+		return err
+	} else if judge != nil {
+		hooks = append(hooks, judge)
+	}
 	w := worker.New(worker.Config{Concurrency: concurrency, BatchMsgs: a.cfg.WorkerBatchMsgs, Linger: a.cfg.WorkerLinger},
 		func(ctx context.Context) (worker.Source, error) {
 			return a.queue.Consumer(ctx, 4*a.cfg.WorkerBatchMsgs, 64<<20)
 		},
 		decode, a.store,
 		[]worker.Stage{normalizeStage(limits), costStage(a.calc), qualityStage(quality.NewScorer(quality.ScorerConfig{}, time.Now))},
-		[]worker.Hook{alerts.Observe}, a.registry, a.log)
+		hooks, a.registry, a.log)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

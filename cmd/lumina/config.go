@@ -74,6 +74,8 @@ type config struct {
 	WorkerBatchMsgs   int
 	WorkerLinger      time.Duration
 
+	judgeConfig
+
 	DebugAddr       string
 	ShutdownTimeout time.Duration
 	LogLevel        string
@@ -135,6 +137,15 @@ func (c *config) options() []option {
 		{"worker-concurrency", "LUMINA_WORKER_CONCURRENCY", "consume loops per worker process (0: 1 on SQLite, 4 on PostgreSQL)", intVal(&c.WorkerConcurrency, 0)},
 		{"worker-batch-messages", "LUMINA_WORKER_BATCH_MESSAGES", "OTLP requests per store transaction", intVal(&c.WorkerBatchMsgs, 256)},
 		{"worker-linger", "LUMINA_WORKER_LINGER", "how long a batch waits for more requests after the first", durVal(&c.WorkerLinger, 20*time.Millisecond)},
+		{"judge-provider", "LUMINA_JUDGE_PROVIDER", "tier-2 quality judge provider: anthropic (needs ANTHROPIC_API_KEY), openai (needs OPENAI_API_KEY), openai_compatible (needs --judge-base-url or OPENAI_BASE_URL), or off", strVal(&c.JudgeProvider, "anthropic")},
+		{"judge-model", "LUMINA_JUDGE_MODEL", "tier-2 judge model; empty is claude-haiku-4-5 for anthropic, required for the other providers", strVal(&c.JudgeModel, "")},
+		{"judge-base-url", "LUMINA_JUDGE_BASE_URL", "base URL of an openai_compatible judge (Ollama, vLLM…); empty uses OPENAI_BASE_URL", strVal(&c.JudgeBaseURL, "")},
+		{"judge-band", "LUMINA_JUDGE_BAND", "tier-1 scores in this borderline band LOW,HIGH (LOW inclusive, HIGH exclusive) are sent to the judge", strVal(&c.JudgeBand, "0.4,0.8")},
+		{"judge-sample-rate", "LUMINA_JUDGE_SAMPLE_RATE", "share (0..1) of the other scored LLM spans also sent to the judge, chosen by span id", floatVal(&c.JudgeSampleRate, 0)},
+		{"judge-daily-budget-usd", "LUMINA_JUDGE_DAILY_BUDGET_USD", "judge spend per project per UTC day in USD; past it jobs are skipped_budget; negative: unlimited; 0 is refused (use --judge-provider off)", floatVal(&c.JudgeDailyBudget, 1)},
+		{"judge-concurrency", "LUMINA_JUDGE_CONCURRENCY", "judge calls in flight per worker process", intVal(&c.JudgeConcurrency, 4)},
+		{"judge-max-attempts", "LUMINA_JUDGE_MAX_ATTEMPTS", "tries of a judge job whose provider keeps failing transiently before it is failed", intVal(&c.JudgeMaxAttempts, 5)},
+		{"judge-retry-backoff", "LUMINA_JUDGE_RETRY_BACKOFF", "wait after a judge job's first transient failure, doubling per attempt up to 30m", durVal(&c.JudgeBackoff, 30*time.Second)},
 		{"debug-addr", "LUMINA_DEBUG_ADDR", "listener for Go's pprof profiles (/debug/pprof/); off by default, never expose it publicly", strVal(&c.DebugAddr, "off")},
 		{"shutdown-timeout", "LUMINA_SHUTDOWN_TIMEOUT", "how long a graceful shutdown may take", durVal(&c.ShutdownTimeout, 30*time.Second)},
 		{"log-level", "LUMINA_LOG_LEVEL", "debug, info, warn or error", strVal(&c.LogLevel, "info")},
@@ -225,6 +236,7 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("--%s %q: want host:port, :port or off", a.name, a.addr))
 		}
 	}
+	errs = append(errs, c.validateJudge()...)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
 		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
 	}

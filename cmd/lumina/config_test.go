@@ -50,6 +50,13 @@ func TestConfigErrors(t *testing.T) {
 		{"bad bool", nil, map[string]string{"AUTH_REQUIRED": "maybe"}, "want true or false"},
 		{"log level", []string{"--log-level", "loud"}, nil, "--log-level"},
 		{"stray argument", []string{"extra"}, nil, "unexpected arguments"},
+		{"judge provider", []string{"--judge-provider", "mistral"}, nil, "--judge-provider"},
+		{"judge band order", []string{"--judge-band", "0.8,0.4"}, nil, "--judge-band"},
+		{"judge band form", nil, map[string]string{"LUMINA_JUDGE_BAND": "0.5"}, "--judge-band"},
+		{"judge sample rate", []string{"--judge-sample-rate", "1.5"}, nil, "--judge-sample-rate"},
+		{"judge sample rate number", nil, map[string]string{"LUMINA_JUDGE_SAMPLE_RATE": "often"}, "want a number"},
+		{"judge zero budget", []string{"--judge-daily-budget-usd", "0"}, nil, "--judge-provider off"},
+		{"judge concurrency", []string{"--judge-concurrency", "0"}, nil, "--judge-concurrency"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,6 +68,30 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := parseConfig("serve", []string{"--roles", "ingest,worker"}, env(map[string]string{"NATS_URL": "nats://x", "DATABASE_URL": "postgres://x"}), io.Discard); err != nil {
 		t.Errorf("split roles with shared engines: got %v, want nil", err)
+	}
+}
+
+func TestJudgeConfig(t *testing.T) {
+	cfg, err := parseConfig("serve", []string{"--judge-band", "0.3, 0.9"}, env(map[string]string{
+		"LUMINA_JUDGE_SAMPLE_RATE": "0.05", "LUMINA_JUDGE_DAILY_BUDGET_USD": "-1", "LUMINA_JUDGE_PROVIDER": "openai", "LUMINA_JUDGE_MODEL": "gpt-4o-mini",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.judgeLow != 0.3 || cfg.judgeHigh != 0.9 || cfg.JudgeSampleRate != 0.05 || cfg.JudgeDailyBudget != -1 || cfg.JudgeProvider != "openai" || cfg.JudgeConcurrency != 4 {
+		t.Errorf("got band %v..%v, rate %v, budget %v, provider %s, concurrency %d", cfg.judgeLow, cfg.judgeHigh, cfg.JudgeSampleRate, cfg.JudgeDailyBudget, cfg.JudgeProvider, cfg.JudgeConcurrency)
+	}
+	_, st := newJudge(cfg, nil, nil)
+	if st.Configured || !strings.Contains(st.Reason, "OPENAI_API_KEY") {
+		t.Errorf("openai judge without a key: got %+v, want not configured, naming OPENAI_API_KEY", st)
+	}
+	cfg.OpenAIAPIKey = "sk-test"
+	if _, st := newJudge(cfg, nil, nil); !st.Configured || st.Model != "gpt-4o-mini" {
+		t.Errorf("openai judge with a key: got %+v, want active", st)
+	}
+	cfg.JudgeProvider = "off"
+	if j, st := newJudge(cfg, nil, nil); st.Configured || j.Configured() || !strings.Contains(st.Reason, "off") {
+		t.Errorf("judge off: got %+v", st)
 	}
 }
 

@@ -24,6 +24,8 @@ import (
 type testApp struct {
 	*app
 	t *testing.T
+	// stopped is set by a test that shut the app down itself (a restart test).
+	stopped bool
 }
 
 func startTestApp(t *testing.T, flags ...string) *testApp {
@@ -43,14 +45,18 @@ func startTestApp(t *testing.T, flags ...string) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ta := &testApp{app: a, t: t}
 	t.Cleanup(func() {
+		if ta.stopped {
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := a.shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return &testApp{app: a, t: t}
+	return ta
 }
 
 type testWriter struct{ t *testing.T }

@@ -46,8 +46,11 @@ type Quality struct {
 	// JSON string because JavaScript numbers cannot hold 64 bits.
 	Sketch uint64 `json:"sketch,string,omitempty"`
 	// PromptHash identifies the normalized prompt (system + input messages).
-	PromptHash string    `json:"prompt_hash,omitempty"`
-	ScoredAt   time.Time `json:"scored_at"`
+	PromptHash string `json:"prompt_hash,omitempty"`
+	// Endpoint is the reference key the span was scored under (service / span name, plus
+	// the prompt template when named), which quality summaries group by.
+	Endpoint string    `json:"endpoint,omitempty"`
+	ScoredAt time.Time `json:"scored_at"`
 	// Judge is the tier-2 outcome, when the judge ran (or was asked to and could not).
 	Judge *Judgement `json:"judge,omitempty"`
 }

@@ -106,7 +106,12 @@ func (s *Scorer) ScoreSpan(sp *genai.Span) *genai.Quality {
 	if sp.GenAI == nil {
 		return nil
 	}
-	return s.score(sp.ProjectID, Endpoint(sp), sp.TraceID+"/"+sp.SpanID, sp.GenAI)
+	ep := Endpoint(sp)
+	q := s.score(sp.ProjectID, ep, sp.TraceID+"/"+sp.SpanID, sp.GenAI)
+	if q != nil {
+		q.Endpoint = ep
+	}
+	return q
 }
 
 // Score scores c, an LLM call of project projectID on endpoint (see Endpoint), against the

@@ -290,6 +290,7 @@ type Store interface {
 	Retainer
 	ReplayStore
 	AuthStore
+	JudgeStore
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources; in-flight calls may fail afterwards.

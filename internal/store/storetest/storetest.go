@@ -74,6 +74,7 @@ func Run(t *testing.T, open Opener) {
 	runAlertTests(t, open)
 	runReplayTests(t, open)
 	runAuthTests(t, open)
+	runJudgeTests(t, open)
 }
 
 func testPing(t *testing.T, s store.Store) {
