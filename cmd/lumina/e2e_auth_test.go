@@ -210,6 +210,11 @@ func TestAuthProjectIsolation(t *testing.T) {
 	if err := a.store.PutReplayRun(ctx, run); err != nil {
 		t.Fatal(err)
 	}
+	job := store.JudgeJob{ID: "job-b", ProjectID: "proj-b", TraceID: traceB, SpanID: "00000000000000b1", Endpoint: "svc-b-secret/chat",
+		Service: "svc-b-secret", Trigger: "band", Prompt: "b prompt", Response: "b response", Status: "pending", CreatedAt: now, UpdatedAt: now, NextAttempt: now.Add(time.Hour)}
+	if _, err := a.store.EnqueueJudgeJobs(ctx, []store.JudgeJob{job}); err != nil {
+		t.Fatal(err)
+	}
 
 	routes := []apiRoute{
 		{"api", "GET", "/api/v1/traces", "/api/v1/traces?limit=1000", ""},
@@ -235,6 +240,9 @@ func TestAuthProjectIsolation(t *testing.T) {
 		{"api", "POST", "/api/v1/channels", "/api/v1/channels", `{"type":"webhook","name":"a hook","url":"http://127.0.0.1:1/a"}`},
 		{"api", "DELETE", "/api/v1/channels/{id}", "/api/v1/channels/" + channel.ID, ""},
 		{"api", "POST", "/api/v1/channels/{id}/test", "/api/v1/channels/" + channel.ID + "/test", ""},
+		{"api", "GET", "/api/v1/quality/judge", "/api/v1/quality/judge", ""},
+		{"api", "GET", "/api/v1/quality/jobs", "/api/v1/quality/jobs", ""},
+		{"api", "GET", "/api/v1/quality/summary", "/api/v1/quality/summary", ""},
 		{"api", "GET", "/api/v1/me", "/api/v1/me", ""},
 		{"api", "GET", "/api/v1/projects", "/api/v1/projects", ""},
 		{"api", "GET", "/api/v1/keys", "/api/v1/keys", ""},
@@ -255,7 +263,7 @@ func TestAuthProjectIsolation(t *testing.T) {
 
 	// Project B's markers: none may appear in an answer to project A, beyond the ids the
 	// request itself sent.
-	markers := []string{traceB, "svc-b-secret", rule.ID, channel.ID, alert.ID, price.ID, "b-model", set.ID, run.ID, a.keyBID, "proj-b"}
+	markers := []string{traceB, "svc-b-secret", rule.ID, channel.ID, alert.ID, price.ID, "b-model", set.ID, run.ID, a.keyBID, "proj-b", job.ID, "b prompt"}
 	for _, r := range routes {
 		t.Run(r.method+" "+r.pattern, func(t *testing.T) {
 			u := a.url(r.listener, r.path)
@@ -303,6 +311,9 @@ func TestAuthProjectIsolation(t *testing.T) {
 	}
 	if r, err := a.store.ReplayRun(ctx, "proj-b", run.ID); err != nil || r.Status != "completed" {
 		t.Errorf("B's replay run: %+v, %v", r, err)
+	}
+	if jobs, err := a.store.JudgeJobs(ctx, store.JudgeJobQuery{ProjectID: "proj-b"}); err != nil || len(jobs) != 1 {
+		t.Errorf("B's judge jobs: %+v, %v", jobs, err)
 	}
 	if st, out := do(t, nil, "GET", a.url("api", "/api/v1/traces/"+traceB), nil, bearer(a.keyB)); st != http.StatusOK {
 		t.Errorf("B's key after A's attempts: %d %s (was B's key revoked?)", st, out)
