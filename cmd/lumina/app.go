@@ -168,13 +168,17 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 	}
 	if cfg.has(roleWeb) {
 		mux := a.mux(roleWeb)
+		retention := retentionConfig(cfg)
 		web.New(web.Config{
-			Auth:         a.auth,
-			Logger:       logger,
-			Providers:    providerStatus(cfg),
-			OTLPEndpoint: localURL(cfg.OTLPHTTPAddr),
-			APIEndpoint:  localURL(cfg.APIAddr),
-			Join:         genai.AttachLogs,
+			Auth:              a.auth,
+			Usage:             usageReader(a.quota),
+			Retention:         &retention,
+			RetentionSchedule: retentionSchedule(cfg),
+			Logger:            logger,
+			Providers:         providerStatus(cfg),
+			OTLPEndpoint:      localURL(cfg.OTLPHTTPAddr),
+			APIEndpoint:       localURL(cfg.APIAddr),
+			Join:              genai.AttachLogs,
 		}, a.store, a.calc).Register(mux)
 		if err := a.listenHTTP(roleWeb, cfg.WebAddr, mux); err != nil {
 			return nil, err

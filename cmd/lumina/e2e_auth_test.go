@@ -471,6 +471,12 @@ func TestAuthDashboard(t *testing.T) {
 	if strings.Contains(string(page), string(secret[1])) {
 		t.Fatal("the settings page shows a key's secret again")
 	}
+	// Project A sent one trace today; the quota and retention of A are shown.
+	for _, want := range []string{"<td>1 of 50000 (0.0%)</td>", "7 days; deleted daily at 02:00 UTC", "from the dashboard"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("settings page lacks %q", want)
+		}
+	}
 
 	// Sign out: the session is gone on the server, not just in the browser.
 	body, h = form(url.Values{"csrf_token": {string(token[1])}})

@@ -28,6 +28,14 @@ func retentionConfig(cfg *config) limits.RetentionConfig {
 	return rc
 }
 
+// retentionSchedule says when the worker runs retention, for the dashboard.
+func retentionSchedule(cfg *config) string {
+	if cfg.RetentionTime == "off" {
+		return "not scheduled (LUMINA_RETENTION_TIME=off): run lumina retention run"
+	}
+	return "deleted daily at " + cfg.RetentionTime + " UTC"
+}
+
 // jobLease is the lease periodic jobs run under: the PostgreSQL advisory lock when the
 // store offers one, else the process itself (embedded SQLite has a single process).
 func jobLease(st store.Store) limits.Lease {

@@ -27,6 +27,14 @@ type RetentionConfig struct {
 	BatchSize int
 }
 
+// DaysFor is how many days project's traces are kept; 0 means forever.
+func (c RetentionConfig) DaysFor(project string) int {
+	if d, ok := c.Projects[project]; ok {
+		return d
+	}
+	return c.Days
+}
+
 // Policy is the store policy for a run at now: cutoffs Days (or the project's days) before.
 func (c RetentionConfig) Policy(now time.Time) store.RetentionPolicy {
 	cutoff := func(days int) time.Time {

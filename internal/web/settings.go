@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/use-lumina/lumina/internal/auth"
+	"github.com/use-lumina/lumina/internal/limits"
 	"github.com/use-lumina/lumina/internal/store"
 )
 
@@ -20,11 +21,39 @@ type settingsData struct {
 	Keys         []store.APIKey
 	// NewKey and NewSecret show a just-created key's secret, once.
 	NewKey, NewSecret string
+	// Usage is today's trace count against the daily limit; UsageNote says why it is
+	// missing.
+	Usage        *limits.Usage
+	UsagePercent string
+	UsageNote    string
+	// RetentionDays (0: forever) and RetentionAt (when the job runs) describe retention, when
+	// HasRetention.
+	HasRetention  bool
+	RetentionDays int
+	RetentionAt   string
 }
 
 func (s *Server) settings(ctx context.Context, r *request) (view, error) {
 	d := settingsData{
 		Project: r.Project, Providers: s.cfg.Providers, OTLPEndpoint: s.cfg.OTLPEndpoint, APIEndpoint: s.cfg.APIEndpoint,
+	}
+	switch {
+	case s.cfg.Usage == nil:
+		d.UsageNote = "This dashboard process cannot see the ingest processes' counts (split roles without REDIS_URL)."
+	default:
+		u, err := s.cfg.Usage.Usage(ctx, r.Project)
+		if err != nil {
+			d.UsageNote = "The trace count could not be read: " + err.Error()
+		} else {
+			d.Usage = &u
+			if u.Limit > 0 {
+				d.UsagePercent = fmtPercent(float64(u.Count) / float64(u.Limit))
+			}
+		}
+	}
+	if rc := s.cfg.Retention; rc != nil {
+		d.HasRetention, d.RetentionDays = true, rc.DaysFor(r.Project)
+		d.RetentionAt = s.cfg.RetentionSchedule
 	}
 	if s.cfg.Auth != nil && s.cfg.Auth.Required() {
 		p, err := s.cfg.Auth.Request(r.Request)

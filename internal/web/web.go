@@ -20,6 +20,7 @@ import (
 	"github.com/use-lumina/lumina/internal/auth"
 	"github.com/use-lumina/lumina/internal/cost"
 	"github.com/use-lumina/lumina/internal/genai"
+	"github.com/use-lumina/lumina/internal/limits"
 	"github.com/use-lumina/lumina/internal/store"
 )
 
@@ -57,12 +58,24 @@ type Provider struct {
 	Used string
 }
 
+// UsageReader reports a project's daily trace quota.
+type UsageReader interface {
+	Usage(ctx context.Context, project string) (limits.Usage, error)
+}
+
 // Config configures the dashboard.
 type Config struct {
 	// Project resolves the request's project; nil means Auth's, or "default" without Auth.
 	Project ProjectFunc
 	// Auth signs users in and manages API keys; nil means auth is off.
 	Auth *auth.Auth
+	// Usage reads a project's trace count today against its daily limit (*limits.Quota);
+	// nil when this process cannot see the count.
+	Usage UsageReader
+	// Retention says how long a project's traces are kept; nil hides it.
+	Retention *limits.RetentionConfig
+	// RetentionSchedule says when the retention job runs ("daily at 02:00 UTC").
+	RetentionSchedule string
 	// Now is the clock for windows and "ago" labels; nil means time.Now.
 	Now func() time.Time
 	// Logger receives request failures; nil discards them.
