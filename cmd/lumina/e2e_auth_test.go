@@ -178,7 +178,7 @@ func TestAuthIngestion(t *testing.T) {
 // apiRoute is one API route, with a path whose ids are project B's objects.
 type apiRoute struct {
 	listener, method, pattern, path string
-	body                             string
+	body                            string
 }
 
 // TestAuthProjectIsolation drives every API route with project A's key against project
