@@ -2,7 +2,7 @@ GO ?= go
 BIN ?= bin/lumina
 TEST_TIMEOUT ?= 30m
 
-.PHONY: run build test lint fmt bench fuzz
+.PHONY: run build test lint fmt bench fuzz soak
 
 ## run: start Lumina with every role in one process on the embedded default
 run:
@@ -41,3 +41,9 @@ fuzz:
 			CGO_ENABLED=0 $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+## soak: run the real binary under load for SOAK_DURATION (10m) at SOAK_SPAN_RATE spans/s
+## (3500), SIGKILL it SOAK_KILLS (4) times, and check the load generator's ledger;
+## SOAK_DATABASE_URL soaks PostgreSQL instead of SQLite
+soak:
+	CGO_ENABLED=0 $(GO) test -tags soak -count=1 -timeout 90m -run '^TestSoak$$' -v ./cmd/lumina

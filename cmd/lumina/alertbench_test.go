@@ -1,0 +1,118 @@
+//go:build alertbench
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/use-lumina/lumina/internal/alert"
+	"github.com/use-lumina/lumina/internal/loadgen"
+)
+
+// TestAlertLatency measures trace-to-alert latency: from the OTLP request that carries a
+// cost spike to its webhook arriving, over ALERTBENCH_PROBES alerts (50), each on its own
+// key with its own 20-call baseline, while the load generator offers ALERTBENCH_SPAN_RATE
+// spans/s (4000) of background traffic. ALERTBENCH_DATABASE_URL runs it on PostgreSQL.
+// `make bench-alerts` runs it; it reports, it does not assert on times.
+func TestAlertLatency(t *testing.T) {
+	probes := int(envFloat(t, "ALERTBENCH_PROBES", 50))
+	rate := envFloat(t, "ALERTBENCH_SPAN_RATE", 4000)
+	flags := []string{"--daily-trace-limit", "0", "--worker-linger", "20ms"}
+	if db := os.Getenv("ALERTBENCH_DATABASE_URL"); db != "" {
+		flags = append(flags, "--database-url", db)
+	}
+	a := startTestApp(t, flags...)
+
+	var mu sync.Mutex
+	arrived := map[string]time.Time{}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := time.Now()
+		var p alert.WebhookPayload
+		if err := json.NewDecoder(r.Body).Decode(&p); err == nil && p.Event == "trigger" {
+			mu.Lock()
+			if _, ok := arrived[p.Alert.TraceID]; !ok {
+				arrived[p.Alert.TraceID] = at
+			}
+			mu.Unlock()
+		}
+	}))
+	defer hook.Close()
+	if code := apiDo(t, "POST", a.url("api", "/api/v1/channels"), `{"type":"webhook","url":"`+hook.URL+`"}`, nil); code != 200 {
+		t.Fatalf("create the webhook channel: %d", code)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	bg := make(chan *loadgen.Report, 1)
+	if rate > 0 {
+		go func() {
+			r, err := loadgen.Run(ctx, loadgen.Config{Endpoint: a.url("ingest", ""), Clients: 4, SpanRate: rate,
+				Duration: time.Hour, MaxRetries: 5}, io.Discard)
+			if err != nil {
+				t.Logf("background load: %v", err)
+			}
+			bg <- r
+		}()
+		time.Sleep(10 * time.Second) // let the background load reach its rate
+	}
+
+	send := func(svc string, in, out int64) string {
+		td, id := llmTrace("gpt-4o-mini", in, out)
+		td.ResourceSpans().At(0).Resource().Attributes().PutStr("service.name", svc)
+		if resp, body := post(t, a.url("ingest", "/v1/traces"), "application/x-protobuf", "", protoBody(t, td)); resp.StatusCode != 200 {
+			t.Fatalf("ingest: %d %s", resp.StatusCode, body)
+		}
+		return id
+	}
+	var lat []time.Duration
+	for i := range probes {
+		svc := fmt.Sprintf("alert-probe-%d", i)
+		var last string
+		for range 20 {
+			last = send(svc, 1000, 500)
+		}
+		a.waitTrace(last, 1) // the baseline is in before the spike
+		sent := time.Now()
+		spike := send(svc, 100_000, 50_000)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			mu.Lock()
+			at, ok := arrived[spike]
+			mu.Unlock()
+			if ok {
+				lat = append(lat, at.Sub(sent))
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("probe %d: no alert webhook for trace %s within 30 s", i, spike)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	cancel()
+	var bgRate float64
+	if rate > 0 {
+		if r := <-bg; r != nil {
+			bgRate = float64(r.SpansAcked) / r.Elapsed.Seconds()
+		}
+	}
+	slices.Sort(lat)
+	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	store := "sqlite"
+	if os.Getenv("ALERTBENCH_DATABASE_URL") != "" {
+		store = "postgresql"
+	}
+	t.Logf("trace-to-alert (%s, background %.0f spans/s acknowledged, %d alerts): p50 %s, p90 %s, p99 %s, max %s",
+		store, bgRate, len(lat), q(0.50).Round(100*time.Microsecond), q(0.90).Round(100*time.Microsecond),
+		q(0.99).Round(100*time.Microsecond), lat[len(lat)-1].Round(100*time.Microsecond))
+}
