@@ -41,7 +41,9 @@ func agentTrace(start time.Time) (ptrace.Traces, string, pcommon.SpanID) {
 	ss.Scope().SetVersion("0.9.0")
 	tid := randomTraceID()
 	ids := [4]pcommon.SpanID{randomSpanID(), randomSpanID(), randomSpanID(), randomSpanID()}
-	at := func(ms int) pcommon.Timestamp { return pcommon.NewTimestampFromTime(start.Add(time.Duration(ms) * time.Millisecond)) }
+	at := func(ms int) pcommon.Timestamp {
+		return pcommon.NewTimestampFromTime(start.Add(time.Duration(ms) * time.Millisecond))
+	}
 	add := func(i int, parent pcommon.SpanID, name string, kind ptrace.SpanKind, from, to int) ptrace.Span {
 		s := ss.Spans().AppendEmpty()
 		s.SetTraceID(tid)
