@@ -188,9 +188,25 @@ func runCLI(t *testing.T, args ...string) (string, string, error) {
 // fresh Lumina over OTLP/HTTP, and compares everything the API serves: every trace detail
 // (spans, ids, parents, times, attributes, resource, scope, events, links, status, GenAI
 // fields, messages, tokens and cost), the trace listing, and the log records.
+// Run between SQLite and PostgreSQL too, it is the documented way to move between them.
 func TestExportImportRoundTrip(t *testing.T) {
-	dirA := t.TempDir()
-	a := startTestApp(t, "--data-dir", dirA)
+	sqlite := func(t *testing.T) []string { return []string{"--data-dir", t.TempDir()} }
+	postgres := func(t *testing.T) []string { return []string{"--database-url", pgSchema(t, "")} }
+	tests := []struct {
+		name     string
+		src, dst func(t *testing.T) []string
+	}{
+		{"sqlite to sqlite", sqlite, sqlite},
+		{"sqlite to postgres", sqlite, postgres},
+		{"postgres to sqlite", postgres, sqlite},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testRoundTrip(t, tt.src(t), tt.dst(t)) })
+	}
+}
+
+func testRoundTrip(t *testing.T, srcStore, dstStore []string) {
+	a := startTestApp(t, srcStore...)
 	now := time.Now().Add(-time.Minute)
 	agent, agentID, _ := agentTrace(now)
 	simple, simpleID := llmTrace("gpt-4o-mini", 10, 5)
@@ -217,7 +233,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 
 	file := filepath.Join(t.TempDir(), "export.jsonl")
-	_, stderr, err := runCLI(t, "export", "--data-dir", dirA, "--output", file, "--log-level", "warn")
+	_, stderr, err := runCLI(t, append([]string{"export", "--output", file, "--log-level", "warn"}, srcStore...)...)
 	if err != nil {
 		t.Fatalf("lumina export: %v\n%s", err, stderr)
 	}
@@ -229,7 +245,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		t.Errorf("export lines: got %v, want one traces line then one logs line", signals)
 	}
 
-	b := startTestApp(t)
+	b := startTestApp(t, dstStore...)
 	_, stderr, err = runCLI(t, "import", "--endpoint", "http://"+b.addr("otlp-http"), file)
 	if err != nil {
 		t.Fatalf("lumina import: %v\n%s", err, stderr)

@@ -88,10 +88,10 @@ func TestTracesValueForms(t *testing.T) {
 		TraceID: "0102030405060708090a0b0c0d0e0f10", SpanID: "0102030405060708", ParentSpanID: "1112131415161718",
 		TraceState: "k=v", Name: "chat", Kind: "client", StartTime: start, EndTime: start.Add(time.Second),
 		StatusCode: genai.StatusError, StatusMessage: "boom", ScopeName: "sc", ScopeVersion: "1.2", ScopeSchemaURL: "https://s", ResourceSchemaURL: "https://r",
-		Attributes: map[string]any{"tokens": 42.0, "temperature": 0.7, "big": 1e300, "ok": true, "list": []any{1.0, "a"}, "nested": map[string]any{"n": 2.0}, "nil": nil},
-		Resource:   map[string]any{"service.name": "svc"},
-		Events:     []genai.Event{{Time: start, Name: "e", Attributes: map[string]any{"x": "y"}, DroppedAttributes: 1}},
-		Links:      []genai.Link{{TraceID: "0102030405060708090a0b0c0d0e0f11", SpanID: "0102030405060709", TraceState: "a=b", DroppedAttributes: 2}},
+		Attributes:        map[string]any{"tokens": 42.0, "temperature": 0.7, "big": 1e300, "ok": true, "list": []any{1.0, "a"}, "nested": map[string]any{"n": 2.0}, "nil": nil},
+		Resource:          map[string]any{"service.name": "svc"},
+		Events:            []genai.Event{{Time: start, Name: "e", Attributes: map[string]any{"x": "y"}, DroppedAttributes: 1}},
+		Links:             []genai.Link{{TraceID: "0102030405060708090a0b0c0d0e0f11", SpanID: "0102030405060709", TraceState: "a=b", DroppedAttributes: 2}},
 		DroppedAttributes: 3, DroppedEvents: 4, DroppedLinks: 5,
 	}
 	td := Traces([]genai.Span{s})
