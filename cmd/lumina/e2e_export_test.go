@@ -211,11 +211,13 @@ func testRoundTrip(t *testing.T, srcStore, dstStore []string) {
 	agent, agentID, _ := agentTrace(now)
 	simple, simpleID := llmTrace("gpt-4o-mini", 10, 5)
 	plain, plainID := buildTraces("batch-job", 3)
+	old, oldID := buildTraces("batch-job", 2) // three days old: an older partition on PostgreSQL
+	shiftTraces(old, -72*time.Hour)
 	// An LLM span whose messages arrive as GenAI log events.
 	logged, loggedID := llmTrace("gpt-4o", 20, 3)
 	lspan := logged.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
 	ld, orphanTrace := genaiLogs(lspan.TraceID(), lspan.SpanID(), now)
-	for _, td := range []ptrace.Traces{agent, simple, plain, logged} {
+	for _, td := range []ptrace.Traces{agent, simple, plain, logged, old} {
 		ingest(t, a, "/v1/traces", protoBody(t, td))
 	}
 	logBody, err := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
@@ -223,7 +225,7 @@ func testRoundTrip(t *testing.T, srcStore, dstStore []string) {
 		t.Fatal(err)
 	}
 	ingest(t, a, "/v1/logs", logBody)
-	want := map[string]int{agentID: 4, simpleID: 1, plainID: 3, loggedID: 1}
+	want := map[string]int{agentID: 4, simpleID: 1, plainID: 3, loggedID: 1, oldID: 2}
 	for id, n := range want {
 		a.waitTrace(id, n)
 	}
@@ -237,8 +239,8 @@ func testRoundTrip(t *testing.T, srcStore, dstStore []string) {
 	if err != nil {
 		t.Fatalf("lumina export: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(stderr, "exported 4 traces, 9 spans, 4 log records; 2 lines") {
-		t.Errorf("export summary: got %q, want 4 traces, 9 spans, 4 log records in 2 lines", stderr)
+	if !strings.Contains(stderr, "exported 5 traces, 11 spans, 4 log records; 2 lines") {
+		t.Errorf("export summary: got %q, want 5 traces, 11 spans, 4 log records in 2 lines", stderr)
 	}
 	signals := lineSignals(t, file)
 	if !reflect.DeepEqual(signals, []string{"traces", "logs"}) {
@@ -250,8 +252,8 @@ func testRoundTrip(t *testing.T, srcStore, dstStore []string) {
 	if err != nil {
 		t.Fatalf("lumina import: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(stderr, "imported 4 traces, 9 spans, 4 log records; 2 lines") || !strings.Contains(stderr, "0 failed lines") {
-		t.Errorf("import summary: got %q, want 4 traces, 9 spans, 4 log records in 2 lines, none failed", stderr)
+	if !strings.Contains(stderr, "imported 5 traces, 11 spans, 4 log records; 2 lines") || !strings.Contains(stderr, "0 failed lines") {
+		t.Errorf("import summary: got %q, want 5 traces, 11 spans, 4 log records in 2 lines, none failed", stderr)
 	}
 	for id, n := range want {
 		b.waitTrace(id, n)
@@ -280,7 +282,7 @@ func testRoundTrip(t *testing.T, srcStore, dstStore []string) {
 	var la, lb struct{ Traces []any }
 	getJSON(t, a.url("api", "/api/v1/traces?limit=100"), &la)
 	getJSON(t, b.url("api", "/api/v1/traces?limit=100"), &lb)
-	if path, g, w, ok := jsonDiff("traces", lb.Traces, la.Traces); !ok || len(la.Traces) != 4 {
+	if path, g, w, ok := jsonDiff("traces", lb.Traces, la.Traces); !ok || len(la.Traces) != 5 {
 		t.Errorf("trace listing after the round trip differs at %s: got %s, want %s (%d traces)", path, g, w, len(la.Traces))
 	}
 
