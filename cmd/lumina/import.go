@@ -187,7 +187,6 @@ func (im *importer) run(ctx context.Context, in io.Reader) error {
 	var failed, lines int
 	for no := 1; ; no++ {
 		raw, rerr := r.ReadBytes('\n')
-		im.p.read(int64(len(raw)))
 		if rerr != nil && !errors.Is(rerr, io.EOF) {
 			return fmt.Errorf("import: read line %d: %w", no, rerr)
 		}
@@ -205,6 +204,7 @@ func (im *importer) run(ctx context.Context, in io.Reader) error {
 				fmt.Fprintf(im.stderr, "line %d failed: %v\n", no, err)
 			}
 		}
+		im.p.read(int64(len(raw))) // done with it: the bar moves as lines are sent
 		if rerr != nil {
 			break
 		}

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"mime"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -145,6 +146,10 @@ func (s *sender) post(ctx context.Context, url, signal string, payload []byte) (
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
+		var ue *neturl.Error // it repeats the method and URL
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return sendResult{}, fmt.Errorf("POST %s: %w", url, err)
 	}
 	defer resp.Body.Close()
