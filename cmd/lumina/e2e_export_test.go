@@ -415,3 +415,41 @@ func jsonDiff(path string, got, want any) (string, string, string, bool) {
 	ws, _ := json.Marshal(want)
 	return path, string(gs), string(ws), false
 }
+
+// TestExportImportProjects moves one project of an AUTH_REQUIRED Lumina into a project of
+// another: --project selects what is exported, --api-key decides where it lands, and a
+// missing key is a clear 401.
+func TestExportImportProjects(t *testing.T) {
+	dir := t.TempDir()
+	src := startAuthApp(t, "--data-dir", dir)
+	inA := src.ingestWith(src.keyA, "checkout")
+	inB := src.ingestWith(src.keyB, "search")
+
+	file := filepath.Join(t.TempDir(), "proj-b.jsonl")
+	if _, stderr, err := runCLI(t, "export", "--data-dir", dir, "--project", "proj-b", "--output", file, "--log-level", "warn"); err != nil {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := exportedTraceIDs(t, data); !reflect.DeepEqual(got, []string{inB}) {
+		t.Fatalf("export --project proj-b: got traces %v, want only %s (not proj-a's %s)", got, inB, inA)
+	}
+
+	dst := startAuthApp(t)
+	_, _, err = runCLI(t, "import", "--endpoint", dst.url("otlp-http", ""), file)
+	if err == nil || !strings.Contains(err.Error(), "401 Unauthorized") || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("import without a key into AUTH_REQUIRED=true: got %v, want a 401 on line 1", err)
+	}
+	if _, stderr, err := runCLI(t, "import", "--endpoint", dst.url("otlp-http", ""), "--api-key", dst.keyA, file); err != nil {
+		t.Fatalf("import with proj-a's key: %v\n%s", err, stderr)
+	}
+	eventually(t, func() bool {
+		st, _ := do(t, nil, "GET", dst.url("api", "/api/v1/traces/"+inB), nil, bearer(dst.keyA))
+		return st == http.StatusOK
+	})
+	if st, _ := do(t, nil, "GET", dst.url("api", "/api/v1/traces/"+inB), nil, bearer(dst.keyB)); st != http.StatusNotFound {
+		t.Errorf("the imported trace read with another project's key: got %d, want 404", st)
+	}
+}

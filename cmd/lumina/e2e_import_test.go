@@ -406,3 +406,20 @@ func TestImportEncodings(t *testing.T) {
 		t.Errorf("partial success: got %v, stderr %q; want the rejection reported", err, stderr)
 	}
 }
+
+// TestImportStdin reads the lines from standard input for "-", as in
+// `lumina export | lumina import --endpoint … -`.
+func TestImportStdin(t *testing.T) {
+	td, _ := buildTraces("stdin", 3)
+	sink, url := newSink(t, nil)
+	old := stdin
+	stdin = strings.NewReader(tracesLine(t, td) + "\n")
+	defer func() { stdin = old }()
+	_, stderr, err := runCLI(t, "import", "--endpoint", url, "-")
+	if err != nil {
+		t.Fatalf("import -: %v\n%s", err, stderr)
+	}
+	if got := len(sink.requests()); got != 1 || !strings.Contains(stderr, "imported 1 traces, 3 spans") {
+		t.Errorf("got %d requests and summary %q, want 1 request of 1 trace and 3 spans", got, stderr)
+	}
+}

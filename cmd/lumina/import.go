@@ -133,7 +133,7 @@ func importCommand(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	var in io.Reader = os.Stdin
+	in := stdin
 	var size int64
 	if o.file != "-" {
 		f, err := os.Open(o.file)
