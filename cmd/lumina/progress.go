@@ -132,24 +132,3 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
-
-// splitArgs separates a subcommand's own flags (named in own, true for boolean flags)
-// from the serve flags that configure the store, so each goes to its own parser. Both
-// "--name value" and "--name=value" are recognised, with one or two dashes.
-func splitArgs(args []string, own map[string]bool) (mine, rest []string) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		isBool, ok := own[name]
-		if !strings.HasPrefix(a, "-") || !ok {
-			rest = append(rest, a)
-			continue
-		}
-		mine = append(mine, a)
-		if !hasValue && !isBool && i+1 < len(args) {
-			i++
-			mine = append(mine, args[i])
-		}
-	}
-	return mine, rest
-}
