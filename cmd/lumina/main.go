@@ -52,6 +52,8 @@ Usage:
   lumina projects ...       create and list projects (AUTH_REQUIRED=true)
   lumina keys ...           create, list and revoke a project's API keys
   lumina users ...          create and list dashboard users
+  lumina export [flags]     write stored traces and logs as OTLP/JSON lines (migration)
+  lumina import [flags] F   send OTLP/JSON lines to any OTLP/HTTP endpoint (migration)
   lumina loadgen [flags]    send OTLP load to a running Lumina and verify it was stored
   lumina replay ...         replay sets and runs (lumina replay --help)
   lumina healthcheck URL    exit 0 when URL (e.g. http://127.0.0.1:8081/ready) answers 200
@@ -89,6 +91,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, stderr)
 	case "retention":
 		return retentionCommand(ctx, rest, getenv, stdout, stderr)
+	case "export":
+		return exportCommand(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return importCommand(ctx, rest, getenv, stderr)
 	case "replay":
 		return replayCommand(ctx, rest, getenv, stdout, stderr)
 	case "projects", "keys", "users":

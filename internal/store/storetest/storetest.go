@@ -75,6 +75,7 @@ func Run(t *testing.T, open Opener) {
 	runReplayTests(t, open)
 	runAuthTests(t, open)
 	runJudgeTests(t, open)
+	runExportTests(t, open)
 }
 
 func testPing(t *testing.T, s store.Store) {
