@@ -38,8 +38,12 @@ func (a *app) startReplay(ctx context.Context) error {
 		return err
 	}
 	mux := a.mux(roleReplay)
-	api.New(a.store, a.auth.Project, genai.AttachLogs, a.log).RegisterReplay(mux, svc)
-	if err := a.listenHTTP(roleReplay, a.cfg.ReplayAddr, mux); err != nil {
+	srv := api.New(a.store, a.auth.Project, genai.AttachLogs, a.log)
+	if err := srv.TrustOrigins(a.cfg.corsOrigins); err != nil {
+		return err
+	}
+	srv.RegisterReplay(mux, svc)
+	if err := a.listenHTTP(roleReplay, a.cfg.ReplayAddr, api.CORS(a.cfg.corsOrigins, mux)); err != nil {
 		return err
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
