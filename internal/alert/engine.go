@@ -106,6 +106,9 @@ type Engine struct {
 type keyState struct {
 	key   Key
 	win   window
+	// arrived is when this process last observed a request of the key (the engine's clock,
+	// not the span's: no_data rules judge silence by arrival).
+	arrived time.Time
 	dists map[string]*dist
 	elem  *list.Element
 	dirty bool
@@ -183,6 +186,7 @@ func (e *Engine) Observe(ctx context.Context, b store.Batch) {
 		e.ensureRules(k.Project, now, &fx)
 		ks := e.state(k)
 		ks.win.add(sm)
+		ks.arrived = now
 		e.evaluateKey(ks, now, &fx)
 		e.learn(ks, &sm)
 		if sm.hasCost {

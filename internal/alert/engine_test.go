@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -500,5 +501,54 @@ func TestBudgetPerUser(t *testing.T) {
 	bad := store.AlertRule{Type: store.RuleCostSpike, Threshold: 0.2, Scope: store.AlertScope{User: "u"}}
 	if err := ValidateRule(&bad); err == nil {
 		t.Error("a cost rule scoped to a user validated")
+	}
+}
+
+func TestNoData(t *testing.T) {
+	rule := store.AlertRule{Type: store.RuleNoData, WindowDuration: 10 * time.Minute, MinSamples: 5}
+	h := newHarness(t, rule)
+	tick := func() { h.e.Tick(context.Background()) }
+
+	// A key with too few requests never counts as silent.
+	h.observe(repeat(4, call{cost: 1, service: "rare"})...)
+	h.observe(repeat(5, call{cost: 1})...)
+	h.clock.add(9 * time.Minute)
+	tick()
+	if got := h.open(store.RuleNoData); len(got) != 0 {
+		t.Fatalf("9 minutes of silence, window 10: got %d alerts, want 0", len(got))
+	}
+	h.clock.add(2 * time.Minute)
+	tick()
+	got := h.open(store.RuleNoData)
+	if len(got) != 1 || got[0].Service != "chat-svc" || got[0].Observed < 10 || got[0].Threshold != 10 ||
+		!strings.Contains(got[0].Explanation, "no request from") || got[0].TraceID == "" {
+		t.Fatalf("11 minutes of silence: got %+v, want one no_data alert on chat-svc naming the last trace", got)
+	}
+	tick() // still silent: one alert, not a second, and no repeat counted per tick
+	if got := h.open(store.RuleNoData); len(got) != 1 || got[0].Count != 1 {
+		t.Fatalf("another tick: got %+v, want the same single alert", got)
+	}
+	// Traffic returns: resolved at once, by the request.
+	h.observe(call{cost: 1})
+	if got := h.open(store.RuleNoData); len(got) != 0 {
+		t.Fatalf("after a request: got %d open, want 0", len(got))
+	}
+	if a := h.store.alertsOf(store.RuleNoData)[0]; a.ResolvedBy != "auto" {
+		t.Errorf("resolved by %q, want auto", a.ResolvedBy)
+	}
+}
+
+func TestNoDataValidation(t *testing.T) {
+	for _, r := range []store.AlertRule{
+		{Type: store.RuleNoData, Threshold: 5},
+		{Type: store.RuleNoData, MinSamples: maxWindowRequests + 1},
+	} {
+		if err := ValidateRule(&r); err == nil {
+			t.Errorf("ValidateRule(%+v): got nil error", r)
+		}
+	}
+	r := store.AlertRule{Type: store.RuleNoData}
+	if err := ValidateRule(&r); err != nil || r.MinSamples != 10 || r.WindowDuration != 15*time.Minute {
+		t.Errorf("defaults: got %+v, %v; want 10 samples over 15 minutes", r, err)
 	}
 }

@@ -42,6 +42,10 @@ func (e *Engine) evaluateKey(ks *keyState, now time.Time, fx *effects) {
 			e.resolve(r, ks.key, now, "replaced", fx)
 			continue
 		}
+		if r.Type == store.RuleNoData { // a request arrived: the silence is over
+			e.resolve(r, ks.key, now, "auto", fx)
+			continue
+		}
 		e.decide(r, ks.key, e.judge(r, ks, now), now, fx)
 	}
 }
@@ -92,6 +96,8 @@ func (e *Engine) judge(r *store.AlertRule, ks *keyState, now time.Time) signal {
 		sig.explanation = fmt.Sprintf("%d of the last %d requests of %s failed (%.0f%%, threshold %.0f%%)",
 			roll.errors, roll.n, ks.key, 100*sig.observed, 100*r.Threshold)
 		return sig
+	case store.RuleNoData:
+		return judgeSilence(r, ks, now)
 	case store.RuleCostAndQuality:
 		cost := e.judgeSpike(r, ks, MetricCost, r.Threshold, now)
 		q := ks.win.roll(MetricQuality, r.WindowRequests, r.WindowDuration, now)
@@ -110,6 +116,25 @@ func (e *Engine) judge(r *store.AlertRule, ks *keyState, now time.Time) signal {
 		return sig
 	}
 	return signal{}
+}
+
+// judgeSilence judges a no_data rule: the key had at least MinSamples requests and none
+// arrived within WindowDuration before now. Observed and threshold are in minutes.
+func judgeSilence(r *store.AlertRule, ks *keyState, now time.Time) signal {
+	var last *sample
+	ks.win.each(1, 0, func(s *sample) { last = s })
+	sig := signal{metric: MetricSilence, threshold: r.WindowDuration.Minutes()}
+	if last == nil || ks.arrived.IsZero() || ks.win.n < max(r.MinSamples, 1) {
+		return sig
+	}
+	silent := max(now.Sub(ks.arrived), 0)
+	sig.known, sig.observed, sig.traceID, sig.spanID = true, silent.Minutes(), last.traceID, last.spanID
+	sig.degraded = silent >= r.WindowDuration
+	if sig.degraded {
+		sig.explanation = fmt.Sprintf("no request from %s for %s (the last arrived at %s; alert after %s without one)",
+			ks.key, silent.Round(time.Second), ks.arrived.UTC().Format(time.RFC3339), r.WindowDuration)
+	}
+	return sig
 }
 
 // judgeSpike compares a rolling mean with the baseline's statistic × (1 + threshold).
@@ -251,6 +276,24 @@ func (e *Engine) reevaluate(now time.Time, fx *effects) {
 	}
 	for p := range e.rules {
 		e.evaluateBudgets(p, now, fx)
+	}
+	e.evaluateSilence(now, fx)
+}
+
+// evaluateSilence fires the no_data rules on the keys that went quiet: only the clock can
+// tell, so it runs on the tick. A new request on the key resolves the alert (evaluateKey).
+func (e *Engine) evaluateSilence(now time.Time, fx *effects) {
+	for k, ks := range e.keys {
+		rules := e.rules[k.Project]
+		for i := range rules {
+			r := &rules[i]
+			if !r.Enabled || r.Type != store.RuleNoData || !matches(r, k) || e.open[openID{rule: r.ID, key: k}] != nil {
+				continue
+			}
+			if sig := judgeSilence(r, ks, now); sig.known && sig.degraded {
+				e.fire(r, k, sig, now, fx)
+			}
+		}
 	}
 }
 

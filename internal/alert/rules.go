@@ -78,8 +78,18 @@ func ValidateRule(r *store.AlertRule) error {
 		if r.Period != PeriodDay && r.Period != PeriodMonth {
 			return fmt.Errorf("period %q: want day or month", r.Period)
 		}
+	case store.RuleNoData:
+		if r.Threshold != 0 {
+			return fmt.Errorf("no_data: the silence is window_duration; leave threshold 0")
+		}
+		if r.MinSamples == 0 {
+			r.MinSamples = 10
+		}
+		if r.MinSamples > maxWindowRequests {
+			return fmt.Errorf("no_data: min_samples %d: want at most %d (requests a key must have had before its silence counts)", r.MinSamples, maxWindowRequests)
+		}
 	default:
-		return fmt.Errorf("type %q: want cost_spike, quality_drop, latency_spike, error_rate, budget or cost_and_quality", r.Type)
+		return fmt.Errorf("type %q: want cost_spike, quality_drop, latency_spike, error_rate, budget, cost_and_quality or no_data", r.Type)
 	}
 	if r.Scope.User != "" && r.Type != store.RuleBudget {
 		return fmt.Errorf("scope.user applies to budget rules only")

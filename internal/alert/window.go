@@ -50,6 +50,7 @@ const (
 	MetricTokens  = "tokens"
 	MetricQuality = "quality"
 	MetricErrors  = "error_rate"
+	MetricSilence = "silence_minutes"
 )
 
 // value extracts a metric from a sample; ok is false when the sample lacks it.

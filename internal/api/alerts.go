@@ -266,7 +266,7 @@ func (a *alertRoutes) listAlerts(ctx context.Context, project string, r *http.Re
 	aq := store.AlertQuery{ProjectID: project, Service: q.Get("service"), Cursor: q.Get("cursor")}
 	var err error
 	if aq.Type, err = oneOf(q, "type", store.RuleCostSpike, store.RuleQualityDrop, store.RuleLatencySpike,
-		store.RuleErrorRate, store.RuleBudget, store.RuleCostAndQuality); err != nil {
+		store.RuleErrorRate, store.RuleBudget, store.RuleCostAndQuality, store.RuleNoData); err != nil {
 		return nil, err
 	}
 	if aq.Severity, err = oneOf(q, "severity", store.SeverityInfo, store.SeverityWarning, store.SeverityCritical); err != nil {

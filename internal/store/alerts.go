@@ -11,6 +11,7 @@ const (
 	RuleLatencySpike   = "latency_spike"    // rolling latency above the baseline by Threshold (a fraction)
 	RuleErrorRate      = "error_rate"       // rolling share of failed requests above Threshold (0..1)
 	RuleBudget         = "budget"           // spend in the current day or month above Threshold USD
+	RuleNoData         = "no_data"          // a key that had traffic received no request for WindowDuration
 	RuleCostAndQuality = "cost_and_quality" // cost spike and quality drop on one key: replaces both
 )
 
