@@ -104,14 +104,14 @@ type Engine struct {
 
 // keyState is one key's rolling window and baselines.
 type keyState struct {
-	key   Key
-	win   window
+	key Key
+	win window
 	// arrived is when this process last observed a request of the key (the engine's clock,
 	// not the span's: no_data rules judge silence by arrival).
 	arrived time.Time
-	dists map[string]*dist
-	elem  *list.Element
-	dirty bool
+	dists   map[string]*dist
+	elem    *list.Element
+	dirty   bool
 }
 
 // New returns an engine. notify, when not nil, is called after new deliveries are stored
