@@ -2,7 +2,7 @@ GO ?= go
 BIN ?= bin/lumina
 TEST_TIMEOUT ?= 30m
 
-.PHONY: run build test lint fmt bench fuzz soak
+.PHONY: run build test lint fmt bench fuzz soak bench-alerts
 
 ## run: start Lumina with every role in one process on the embedded default
 run:
@@ -47,3 +47,8 @@ fuzz:
 ## SOAK_DATABASE_URL soaks PostgreSQL instead of SQLite
 soak:
 	CGO_ENABLED=0 $(GO) test -tags soak -count=1 -timeout 90m -run '^TestSoak$$' -v ./cmd/lumina
+
+## bench-alerts: trace-to-alert latency over ALERTBENCH_PROBES (50) cost spikes under
+## ALERTBENCH_SPAN_RATE (4000) spans/s of background load; ALERTBENCH_DATABASE_URL for PostgreSQL
+bench-alerts:
+	CGO_ENABLED=0 $(GO) test -tags alertbench -count=1 -timeout 30m -run '^TestAlertLatency$$' -v ./cmd/lumina

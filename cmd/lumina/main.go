@@ -54,6 +54,8 @@ Usage:
   lumina users ...          create and list dashboard users
   lumina export [flags]     write stored traces and logs as OTLP/JSON lines (migration)
   lumina import [flags] F   send OTLP/JSON lines to any OTLP/HTTP endpoint (migration)
+  lumina demo [flags]       send demo traffic (services, RAG, sessions, a cost spike and a
+                            quality drop that raise alerts) to a running Lumina
   lumina loadgen [flags]    send OTLP load to a running Lumina and verify it was stored
   lumina replay ...         replay sets and runs (lumina replay --help)
   lumina healthcheck URL    exit 0 when URL (e.g. http://127.0.0.1:8081/ready) answers 200
@@ -99,6 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return replayCommand(ctx, rest, getenv, stdout, stderr)
 	case "projects", "keys", "users":
 		return adminCommands[cmd].run(ctx, rest, getenv, stdin, stdout, stderr)
+	case "demo":
+		return demoCommand(ctx, rest, getenv, stdout, stderr)
 	case "loadgen":
 		return runLoadgen(ctx, rest, stdout, stderr)
 	case "healthcheck":
