@@ -291,6 +291,7 @@ type Store interface {
 	ReplayStore
 	AuthStore
 	JudgeStore
+	ConversationReader
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources; in-flight calls may fail afterwards.
@@ -310,6 +311,7 @@ type TraceQuery struct {
 	Name        string // root span name, exact
 	Status      string // genai.StatusOK or genai.StatusError
 	Model       string // any counted model call used this model
+	SessionID   string // the trace's session id, exact
 	Since       time.Time
 	Until       time.Time // exclusive; compared with the trace start time
 	MinDuration time.Duration

@@ -174,6 +174,9 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	if q.Status != "" {
 		where = append(where, "status = "+arg(q.Status))
 	}
+	if q.SessionID != "" {
+		where = append(where, "session_id = "+arg(q.SessionID))
+	}
 	if q.Model != "" {
 		where = append(where, "model_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Model))+"::text]")
 	}
