@@ -78,8 +78,8 @@ func rangeDuration(key string) (time.Duration, bool) {
 // traceFilter is the trace list's query string, parsed: the form's values as typed and the
 // store query they make.
 type traceFilter struct {
-	Service, Name, Model, Status, Range, From, To, MinMS, Sort, Order, Limit string
-	Query                                                                    store.TraceQuery
+	Service, Name, Model, Status, Range, From, To, MinMS, Sort, Order, Limit, Session string
+	Query                                                                             store.TraceQuery
 }
 
 // parseTraceFilter reads the list's query parameters. Unknown values are errors, so a bad
@@ -91,8 +91,10 @@ func parseTraceFilter(r *request) (traceFilter, error) {
 		Model: strings.TrimSpace(v.Get("model")), Status: v.Get("status"), Range: v.Get("range"),
 		From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
 		MinMS: strings.TrimSpace(v.Get("min_ms")), Sort: v.Get("sort"), Order: v.Get("order"), Limit: v.Get("limit"),
+		Session: strings.TrimSpace(v.Get("session")),
 	}
-	q := store.TraceQuery{ProjectID: r.Project, Service: f.Service, Name: f.Name, Model: f.Model, Limit: 50, Cursor: v.Get("cursor")}
+	q := store.TraceQuery{ProjectID: r.Project, Service: f.Service, Name: f.Name, Model: f.Model, SessionID: f.Session,
+		Limit: 50, Cursor: v.Get("cursor")}
 	switch f.Status {
 	case "", genai.StatusOK, genai.StatusError:
 		q.Status = f.Status
@@ -169,6 +171,7 @@ func (f traceFilter) values() url.Values {
 	set("service", f.Service, "")
 	set("name", f.Name, "")
 	set("model", f.Model, "")
+	set("session", f.Session, "")
 	set("status", f.Status, "")
 	set("range", f.Range, "")
 	set("from", f.From, "")
@@ -240,6 +243,29 @@ type tracesData struct {
 	Live       liveConfig
 	LiveOK     bool // live updates apply: first page, newest first
 	Error      string
+	ReplayOK   bool // Replay Studio runs in this process: offer the replay forms
+	Replay     replayFromFilter
+}
+
+// replayFromFilter is the "new replay set from this filter" form: replay filters take a
+// service, a model and a start time, so it is offered only when the list uses no other filter.
+type replayFromFilter struct {
+	Applies           bool
+	Range, RangeLabel string
+	Limit             int
+}
+
+func newReplayFromFilter(f traceFilter) replayFromFilter {
+	q := f.Query
+	rf := replayFromFilter{Range: f.Range, Limit: q.Limit,
+		Applies: q.Name == "" && q.Status == "" && q.SessionID == "" && f.From == "" && f.To == "" && q.MinDuration == 0}
+	for _, r := range timeRanges {
+		if r.Key == f.Range {
+			rf.RangeLabel = strings.ToLower(strings.TrimPrefix(r.Label, "Last "))
+			rf.RangeLabel = "last " + rf.RangeLabel
+		}
+	}
+	return rf
 }
 
 func (s *Server) traces(ctx context.Context, r *request) (view, error) {
@@ -281,6 +307,7 @@ func (s *Server) traces(ctx context.Context, r *request) (view, error) {
 		}
 	}
 	d.Services, d.Models = slices.Sorted(maps.Keys(services)), slices.Sorted(maps.Keys(models))
+	d.ReplayOK, d.Replay = s.cfg.Replay != nil, newReplayFromFilter(f)
 	d.LiveOK = f.Query.Cursor == "" && f.Query.Sort == store.SortStartTime && !f.Query.Ascending && f.Query.Until.IsZero()
 	if d.LiveOK {
 		d.Live = newLiveConfig(f.Query, page.Traces, "traces")
