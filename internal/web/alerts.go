@@ -95,8 +95,8 @@ func (f alertFilter) url(mut func(url.Values)) string {
 // alertRow is one line of the alert list.
 type alertRow struct {
 	store.Alert
-	URL       string
-	Target    string // service · endpoint · model
+	URL      string
+	Target   string // service · endpoint · model
 	Observed string
 	Baseline string // empty for rules with an absolute threshold
 	Open     bool

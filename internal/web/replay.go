@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/use-lumina/lumina/internal/replay"
+	"github.com/use-lumina/lumina/internal/store"
 )
 
 // Replay is what Replay Studio uses of the replay service (*replay.Service implements it).
@@ -121,6 +122,10 @@ func (s *Server) createReplaySet(ctx context.Context, r *request) (string, *view
 	if err == nil {
 		set, err = s.cfg.Replay.CreateSet(ctx, r.Project, req)
 		err = replayError(err)
+		if errors.Is(err, store.ErrNotFound) {
+			// A picked trace that is gone (retention) or not this project's: say which.
+			err = badRequestf("%v", err)
+		}
 	}
 	if msg, ok := isBadRequest(err); ok {
 		v, verr := s.replaySetsView(ctx, r, f, msg)
