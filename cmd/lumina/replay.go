@@ -37,6 +37,7 @@ func (a *app) startReplay(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.replay = svc // Replay Studio on the web role, when it runs in this process
 	mux := a.mux(roleReplay)
 	api.New(a.store, a.auth.Project, genai.AttachLogs, a.log).RegisterReplay(mux, svc)
 	if err := a.listenHTTP(roleReplay, a.cfg.ReplayAddr, mux); err != nil {
