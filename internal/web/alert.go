@@ -40,9 +40,12 @@ type compareBar struct {
 	Y, W                float64
 }
 
-// compareWidth is the bars' full width in viewBox units (the viewBox is 600 wide; labels
-// take the first 120).
-const compareWidth = 380
+// compareWidth is the bars' full width in viewBox units (the viewBox is 480 wide; labels
+// take the first 90, values the last 90).
+const compareWidth = 300
+
+// compareLeft is where the bars start.
+const compareLeft = 90
 
 // newCompareChart scales the bars to the largest of observed, baseline and the threshold
 // line: baseline × (1 + threshold) for rules relative to a baseline, else the threshold.
@@ -63,7 +66,7 @@ func newCompareChart(a store.Alert) compareChart {
 		{Label: "Baseline", Value: fmtMetric(a.Metric, a.Baseline), Class: "baseline", Y: 44, W: w(a.Baseline)},
 	}
 	if line > 0 {
-		c.LineX = round2(120 + w(line))
+		c.LineX = round2(compareLeft + w(line))
 		c.LineText = "threshold " + fmtMetric(a.Metric, line)
 		if relative {
 			c.LineText = "threshold " + fmtMetric(a.Metric, line) + " (baseline +" + trimFloat(a.Threshold*100, 1) + "%)"

@@ -99,8 +99,10 @@ type alertRow struct {
 	Target   string // service · endpoint · model
 	Observed string
 	Baseline string // empty for rules with an absolute threshold
-	Open     bool
-	CanAck   bool
+	// ThresholdText is the absolute threshold in the metric's unit.
+	ThresholdText string
+	Open          bool
+	CanAck        bool
 }
 
 func newAlertRow(a store.Alert) alertRow {
@@ -115,6 +117,7 @@ func newAlertRow(a store.Alert) alertRow {
 	if a.Baseline != 0 { // absolute rules compare with a threshold, not a baseline
 		row.Baseline = fmtMetric(a.Metric, a.Baseline)
 	}
+	row.ThresholdText = fmtMetric(a.Metric, a.Threshold)
 	return row
 }
 

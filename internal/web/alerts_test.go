@@ -150,7 +150,7 @@ func TestAlertDetail(t *testing.T) {
 		status int
 		want   []string
 	}{
-		{"/alerts/" + aid(1), 200, []string{"Observed vs baseline", `width="380"`, "threshold $0.004800 (baseline &#43;20%)",
+		{"/alerts/" + aid(1), 200, []string{"Observed vs baseline", `width="300"`, "threshold $0.004800 (baseline &#43;20%)",
 			`href="/traces/` + tid(4) + `?span=` + sid(43) + `"`, "Ops webhook", "503 Service Unavailable", `id="ack"`, `id="resolve"`}},
 		{"/alerts/" + aid(2), 200, []string{"this rule compares with an absolute threshold", "Acknowledged</dt>", `id="resolve"`}},
 		{"/alerts/" + aid(3), 200, []string{"by auto", "No deliveries"}},

@@ -93,7 +93,8 @@ type replayRunData struct {
 	Cost     metricCells
 	Latency  metricCells
 	AvgSim   string
-	Open     bool // queued or running: cancel is offered
+	SimKind  string // which similarity AvgSim averages
+	Open     bool   // queued or running: cancel is offered
 }
 
 func (s *Server) replayRun(ctx context.Context, r *request) (view, error) {
@@ -113,9 +114,9 @@ func (s *Server) replayRun(ctx context.Context, r *request) (view, error) {
 		Open: run.Status == replay.StatusQueued || run.Status == replay.StatusRunning}
 	switch {
 	case run.Summary.AvgSemantic != nil:
-		d.AvgSim = trimFloat(*run.Summary.AvgSemantic, 1) + "% semantic"
+		d.AvgSim, d.SimKind = trimFloat(*run.Summary.AvgSemantic, 1)+"%", "semantic, mean"
 	case run.Summary.AvgHash != nil:
-		d.AvgSim = trimFloat(*run.Summary.AvgHash, 1) + "% character"
+		d.AvgSim, d.SimKind = trimFloat(*run.Summary.AvgHash, 1)+"%", "character, mean"
 	}
 	for i := range results {
 		res := &results[i]

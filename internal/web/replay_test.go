@@ -17,7 +17,7 @@ import (
 func replayServer(t *testing.T) (*testServer, *replay.Service) {
 	t.Helper()
 	srv := seededServer(t)
-	svc, err := replay.New(replay.Config{Store: srv.store, Pricer: nil, Now: func() time.Time { return testNow },
+	svc, err := replay.New(replay.Config{Store: srv.store, Pricer: newCalculator(t, srv.store), Now: func() time.Time { return testNow },
 		Hash: func(a, b string) (float64, string) {
 			s := quality.CharSimilarity(a, b)
 			return *s.Score, s.Method
