@@ -312,6 +312,12 @@ type TraceQuery struct {
 	Status      string // genai.StatusOK or genai.StatusError
 	Model       string // any counted model call used this model
 	SessionID   string // the trace's session id, exact
+	UserID      string // the trace's user id, exact
+	Environment string // the trace's environment, exact
+	Tag         string // a tag the trace carries
+	MaxDuration time.Duration
+	MinCostUSD  *float64 // inclusive; nil does not filter; an all-unpriced trace matches no cost bound
+	MaxCostUSD  *float64 // inclusive; nil does not filter
 	Since       time.Time
 	Until       time.Time // exclusive; compared with the trace start time
 	MinDuration time.Duration

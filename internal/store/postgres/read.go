@@ -177,6 +177,7 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	if q.SessionID != "" {
 		where = append(where, "session_id = "+arg(q.SessionID))
 	}
+	where = append(where, traceFilters(q, arg)...)
 	if q.Model != "" {
 		where = append(where, "model_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Model))+"::text]")
 	}

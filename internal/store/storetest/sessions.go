@@ -18,6 +18,7 @@ func runSessionTests(t *testing.T, open Opener) {
 		{"Sessions", testSessions},
 		{"SessionsPagination", testSessionsPagination},
 		{"TraceSessionFilter", testTraceSessionFilter},
+		{"TraceFieldFilters", testTraceFieldFilters},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
