@@ -315,6 +315,7 @@ type TraceQuery struct {
 	UserID      string // the trace's user id, exact
 	Environment string // the trace's environment, exact
 	Tag         string // a tag the trace carries
+	Provider    string // any span of the trace called this provider (genai.NormalizeProvider)
 	MaxDuration time.Duration
 	MinCostUSD  *float64 // inclusive; nil does not filter; an all-unpriced trace matches no cost bound
 	MaxCostUSD  *float64 // inclusive; nil does not filter

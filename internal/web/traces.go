@@ -80,7 +80,7 @@ func rangeDuration(key string) (time.Duration, bool) {
 // store query they make.
 type traceFilter struct {
 	Service, Name, Model, Status, Range, From, To, MinMS, Sort, Order, Limit, Session string
-	User, Env, Tag, MaxMS, MinCost, MaxCost                                           string
+	User, Env, Tag, Provider, MaxMS, MinCost, MaxCost                                 string
 	Query                                                                             store.TraceQuery
 }
 
@@ -94,11 +94,11 @@ func parseTraceFilter(r *request) (traceFilter, error) {
 		From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
 		MinMS: strings.TrimSpace(v.Get("min_ms")), Sort: v.Get("sort"), Order: v.Get("order"), Limit: v.Get("limit"),
 		Session: strings.TrimSpace(v.Get("session")), User: strings.TrimSpace(v.Get("user")), Env: strings.TrimSpace(v.Get("env")),
-		Tag: strings.TrimSpace(v.Get("tag")), MaxMS: strings.TrimSpace(v.Get("max_ms")),
+		Tag: strings.TrimSpace(v.Get("tag")), Provider: strings.TrimSpace(v.Get("provider")), MaxMS: strings.TrimSpace(v.Get("max_ms")),
 		MinCost: strings.TrimSpace(v.Get("min_cost")), MaxCost: strings.TrimSpace(v.Get("max_cost")),
 	}
 	q := store.TraceQuery{ProjectID: r.Project, Service: f.Service, Name: f.Name, Model: f.Model, SessionID: f.Session,
-		UserID: f.User, Environment: f.Env, Tag: f.Tag, Limit: 50, Cursor: v.Get("cursor")}
+		UserID: f.User, Environment: f.Env, Tag: f.Tag, Provider: f.Provider, Limit: 50, Cursor: v.Get("cursor")}
 	switch f.Status {
 	case "", genai.StatusOK, genai.StatusError:
 		q.Status = f.Status
@@ -204,6 +204,7 @@ func (f traceFilter) values() url.Values {
 	set("user", f.User, "")
 	set("env", f.Env, "")
 	set("tag", f.Tag, "")
+	set("provider", f.Provider, "")
 	set("status", f.Status, "")
 	set("range", f.Range, "")
 	set("from", f.From, "")
@@ -293,7 +294,7 @@ type replayFromFilter struct {
 func newReplayFromFilter(f traceFilter) replayFromFilter {
 	q := f.Query
 	rf := replayFromFilter{Range: f.Range, Limit: q.Limit,
-		Applies: q.Name == "" && q.Status == "" && q.SessionID == "" && q.UserID == "" && q.Environment == "" && f.From == "" &&
+		Applies: q.Name == "" && q.Status == "" && q.SessionID == "" && q.UserID == "" && q.Environment == "" && q.Provider == "" && f.From == "" &&
 			f.To == "" && q.MinDuration == 0 && q.MaxDuration == 0 && q.MinCostUSD == nil && q.MaxCostUSD == nil}
 	for _, r := range timeRanges {
 		if r.Key == f.Range {

@@ -29,6 +29,8 @@ func TestTraceFieldFilters(t *testing.T) {
 		{"user=alice", 200, []string{tid(201)}, `name="user" value="alice"`},
 		{"env=dev", 200, []string{tid(202)}, `name="env" value="dev"`},
 		{"tag=beta", 200, []string{tid(201)}, `name="tag" value="beta"`},
+		{"provider=acme", 200, []string{tid(203)}, `name="provider" value="acme"`},
+		{"provider=anthropic&status=error", 200, []string{tid(202)}, ""},
 		{"max_ms=2000", 200, []string{tid(201), tid(202)}, ""},
 		{"min_cost=0.005", 200, []string{tid(201), tid(202)}, ""},
 		{"max_cost=%240.01", 200, []string{tid(201), tid(202)}, ""},

@@ -10,7 +10,7 @@ import (
 )
 
 // testTraceFieldFilters covers the trace list's per-trace filters: user, environment, tag,
-// maximum duration and cost bounds, alone, together and with an index-driven filter.
+// provider, maximum duration and cost bounds, alone, together and with an index-driven filter.
 func testTraceFieldFilters(t *testing.T, s store.Store) {
 	mk := func(tr int, user, env string, tags []string, start, d time.Duration, cost *float64) genai.Span {
 		sp := sessionTrace(projectA, tr, "", user, start, cost, false)
@@ -18,9 +18,11 @@ func testTraceFieldFilters(t *testing.T, s store.Store) {
 		sp.GenAI.Environment, sp.GenAI.Tags = env, tags
 		return sp
 	}
+	anthropic := mk(2, "u2", "dev", []string{"b"}, time.Hour, 300*time.Millisecond, f64(0.5))
+	anthropic.GenAI.Provider = "anthropic"
 	write(t, s, []genai.Span{
 		mk(1, "u1", "prod", []string{"a", "b"}, 0, 200*time.Millisecond, f64(0.01)),
-		mk(2, "u2", "dev", []string{"b"}, time.Hour, 300*time.Millisecond, f64(0.5)),
+		anthropic,
 		mk(3, "u1", "prod", nil, 2*time.Hour, 2*time.Second, nil),
 	})
 	other := mk(4, "u1", "prod", []string{"a"}, 3*time.Hour, time.Millisecond, f64(0.01))
@@ -37,6 +39,9 @@ func testTraceFieldFilters(t *testing.T, s store.Store) {
 		{"tag with service", store.TraceQuery{Tag: "a", Service: "svc"}, []int{1}},
 		{"tag with model", store.TraceQuery{Tag: "a", Model: "gpt-4o"}, []int{1}},
 		{"unknown tag", store.TraceQuery{Tag: "zzz"}, nil},
+		{"provider", store.TraceQuery{Provider: "anthropic"}, []int{2}},
+		{"provider with model", store.TraceQuery{Provider: "openai", Model: "gpt-4o"}, []int{3, 1}},
+		{"unknown provider", store.TraceQuery{Provider: "acme"}, nil},
 		{"max duration", store.TraceQuery{MaxDuration: time.Second}, []int{2, 1}},
 		{"duration range", store.TraceQuery{MinDuration: 250 * time.Millisecond, MaxDuration: time.Second}, []int{2}},
 		{"min cost", store.TraceQuery{MinCostUSD: f64(0.1)}, []int{2}},
