@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/use-lumina/lumina/internal/replay"
 	"github.com/use-lumina/lumina/internal/store"
 )
 
@@ -389,6 +390,34 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("sets listed: got %d, want 1", n)
 		}
 		b.screenshot(t, "replay")
+		b.clean(t)
+	})
+
+	t.Run("replay progress", func(t *testing.T) {
+		// A run queued while no replay worker runs: the page polls until it ends.
+		p, svc, start := pausedReplayServer(t)
+		ctx := context.Background()
+		set, err := svc.CreateSet(ctx, "default", replay.CreateSetRequest{SetSource: replay.SetSource{TraceIDs: []string{tid(2), tid(3)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rv, err := svc.StartRun(ctx, "default", set.ID, replay.StartRunRequest{Mode: replay.ModeSimulation})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.do(t, "open the queued run", chromedp.Navigate(p.URL+"/replay/runs/"+rv.ID), chromedp.WaitVisible(chromedp.CSS("[data-poll-url]")))
+		if got := run(t, b, "status", chromedp.Evaluate[string](`document.querySelector("[data-run-status]").getAttribute("data-run-status")`)); got != replay.StatusQueued {
+			t.Fatalf("run status before the worker starts: got %q, want queued", got)
+		}
+		if n := count(t, b, "#result-table tr[data-index]"); n != 0 {
+			t.Errorf("result rows of a queued run: got %d, want 0", n)
+		}
+		b.screenshot(t, "replay-run-queued")
+		start()
+		b.waitFor(t, "the results after polling", `document.querySelector('[data-run-status="completed"]') !== null && document.querySelectorAll("#result-table tr[data-index]").length === 4`)
+		if n := count(t, b, "[data-poll-url]"); n != 0 {
+			t.Errorf("the finished run still polls")
+		}
 		b.clean(t)
 	})
 

@@ -16,8 +16,18 @@ import (
 // its runs in the background until the test ends.
 func replayServer(t *testing.T) (*testServer, *replay.Service) {
 	t.Helper()
-	srv := seededServer(t)
-	svc, err := replay.New(replay.Config{Store: srv.store, Pricer: newCalculator(t, srv.store), Now: func() time.Time { return testNow },
+	srv, svc, start := pausedReplayServer(t)
+	start()
+	return srv, svc
+}
+
+// pausedReplayServer is replayServer whose service executes nothing until start is called:
+// runs started before stay queued.
+func pausedReplayServer(t *testing.T) (srv *testServer, svc *replay.Service, start func()) {
+	t.Helper()
+	srv = seededServer(t)
+	var err error
+	svc, err = replay.New(replay.Config{Store: srv.store, Pricer: newCalculator(t, srv.store), Now: func() time.Time { return testNow },
 		Hash: func(a, b string) (float64, string) {
 			s := quality.CharSimilarity(a, b)
 			return *s.Score, s.Method
@@ -27,16 +37,17 @@ func replayServer(t *testing.T) (*testServer, *replay.Service) {
 	}
 	// Set before the first request: the server reads its config only while serving.
 	srv.web.cfg.Replay = svc
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := svc.Run(ctx); err != nil {
-			t.Errorf("replay Run: %v", err)
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return srv, svc
+	return srv, svc, func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := svc.Run(ctx); err != nil {
+				t.Errorf("replay Run: %v", err)
+			}
+		}()
+		t.Cleanup(func() { cancel(); <-done })
+	}
 }
 
 // waitRun waits until the run is no longer queued or running.
