@@ -9,16 +9,18 @@ import (
 	"time"
 )
 
-// ConversationReader groups trace rollups into conversations by their session id.
+// ConversationReader groups trace rollups into conversations: the traces that share a GenAI
+// session id (session.id, gen_ai.conversation.id…). A conversation is not a dashboard login
+// Session.
 type ConversationReader interface {
-	// Conversations lists the session ids (conversations) of q.ProjectID that have a trace started in [Since, Until),
-	// most recently active first (LastSeen, then session id, both descending), one keyset page
-	// at a time. Traces without a session id are left out; the totals count the traces of
-	// the window only.
+	// Conversations lists the conversations of q.ProjectID that have a trace started in
+	// [Since, Until), most recently active first (LastSeen, then session id, both
+	// descending), one keyset page at a time. Traces without a session id are left out; the
+	// totals count the traces of the window only.
 	Conversations(ctx context.Context, q ConversationQuery) (ConversationPage, error)
 }
 
-// ConversationQuery selects sessions of one project; zero fields do not filter. Since and Until
+// ConversationQuery selects conversations of one project; zero fields do not filter. Since and Until
 // (exclusive) bound the traces' start time.
 type ConversationQuery struct {
 	ProjectID string
@@ -29,7 +31,7 @@ type ConversationQuery struct {
 	Cursor    string // NextCursor of the previous page
 }
 
-// ConversationPage is one page of sessions; NextCursor is empty on the last page.
+// ConversationPage is one page of conversations; NextCursor is empty on the last page.
 type ConversationPage struct {
 	Conversations []Conversation
 	NextCursor    string
@@ -38,8 +40,8 @@ type ConversationPage struct {
 // Conversation is the totals of the traces that share one session id.
 type Conversation struct {
 	SessionID string
-	// UserID is the greatest user id of the session's traces (sessions have one user in
-	// practice); Users counts the distinct non-empty ones.
+	// UserID is the greatest user id of the conversation's traces (one in practice); Users
+	// counts the distinct non-empty ones.
 	UserID        string
 	Users         int64
 	Traces        int64
@@ -51,8 +53,8 @@ type Conversation struct {
 	LastSeen      time.Time // the latest trace start
 }
 
-// ConversationCursor is a keyset position in a session listing: the last session's LastSeen and
-// its id, which breaks ties.
+// ConversationCursor is a keyset position in a conversation listing: the last one's LastSeen
+// and its session id, which breaks ties.
 type ConversationCursor struct {
 	LastSeen  int64 // Unix nanoseconds
 	SessionID string

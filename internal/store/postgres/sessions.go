@@ -9,8 +9,8 @@ import (
 	"github.com/use-lumina/lumina/internal/store"
 )
 
-// Conversations implements store.ConversationReader: one GROUP BY over the window's traces that have
-// a session id (index traces_session), keyset-paginated on (last seen, session id).
+// Conversations implements store.ConversationReader: one GROUP BY over the window's traces
+// that have a session id (index traces_session), keyset-paginated on (last seen, session id).
 func (s *Store) Conversations(ctx context.Context, q store.ConversationQuery) (store.ConversationPage, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -36,7 +36,7 @@ func (s *Store) Conversations(ctx context.Context, q store.ConversationQuery) (s
 	if q.Cursor != "" {
 		c, err := store.DecodeConversationCursor(q.Cursor)
 		if err != nil {
-			return store.ConversationPage{}, fmt.Errorf("list sessions: %w", err)
+			return store.ConversationPage{}, fmt.Errorf("list conversations: %w", err)
 		}
 		having = fmt.Sprintf(" HAVING (MAX(start_ns), session_id) < (%s::bigint, %s::text)", arg(c.LastSeen), arg(c.SessionID))
 	}
@@ -47,7 +47,7 @@ func (s *Store) Conversations(ctx context.Context, q store.ConversationQuery) (s
 		` ORDER BY MAX(start_ns) DESC, session_id DESC LIMIT ` + strconv.Itoa(limit+1)
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return store.ConversationPage{}, fmt.Errorf("list sessions: %w", err)
+		return store.ConversationPage{}, fmt.Errorf("list conversations: %w", err)
 	}
 	defer rows.Close()
 	page := store.ConversationPage{Conversations: []store.Conversation{}}
@@ -56,13 +56,13 @@ func (s *Store) Conversations(ctx context.Context, q store.ConversationQuery) (s
 		var first, last int64
 		if err := rows.Scan(&ss.SessionID, &ss.UserID, &ss.Users, &ss.Traces, &ss.Errors, &ss.TotalTokens,
 			&ss.CostUSD, &ss.UnpricedCalls, &first, &last); err != nil {
-			return store.ConversationPage{}, fmt.Errorf("list sessions: %w", err)
+			return store.ConversationPage{}, fmt.Errorf("list conversations: %w", err)
 		}
 		ss.FirstSeen, ss.LastSeen = fromNS(first), fromNS(last)
 		page.Conversations = append(page.Conversations, ss)
 	}
 	if err := rows.Err(); err != nil {
-		return store.ConversationPage{}, fmt.Errorf("list sessions: %w", err)
+		return store.ConversationPage{}, fmt.Errorf("list conversations: %w", err)
 	}
 	if len(page.Conversations) > limit {
 		page.Conversations = page.Conversations[:limit]

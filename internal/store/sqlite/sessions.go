@@ -8,8 +8,8 @@ import (
 	"github.com/use-lumina/lumina/internal/store"
 )
 
-// Conversations implements store.ConversationReader: one GROUP BY over the window's traces that have
-// a session id (index traces_session), keyset-paginated on (last seen, session id).
+// Conversations implements store.ConversationReader: one GROUP BY over the window's traces
+// that have a session id (index traces_session), keyset-paginated on (last seen, session id).
 func (s *Store) Conversations(ctx context.Context, q store.ConversationQuery) (store.ConversationPage, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -30,7 +30,7 @@ func (s *Store) Conversations(ctx context.Context, q store.ConversationQuery) (s
 	if q.Cursor != "" {
 		c, err := store.DecodeConversationCursor(q.Cursor)
 		if err != nil {
-			return store.ConversationPage{}, fmt.Errorf("list sessions: %w", err)
+			return store.ConversationPage{}, fmt.Errorf("list conversations: %w", err)
 		}
 		having = " HAVING (MAX(start_time), session_id) < (?, ?)"
 		args = append(args, c.LastSeen, c.SessionID)
@@ -43,7 +43,7 @@ func (s *Store) Conversations(ctx context.Context, q store.ConversationQuery) (s
 	args = append(args, limit+1)
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return store.ConversationPage{}, fmt.Errorf("list sessions: %w", err)
+		return store.ConversationPage{}, fmt.Errorf("list conversations: %w", err)
 	}
 	defer rows.Close()
 	page := store.ConversationPage{Conversations: []store.Conversation{}}
@@ -52,13 +52,13 @@ func (s *Store) Conversations(ctx context.Context, q store.ConversationQuery) (s
 		var first, last int64
 		if err := rows.Scan(&ss.SessionID, &ss.UserID, &ss.Users, &ss.Traces, &ss.Errors, &ss.TotalTokens,
 			&ss.CostUSD, &ss.UnpricedCalls, &first, &last); err != nil {
-			return store.ConversationPage{}, fmt.Errorf("list sessions: %w", err)
+			return store.ConversationPage{}, fmt.Errorf("list conversations: %w", err)
 		}
 		ss.FirstSeen, ss.LastSeen = fromNanos(first), fromNanos(last)
 		page.Conversations = append(page.Conversations, ss)
 	}
 	if err := rows.Err(); err != nil {
-		return store.ConversationPage{}, fmt.Errorf("list sessions: %w", err)
+		return store.ConversationPage{}, fmt.Errorf("list conversations: %w", err)
 	}
 	if len(page.Conversations) > limit {
 		page.Conversations = page.Conversations[:limit]
