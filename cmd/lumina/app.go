@@ -76,6 +76,7 @@ type app struct {
 	workerCancel context.CancelFunc
 	wg           sync.WaitGroup
 	errs         chan error
+	replay       web.Replay // the replay role's service, for Replay Studio; nil when that role runs elsewhere
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
@@ -179,6 +180,7 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 			OTLPEndpoint:      localURL(cfg.OTLPHTTPAddr),
 			APIEndpoint:       localURL(cfg.APIAddr),
 			Join:              genai.AttachLogs,
+			Replay:            a.replay, TestChannel: web.ChannelTester(channelTester()), ValidateRule: alert.ValidateRule,
 		}, a.store, a.calc).Register(mux)
 		if err := a.listenHTTP(roleWeb, cfg.WebAddr, mux); err != nil {
 			return nil, err

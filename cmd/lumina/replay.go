@@ -37,6 +37,7 @@ func (a *app) startReplay(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.replay = svc // Replay Studio on the web role, when it runs in this process
 	mux := a.mux(roleReplay)
 	srv := api.New(a.store, a.auth.Project, genai.AttachLogs, a.log)
 	if err := srv.TrustOrigins(a.cfg.corsOrigins); err != nil {

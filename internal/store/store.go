@@ -291,6 +291,7 @@ type Store interface {
 	ReplayStore
 	AuthStore
 	JudgeStore
+	ConversationReader
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources; in-flight calls may fail afterwards.
@@ -310,6 +311,14 @@ type TraceQuery struct {
 	Name        string // root span name, exact
 	Status      string // genai.StatusOK or genai.StatusError
 	Model       string // any counted model call used this model
+	SessionID   string // the trace's session id, exact
+	UserID      string // the trace's user id, exact
+	Environment string // the trace's environment, exact
+	Tag         string // a tag the trace carries
+	Provider    string // any span of the trace called this provider (genai.NormalizeProvider)
+	MaxDuration time.Duration
+	MinCostUSD  *float64 // inclusive; nil does not filter; an all-unpriced trace matches no cost bound
+	MaxCostUSD  *float64 // inclusive; nil does not filter
 	Since       time.Time
 	Until       time.Time // exclusive; compared with the trace start time
 	MinDuration time.Duration

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/use-lumina/lumina/internal/replay"
 	"github.com/use-lumina/lumina/internal/store"
 )
 
@@ -114,7 +115,8 @@ func run[T any](t *testing.T, b *browser, what string, a chromedp.Action[T]) T {
 func (b *browser) screenshot(t *testing.T, name string) {
 	t.Helper()
 	if w := run(t, b, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`)); w > 0 {
-		t.Errorf("%s: the page is %d px wider than the 1280 px window", name, w)
+		wide := run(t, b, "wide elements", chromedp.Evaluate[[]string](`[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map(e => e.tagName + "." + e.className + "#" + e.id)`))
+		t.Errorf("%s: the page is %d px wider than the 1280 px window (widest: %v)", name, w, wide)
 	}
 	png := run(t, b, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
@@ -144,7 +146,7 @@ func count(t *testing.T, b *browser, selector string) int {
 }
 
 func TestBrowser(t *testing.T) {
-	srv := seededServer(t)
+	srv, _ := replayServer(t)
 	b := newBrowser(t)
 
 	t.Run("home", func(t *testing.T) {
@@ -175,7 +177,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("rows for service support-bot: got %d, want 4", n)
 		}
 		services := run(t, b, "row services", chromedp.Evaluate[[]string](
-			`[...document.querySelectorAll("#trace-table tbody tr[data-trace-id] td:nth-child(3)")].map(td => td.textContent.trim())`))
+			`[...document.querySelectorAll("#trace-table tbody tr[data-trace-id] td:nth-child(4)")].map(td => td.textContent.trim())`))
 		for _, s := range services {
 			if s != "support-bot" {
 				t.Errorf("filtered list shows service %q", s)
@@ -294,8 +296,133 @@ func TestBrowser(t *testing.T) {
 		b.clean(t)
 	})
 
+	t.Run("acknowledge an alert", func(t *testing.T) {
+		b.do(t, "open alerts", chromedp.Navigate(srv.URL+"/alerts"), chromedp.WaitVisible(chromedp.ID("alert-table")))
+		if n := count(t, b, "#alert-table tbody tr[data-alert-id]"); n != 4 {
+			t.Errorf("alert rows: got %d, want 4", n)
+		}
+		if n := count(t, b, ".stat-cards .kpi"); n != 5 {
+			t.Errorf("stat cards: got %d, want 5", n)
+		}
+		b.screenshot(t, "alerts")
+		row := `#alert-table tr[data-alert-id="` + aid(1) + `"]`
+		b.do(t, "acknowledge", chromedp.Click(chromedp.CSS(row+` form[action$="/acknowledge"] button`)))
+		b.waitFor(t, "the acknowledged flash", `location.search.includes("done=acknowledged") && document.querySelector(".flash.ok") !== null`)
+		status := run(t, b, "row status", chromedp.Text(chromedp.CSS(row+" td:nth-child(6)")))
+		if status != "acknowledged" {
+			t.Errorf("row status after acknowledge: got %q, want acknowledged", status)
+		}
+		if n := count(t, b, row+` form[action$="/acknowledge"]`); n != 0 {
+			t.Errorf("the acknowledged alert still offers acknowledge")
+		}
+		a, err := srv.store.Alert(context.Background(), "default", aid(1))
+		if err != nil || a.Status != store.AlertAcknowledged {
+			t.Errorf("stored alert after the click: got %q (err %v), want acknowledged", a.Status, err)
+		}
+		b.do(t, "open the alert", chromedp.Click(chromedp.CSS(row+` td:nth-child(2) a`)))
+		b.waitFor(t, "the alert page", `location.pathname === "/alerts/`+aid(1)+`"`)
+		if n := count(t, b, ".compare rect.cmp"); n != 2 {
+			t.Errorf("observed and baseline bars: got %d, want 2", n)
+		}
+		b.screenshot(t, "alert")
+		b.do(t, "open the triggering trace", chromedp.Click(chromedp.ID("trigger-trace")))
+		b.waitFor(t, "the trace with its span", `location.pathname === "/traces/`+tid(4)+`" && location.search.includes("span=`+sid(43)+`")`)
+
+		b.do(t, "open rules", chromedp.Navigate(srv.URL+"/alerts/rules"), chromedp.WaitVisible(chromedp.ID("rules")))
+		input := `#rule-rule-cost input[name="threshold"]`
+		b.do(t, "type a bad threshold", chromedp.SetValue(chromedp.CSS(input), "twenty"), chromedp.Submit(chromedp.CSS(input)))
+		b.waitFor(t, "the threshold error", `document.querySelector("#rule-rule-cost .flash.err") !== null`)
+		b.screenshot(t, "alert-rules-error")
+		b.do(t, "type a good threshold", chromedp.SetValue(chromedp.CSS(input), "25"), chromedp.Submit(chromedp.CSS(input)))
+		b.waitFor(t, "the saved flash", `location.search.includes("saved=rule-cost") && document.querySelector(".flash.ok") !== null`)
+		if got := run(t, b, "threshold", chromedp.Evaluate[string](`document.querySelector('`+input+`').value`)); got != "25" {
+			t.Errorf("threshold after saving: got %q, want 25", got)
+		}
+		b.screenshot(t, "alert-rules")
+		b.clean(t)
+	})
+
+	t.Run("replay a set", func(t *testing.T) {
+		b.do(t, "open traces", chromedp.Navigate(srv.URL+"/traces"), chromedp.WaitVisible(chromedp.ID("trace-table")))
+		b.do(t, "pick two traces",
+			chromedp.Click(chromedp.CSS(`tr[data-trace-id="`+tid(21)+`"] td.pick input`)),
+			chromedp.Click(chromedp.CSS(`tr[data-trace-id="`+tid(1)+`"] td.pick input`)),
+			chromedp.SendKeys(chromedp.CSS(`#replay-pick input[name="name"]`), "browser set"),
+			chromedp.Click(chromedp.ID("add-to-replay")))
+		b.waitFor(t, "the new set", `location.pathname.startsWith("/replay/sets/set_")`)
+		b.do(t, "wait for the set", chromedp.WaitVisible(chromedp.ID("estimate")))
+		if n := count(t, b, "#item-table tbody tr"); n != 4 {
+			t.Errorf("captured calls: got %d, want 4 (two LLM calls per trace)", n)
+		}
+		b.screenshot(t, "replay-set")
+		b.do(t, "configure a simulation",
+			chromedp.SendKeys(chromedp.CSS(`#run-form input[name="model"]`), "claude-haiku-4-5"),
+			chromedp.SendKeys(chromedp.CSS(`#run-form textarea[name="prompt_template"]`), "Answer briefly: {{original}}"),
+			chromedp.Click(chromedp.ID("start-run")))
+		b.waitFor(t, "the run page", `location.pathname.startsWith("/replay/runs/run_")`)
+		// The page polls its progress and reloads when the run is over.
+		b.waitFor(t, "the results", `document.querySelector('[data-run-status="completed"]') !== null && document.querySelectorAll("#result-table tr[data-index]").length === 4`)
+		if n := count(t, b, ".sim-notice"); n != 1 {
+			t.Errorf("simulation notice: got %d, want 1", n)
+		}
+		b.screenshot(t, "replay-run")
+		// Item 1 is the final answer of trace 21, whose prompt is the XSS payload.
+		b.do(t, "open a diff", chromedp.Click(chromedp.CSS(`#result-table tr[data-index="1"] a[href$="/items/1"]`)))
+		b.waitFor(t, "the diff page", `location.pathname.endsWith("/items/1")`)
+		b.do(t, "wait for the responses", chromedp.WaitVisible(chromedp.ID("responses")))
+		prompt := run(t, b, "original prompt", chromedp.TextContent(chromedp.CSS(".sbs .msg.role-user .msg-body")))
+		if prompt != xssPayload {
+			t.Errorf("original prompt shown as %q, want the literal payload", prompt)
+		}
+		if replayed := run(t, b, "replayed prompt", chromedp.TextContent(chromedp.CSS(".sbs > div:nth-child(2) .msg.role-user .msg-body"))); replayed != "Answer briefly: "+xssPayload {
+			t.Errorf("replayed prompt shown as %q", replayed)
+		}
+		if n := count(t, b, `img[src="x"], main script`); n != 0 {
+			t.Errorf("the payload created %d elements on the diff page", n)
+		}
+		// The simulated answer depends on the run's random seed, so only its presence is checked.
+		if got := run(t, b, "replayed answer", chromedp.TextContent(chromedp.ID("resp-replay"))); strings.TrimSpace(got) == "" {
+			t.Error("the replayed answer is empty")
+		}
+		b.screenshot(t, "replay-item")
+		b.do(t, "open the studio", chromedp.Navigate(srv.URL+"/replay"), chromedp.WaitVisible(chromedp.ID("set-table")))
+		if n := count(t, b, "#set-table tr[data-set-id]"); n != 1 {
+			t.Errorf("sets listed: got %d, want 1", n)
+		}
+		b.screenshot(t, "replay")
+		b.clean(t)
+	})
+
+	t.Run("replay progress", func(t *testing.T) {
+		// A run queued while no replay worker runs: the page polls until it ends.
+		p, svc, start := pausedReplayServer(t)
+		ctx := context.Background()
+		set, err := svc.CreateSet(ctx, "default", replay.CreateSetRequest{SetSource: replay.SetSource{TraceIDs: []string{tid(2), tid(3)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rv, err := svc.StartRun(ctx, "default", set.ID, replay.StartRunRequest{Mode: replay.ModeSimulation})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.do(t, "open the queued run", chromedp.Navigate(p.URL+"/replay/runs/"+rv.ID), chromedp.WaitVisible(chromedp.CSS("[data-poll-url]")))
+		if got := run(t, b, "status", chromedp.Evaluate[string](`document.querySelector("[data-run-status]").getAttribute("data-run-status")`)); got != replay.StatusQueued {
+			t.Fatalf("run status before the worker starts: got %q, want queued", got)
+		}
+		if n := count(t, b, "#result-table tr[data-index]"); n != 0 {
+			t.Errorf("result rows of a queued run: got %d, want 0", n)
+		}
+		b.screenshot(t, "replay-run-queued")
+		start()
+		b.waitFor(t, "the results after polling", `document.querySelector('[data-run-status="completed"]') !== null && document.querySelectorAll("#result-table tr[data-index]").length === 4`)
+		if n := count(t, b, "[data-poll-url]"); n != 0 {
+			t.Errorf("the finished run still polls")
+		}
+		b.clean(t)
+	})
+
 	t.Run("pages and dark theme", func(t *testing.T) {
-		for _, p := range []struct{ path, name string }{{"/settings", "settings"}, {"/alerts", "alerts"}, {"/sessions", "sessions"}, {"/replay", "replay"}} {
+		for _, p := range []struct{ path, name string }{{"/settings", "settings"}, {"/sessions", "sessions"}} {
 			b.do(t, "open "+p.path, chromedp.Navigate(srv.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main .panel")))
 			b.screenshot(t, p.name)
 		}
@@ -316,6 +443,14 @@ func TestBrowser(t *testing.T) {
 		b.screenshot(t, "trace-dark")
 		b.do(t, "open traces", chromedp.Navigate(srv.URL+"/traces"), chromedp.WaitVisible(chromedp.ID("trace-table")))
 		b.screenshot(t, "traces-dark")
+		b.do(t, "open alerts", chromedp.Navigate(srv.URL+"/alerts/"+aid(1)), chromedp.WaitVisible(chromedp.CSS(".compare")))
+		b.screenshot(t, "alert-dark")
+		b.do(t, "open the studio", chromedp.Navigate(srv.URL+"/replay"), chromedp.WaitVisible(chromedp.ID("set-table")))
+		b.do(t, "open the set", chromedp.Click(chromedp.CSS("#set-table tr[data-set-id] a")))
+		b.waitFor(t, "the set page", `location.pathname.startsWith("/replay/sets/")`)
+		b.do(t, "open the run", chromedp.Click(chromedp.CSS("#run-table tr[data-run-id] a")))
+		b.waitFor(t, "the run page", `location.pathname.startsWith("/replay/runs/") && document.getElementById("result-table") !== null`)
+		b.screenshot(t, "replay-run-dark")
 		b.do(t, "press ?", chromedp.KeyEvent("?"))
 		b.waitFor(t, "the shortcuts dialog", `document.getElementById("help").open`)
 		b.clean(t)

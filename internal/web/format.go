@@ -128,3 +128,12 @@ func shortID(id string) string {
 	}
 	return id
 }
+
+// trimFloat is v with at most prec decimals and no trailing zeros: 0.7, 1.25, 3.
+func trimFloat(v float64, prec int) string {
+	s := strconv.FormatFloat(v, 'f', prec, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}

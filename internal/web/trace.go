@@ -38,6 +38,7 @@ type spanNode struct {
 
 // traceData is the trace detail page.
 type traceData struct {
+	ReplayOK  bool // Replay Studio runs in this process: offer "add to replay set"
 	Trace     genai.Trace
 	Row       traceRow
 	Nodes     []spanNode
@@ -72,7 +73,7 @@ func (s *Server) trace(ctx context.Context, r *request) (view, error) {
 	if err != nil {
 		return view{}, err
 	}
-	td := traceData{Trace: d.Trace, Row: newTraceRow(&d.Trace), LogCount: len(d.Logs)}
+	td := traceData{Trace: d.Trace, Row: newTraceRow(&d.Trace), LogCount: len(d.Logs), ReplayOK: s.cfg.Replay != nil}
 	selected := r.URL.Query().Get("span")
 	if selected == "" {
 		selected = defaultSpan(d.Spans)

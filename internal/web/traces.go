@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -78,8 +79,9 @@ func rangeDuration(key string) (time.Duration, bool) {
 // traceFilter is the trace list's query string, parsed: the form's values as typed and the
 // store query they make.
 type traceFilter struct {
-	Service, Name, Model, Status, Range, From, To, MinMS, Sort, Order, Limit string
-	Query                                                                    store.TraceQuery
+	Service, Name, Model, Status, Range, From, To, MinMS, Sort, Order, Limit, Session string
+	User, Env, Tag, Provider, MaxMS, MinCost, MaxCost                                 string
+	Query                                                                             store.TraceQuery
 }
 
 // parseTraceFilter reads the list's query parameters. Unknown values are errors, so a bad
@@ -91,8 +93,12 @@ func parseTraceFilter(r *request) (traceFilter, error) {
 		Model: strings.TrimSpace(v.Get("model")), Status: v.Get("status"), Range: v.Get("range"),
 		From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
 		MinMS: strings.TrimSpace(v.Get("min_ms")), Sort: v.Get("sort"), Order: v.Get("order"), Limit: v.Get("limit"),
+		Session: strings.TrimSpace(v.Get("session")), User: strings.TrimSpace(v.Get("user")), Env: strings.TrimSpace(v.Get("env")),
+		Tag: strings.TrimSpace(v.Get("tag")), Provider: strings.TrimSpace(v.Get("provider")), MaxMS: strings.TrimSpace(v.Get("max_ms")),
+		MinCost: strings.TrimSpace(v.Get("min_cost")), MaxCost: strings.TrimSpace(v.Get("max_cost")),
 	}
-	q := store.TraceQuery{ProjectID: r.Project, Service: f.Service, Name: f.Name, Model: f.Model, Limit: 50, Cursor: v.Get("cursor")}
+	q := store.TraceQuery{ProjectID: r.Project, Service: f.Service, Name: f.Name, Model: f.Model, SessionID: f.Session,
+		UserID: f.User, Environment: f.Env, Tag: f.Tag, Provider: f.Provider, Limit: 50, Cursor: v.Get("cursor")}
 	switch f.Status {
 	case "", genai.StatusOK, genai.StatusError:
 		q.Status = f.Status
@@ -123,12 +129,37 @@ func parseTraceFilter(r *request) (traceFilter, error) {
 	if !q.Until.IsZero() && !q.Until.After(q.Since) {
 		return f, badRequestf("to (%s) must be after from (%s)", f.To, q.Since.Format("2006-01-02T15:04"))
 	}
-	if f.MinMS != "" {
-		ms, err := strconv.ParseFloat(f.MinMS, 64)
-		if err != nil || ms < 0 || ms > 1e9 {
-			return f, badRequestf("minimum duration must be a number of milliseconds, got %q", f.MinMS)
+	for _, b := range []struct {
+		name, v string
+		dst     *time.Duration
+	}{{"minimum", f.MinMS, &q.MinDuration}, {"maximum", f.MaxMS, &q.MaxDuration}} {
+		if b.v == "" {
+			continue
 		}
-		q.MinDuration = time.Duration(ms * float64(time.Millisecond))
+		ms, err := strconv.ParseFloat(b.v, 64)
+		if err != nil || ms < 0 || ms > 1e9 {
+			return f, badRequestf("%s duration must be a number of milliseconds, got %q", b.name, b.v)
+		}
+		*b.dst = time.Duration(ms * float64(time.Millisecond))
+	}
+	if q.MaxDuration > 0 && q.MaxDuration < q.MinDuration {
+		return f, badRequestf("maximum duration (%s ms) must not be below the minimum (%s ms)", f.MaxMS, f.MinMS)
+	}
+	for _, b := range []struct {
+		name, v string
+		dst     **float64
+	}{{"minimum cost", f.MinCost, &q.MinCostUSD}, {"maximum cost", f.MaxCost, &q.MaxCostUSD}} {
+		if b.v == "" {
+			continue
+		}
+		usd, err := strconv.ParseFloat(strings.TrimPrefix(b.v, "$"), 64)
+		if err != nil || usd < 0 || math.IsInf(usd, 0) || math.IsNaN(usd) {
+			return f, badRequestf("%s must be a number of dollars, got %q", b.name, b.v)
+		}
+		*b.dst = &usd
+	}
+	if q.MinCostUSD != nil && q.MaxCostUSD != nil && *q.MaxCostUSD < *q.MinCostUSD {
+		return f, badRequestf("maximum cost ($%s) must not be below the minimum ($%s)", f.MaxCost, f.MinCost)
 	}
 	if f.Limit != "" {
 		n, err := strconv.Atoi(f.Limit)
@@ -169,11 +200,19 @@ func (f traceFilter) values() url.Values {
 	set("service", f.Service, "")
 	set("name", f.Name, "")
 	set("model", f.Model, "")
+	set("session", f.Session, "")
+	set("user", f.User, "")
+	set("env", f.Env, "")
+	set("tag", f.Tag, "")
+	set("provider", f.Provider, "")
 	set("status", f.Status, "")
 	set("range", f.Range, "")
 	set("from", f.From, "")
 	set("to", f.To, "")
 	set("min_ms", f.MinMS, "")
+	set("max_ms", f.MaxMS, "")
+	set("min_cost", f.MinCost, "")
+	set("max_cost", f.MaxCost, "")
 	set("sort", f.Sort, store.SortStartTime)
 	set("order", f.Order, "desc")
 	set("limit", f.Limit, "")
@@ -240,6 +279,30 @@ type tracesData struct {
 	Live       liveConfig
 	LiveOK     bool // live updates apply: first page, newest first
 	Error      string
+	ReplayOK   bool // Replay Studio runs in this process: offer the replay forms
+	Replay     replayFromFilter
+}
+
+// replayFromFilter is the "new replay set from this filter" form: replay filters take a
+// service, a model and a start time, so it is offered only when the list uses no other filter.
+type replayFromFilter struct {
+	Applies           bool
+	Range, RangeLabel string
+	Limit             int
+}
+
+func newReplayFromFilter(f traceFilter) replayFromFilter {
+	q := f.Query
+	rf := replayFromFilter{Range: f.Range, Limit: q.Limit,
+		Applies: q.Name == "" && q.Status == "" && q.SessionID == "" && q.UserID == "" && q.Environment == "" && q.Provider == "" && f.From == "" &&
+			f.To == "" && q.MinDuration == 0 && q.MaxDuration == 0 && q.MinCostUSD == nil && q.MaxCostUSD == nil}
+	for _, r := range timeRanges {
+		if r.Key == f.Range {
+			rf.RangeLabel = strings.ToLower(strings.TrimPrefix(r.Label, "Last "))
+			rf.RangeLabel = "last " + rf.RangeLabel
+		}
+	}
+	return rf
 }
 
 func (s *Server) traces(ctx context.Context, r *request) (view, error) {
@@ -281,6 +344,7 @@ func (s *Server) traces(ctx context.Context, r *request) (view, error) {
 		}
 	}
 	d.Services, d.Models = slices.Sorted(maps.Keys(services)), slices.Sorted(maps.Keys(models))
+	d.ReplayOK, d.Replay = s.cfg.Replay != nil, newReplayFromFilter(f)
 	d.LiveOK = f.Query.Cursor == "" && f.Query.Sort == store.SortStartTime && !f.Query.Ascending && f.Query.Until.IsZero()
 	if d.LiveOK {
 		d.Live = newLiveConfig(f.Query, page.Traces, "traces")

@@ -28,11 +28,14 @@ import (
 // is not signed in.
 type ProjectFunc func(r *http.Request) (string, error)
 
-// Store is the storage the dashboard reads, plus the custom prices it edits.
+// Store is the storage the dashboard reads, plus the custom prices, alert states and rules
+// it edits.
 type Store interface {
 	store.TraceReader
 	store.Analytics
 	store.PriceStore
+	store.AlertStore
+	store.ConversationReader
 }
 
 // Pricing is what the dashboard needs of the cost engine: the built-in table (for price
@@ -98,6 +101,14 @@ type Config struct {
 	LiveMaxAge time.Duration
 	// Join attaches GenAI log records to spans on the trace page; nil leaves them apart.
 	Join LogJoiner
+	// Replay serves Replay Studio; nil (the replay role is not running in this process)
+	// shows the studio as unavailable.
+	Replay Replay
+	// TestChannel sends a channel's "send test" delivery; nil shows the button disabled.
+	TestChannel ChannelTester
+	// ValidateRule checks and completes an edited alert rule (alert.ValidateRule); nil
+	// checks only that a threshold is a positive number.
+	ValidateRule func(r *store.AlertRule) error
 }
 
 // Server is the dashboard. It is safe for concurrent use.
@@ -161,9 +172,16 @@ func (s *Server) Register(mux *http.ServeMux) {
 	handle("GET /cost", s.costPage)
 	handle("GET /settings", s.settings)
 	s.registerLogin(mux)
-	handle("GET /sessions", s.placeholder("sessions"))
-	handle("GET /alerts", s.placeholder("alerts"))
-	handle("GET /replay", s.placeholder("replay"))
+	handle("GET /sessions", s.sessions)
+	handle("GET /alerts", s.alerts)
+	handle("GET /alerts/{id}", s.alertDetail)
+	handle("GET /alerts/rules", s.alertRules)
+	handle("GET /replay", s.replaySets)
+	handle("GET /replay/sets/{id}", s.replaySet)
+	handle("GET /replay/runs/{id}", s.replayRun)
+	handle("GET /replay/runs/{id}/items/{index}", s.replayItem)
+	mux.Handle("GET /replay/runs/{id}/progress", s.secure(http.HandlerFunc(s.replayProgress)))
+	s.registerActions(mux)
 	mux.Handle("GET /traces/{trace_id}/spans/{span_id}", s.secure(http.HandlerFunc(s.spanFragment)))
 	mux.Handle("POST /cost/prices", s.secure(s.checkCSRF(http.HandlerFunc(s.createPrice))))
 	mux.Handle("POST /cost/prices/{id}/delete", s.secure(s.checkCSRF(http.HandlerFunc(s.deletePrice))))

@@ -81,6 +81,7 @@ func seededServer(t *testing.T) *testServer {
 	if err := srv.store.PutPrice(context.Background(), price); err != nil {
 		t.Fatal(err)
 	}
+	seedAlerts(t, srv.store)
 	return srv
 }
 
@@ -109,7 +110,11 @@ func TestPagesGolden(t *testing.T) {
 		{"settings", srv, "/settings", 200},
 		{"sessions", srv, "/sessions", 200},
 		{"alerts", srv, "/alerts", 200},
-		{"replay", srv, "/replay", 200},
+		{"alerts-filtered", srv, "/alerts?status=firing&window=all", 200},
+		{"alert", srv, "/alerts/" + aid(1), 200},
+		{"alert-rules", srv, "/alerts/rules", 200},
+		{"sessions-7d", srv, "/sessions?window=7d", 200},
+		{"replay-unavailable", srv, "/replay", 503},
 		{"not-found", srv, "/nope", 404},
 		{"trace-not-found", srv, "/traces/" + tid(999), 404},
 		{"trace-bad-id", srv, "/traces/xyz", 400},

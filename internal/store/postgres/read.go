@@ -174,6 +174,10 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	if q.Status != "" {
 		where = append(where, "status = "+arg(q.Status))
 	}
+	if q.SessionID != "" {
+		where = append(where, "session_id = "+arg(q.SessionID))
+	}
+	where = append(where, traceFilters(q, arg)...)
 	if q.Model != "" {
 		where = append(where, "model_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Model))+"::text]")
 	}

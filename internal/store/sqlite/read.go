@@ -202,6 +202,10 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	if q.Status != "" {
 		cond("t.status = ?", q.Status)
 	}
+	if q.SessionID != "" {
+		cond("t.session_id = ?", q.SessionID)
+	}
+	traceFilters(q, cond)
 	startCol := "t.start_time"
 	if drive != "" {
 		startCol = "x.start_time" // the same value, on the index being walked

@@ -76,6 +76,7 @@ func Run(t *testing.T, open Opener) {
 	runAuthTests(t, open)
 	runJudgeTests(t, open)
 	runExportTests(t, open)
+	runSessionTests(t, open)
 }
 
 func testPing(t *testing.T, s store.Store) {

@@ -1,6 +1,6 @@
 // Lumina dashboard behaviour: theme, keyboard shortcuts, row links, copy buttons, inspector
-// tabs and span switching, and live trace updates over Server-Sent Events. Pages work
-// without it; this only makes them quicker to use. All HTML it inserts was rendered (and
+// tabs and span switching, live trace updates over Server-Sent Events, and replay run
+// progress. Pages work without it; this only makes them quicker to use. All HTML it inserts was rendered (and
 // escaped) by the server's html/template; it never builds markup from data.
 (function () {
   "use strict";
@@ -209,6 +209,28 @@
     window.addEventListener("pagehide", function () { es.close(); });
   }
 
+  // Replay run progress: while the run is queued or running, re-fetch the server-rendered
+  // progress block every second; when it says the run is over, reload for the results.
+  function pollProgress() {
+    var el = doc.querySelector("[data-poll-url]");
+    if (!el) return;
+    var url = el.getAttribute("data-poll-url");
+    function again(ms) { setTimeout(tick, ms); }
+    function tick() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (r) {
+        return r.ok ? r.text() : null;
+      }).then(function (html) {
+        if (html === null) { again(3000); return; }
+        var next = fromHTML(html).firstElementChild;
+        if (!next) { again(3000); return; }
+        el.replaceWith(next);
+        el = next;
+        if (next.hasAttribute("data-poll-url")) again(1000); else window.location.reload();
+      }, function () { again(3000); });
+    }
+    again(1000);
+  }
+
   function init() {
     label();
     var tb = doc.getElementById("theme-toggle");
@@ -220,6 +242,7 @@
     var sel = doc.querySelector(".wf-row.selected");
     if (sel) sel.scrollIntoView({ block: "nearest" });
     live();
+    pollProgress();
   }
   if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", init); else init();
 })();
