@@ -253,10 +253,14 @@ func (a *app) startWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	hooks := []worker.Hook{alerts.Observe}
-	if judge, err := a.startJudge(wctx, alerts); err != nil {
+	judge, err := a.startJudge(wctx, alerts)
+	if err != nil {
 		return err
-	} else if judge != nil {
+	}
+	scorer := quality.NewScorer(quality.ScorerConfig{}, time.Now)
+	late := newLateContent(a.store, scorer, alerts, judge, a.registry, a.log)
+	hooks := []worker.Hook{alerts.Observe, late.Observe}
+	if judge != nil {
 		hooks = append(hooks, judge)
 	}
 	w := worker.New(worker.Config{Concurrency: concurrency, BatchMsgs: a.cfg.WorkerBatchMsgs, Linger: a.cfg.WorkerLinger},
@@ -264,7 +268,7 @@ func (a *app) startWorker(ctx context.Context) error {
 			return a.queue.Consumer(ctx, 4*a.cfg.WorkerBatchMsgs, 64<<20)
 		},
 		decode, a.store,
-		[]worker.Stage{normalizeStage(limits), costStage(a.calc), qualityStage(quality.NewScorer(quality.ScorerConfig{}, time.Now))},
+		[]worker.Stage{normalizeStage(limits), costStage(a.calc), qualityStage(scorer)},
 		hooks, a.registry, a.log)
 	a.wg.Add(1)
 	go func() {
