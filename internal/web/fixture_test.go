@@ -114,6 +114,10 @@ func ragTrace(n int, start time.Time, service, prompt string, fail bool) []genai
 			ToolCalls: []genai.ToolCall{{ID: "call_1", Name: "lookup_docs", Arguments: `{"topic":"otel"}`}}}},
 		RequestParams: map[string]any{"temperature": 0.2, "max_tokens": 512.0},
 		Sources:       map[string]string{"input_tokens": "gen_ai.usage.input_tokens", "output_tokens": "gen_ai.usage.output_tokens"},
+		Quality: &genai.Quality{Score: f64(0.62), Tier: genai.QualityTier2, Method: "tier2:judge", Reason: "drops the citation the references give",
+			Flags: []string{"factual_error"}, Components: map[string]float64{"similarity": 0.71, "length_ratio": 0.9}, References: 3,
+			Endpoint: "docs-bot/chat gpt-4o", Judge: &genai.Judgement{Status: "done", Similarity: f64(0.62), FactualError: true,
+				Reason: "drops the citation the references give", Trigger: "borderline", Provider: "anthropic", Model: "claude-haiku-4-5", CostUSD: f64(0.0004)}},
 	}
 	tool := mk(4, 1, "execute_tool lookup_docs", "internal", 1130*time.Millisecond, 120*time.Millisecond)
 	tool.GenAI = &genai.Call{Type: genai.TypeTool, Operation: "execute_tool", Tool: &genai.Tool{Name: "lookup_docs", CallID: "call_1", Arguments: `{"topic":"otel"}`, Result: "3 documents"}}
