@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/use-lumina/lumina/internal/limits"
 	"github.com/use-lumina/lumina/internal/store"
 )
 
@@ -132,6 +133,34 @@ type homeData struct {
 	// Empty is set when the project has no trace at all: the page shows onboarding.
 	Empty      bool
 	Onboarding onboarding
+	// Alerts are the latest firing alerts (at most 5); Firing counts them all.
+	Alerts []store.Alert
+	Firing int64
+	// Quota is today's trace count against the daily limit, when this process can see it.
+	Quota quotaView
+}
+
+// quotaView is today's use of the daily trace quota.
+type quotaView struct {
+	Usage   *limits.Usage
+	Percent string // of the limit; "" when unlimited
+	Note    string // why Usage is missing
+}
+
+// quota reads the project's quota use for the home and settings pages.
+func (s *Server) quota(ctx context.Context, project string) quotaView {
+	if s.cfg.Usage == nil {
+		return quotaView{Note: "This dashboard process cannot see the ingest processes' counts (split roles without REDIS_URL)."}
+	}
+	u, err := s.cfg.Usage.Usage(ctx, project)
+	if err != nil {
+		return quotaView{Note: "The trace count could not be read: " + err.Error()}
+	}
+	q := quotaView{Usage: &u}
+	if u.Limit > 0 {
+		q.Percent = fmtPercent(float64(u.Count) / float64(u.Limit))
+	}
+	return q
 }
 
 // modelRow is a model's usage with its share of the window's cost.
@@ -174,6 +203,21 @@ func (s *Server) home(ctx context.Context, r *request) (view, error) {
 		return view{}, err
 	}
 	d.Empty = len(recent.Traces) == 0
+	firing, err := s.store.Alerts(ctx, store.AlertQuery{ProjectID: r.Project, Status: store.AlertFiring, Limit: 5})
+	if err != nil {
+		return view{}, err
+	}
+	d.Alerts = firing.Alerts
+	byStatus, err := s.store.AlertCounts(ctx, r.Project, time.Time{})
+	if err != nil {
+		return view{}, err
+	}
+	for _, c := range byStatus {
+		if c.Status == store.AlertFiring {
+			d.Firing += c.Count
+		}
+	}
+	d.Quota = s.quota(ctx, r.Project)
 	d.Onboarding = s.onboarding()
 	d.KPIs = kpis(cur.Totals, prev.Totals)
 	d.Models, d.Endpoints = modelRows(cur), cur.Endpoints

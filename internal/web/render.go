@@ -58,6 +58,9 @@ func templateFuncs(st staticFiles) template.FuncMap {
 		"inc":      func(n int) int { return n + 1 },
 		"deref":    func(p *float64) float64 { return *p },
 		"sharew":   func(r float64) float64 { return round2(min(max(r, 0), 1) * 100) },
+		"quotaw": func(count, limit int64) float64 {
+			return round2(min(max(float64(count)/float64(max(limit, 1)), 0), 1) * 100)
+		},
 		"navItem": func(current, key, url, label, keys string) navItem {
 			return navItem{URL: url, Label: label, Keys: keys, Current: current == key}
 		},

@@ -37,20 +37,8 @@ func (s *Server) settings(ctx context.Context, r *request) (view, error) {
 	d := settingsData{
 		Project: r.Project, Providers: s.cfg.Providers, OTLPEndpoint: s.cfg.OTLPEndpoint, APIEndpoint: s.cfg.APIEndpoint,
 	}
-	switch {
-	case s.cfg.Usage == nil:
-		d.UsageNote = "This dashboard process cannot see the ingest processes' counts (split roles without REDIS_URL)."
-	default:
-		u, err := s.cfg.Usage.Usage(ctx, r.Project)
-		if err != nil {
-			d.UsageNote = "The trace count could not be read: " + err.Error()
-		} else {
-			d.Usage = &u
-			if u.Limit > 0 {
-				d.UsagePercent = fmtPercent(float64(u.Count) / float64(u.Limit))
-			}
-		}
-	}
+	q := s.quota(ctx, r.Project)
+	d.Usage, d.UsagePercent, d.UsageNote = q.Usage, q.Percent, q.Note
 	if rc := s.cfg.Retention; rc != nil {
 		d.HasRetention, d.RetentionDays = true, rc.DaysFor(r.Project)
 		d.RetentionAt = s.cfg.RetentionSchedule
