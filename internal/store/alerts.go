@@ -105,6 +105,7 @@ type AlertQuery struct {
 	Severity  string
 	Status    string
 	Service   string
+	TraceID   string // the triggering trace
 	Since     time.Time
 	Until     time.Time
 	Limit     int    // 1..1000; backends treat 0 as 50

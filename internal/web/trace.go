@@ -46,6 +46,8 @@ type traceData struct {
 	Inspector *inspector
 	LogCount  int
 	Orphans   int // log records whose span is not in the trace
+	// Alerts are the alerts this trace triggered.
+	Alerts []store.Alert
 }
 
 // validTraceID reports whether id is 32 lower-case hex characters.
@@ -66,6 +68,12 @@ func (s *Server) loadTrace(ctx context.Context, project, id string) (store.Trace
 		s.cfg.Join(d.Spans, d.Logs)
 	}
 	return d, nil
+}
+
+// traceAlerts lists the alerts whose triggering trace is t, newest first.
+func (s *Server) traceAlerts(ctx context.Context, project string, t *genai.Trace) ([]store.Alert, error) {
+	page, err := s.store.Alerts(ctx, store.AlertQuery{ProjectID: project, TraceID: t.TraceID, Limit: 100})
+	return page.Alerts, err
 }
 
 func (s *Server) trace(ctx context.Context, r *request) (view, error) {
@@ -94,6 +102,9 @@ func (s *Server) trace(ctx context.Context, r *request) (view, error) {
 		if l.SpanID != "" && !ids[l.SpanID] {
 			td.Orphans++
 		}
+	}
+	if td.Alerts, err = s.traceAlerts(ctx, r.Project, &d.Trace); err != nil {
+		return view{}, err
 	}
 	if selected != "" && td.Inspector == nil && r.URL.Query().Get("span") != "" {
 		return view{}, badRequestf("trace %s has no span %q", d.Trace.TraceID, selected)

@@ -187,6 +187,9 @@ func (s *Store) Alerts(ctx context.Context, q store.AlertQuery) (store.AlertPage
 	if q.Service != "" {
 		add("service = ?", q.Service)
 	}
+	if q.TraceID != "" { // few alerts per project: the document is read, not indexed
+		add("doc->>'trace_id' = ?", q.TraceID)
+	}
 	if !q.Since.IsZero() {
 		add("fired_ns >= ?", alertNS(q.Since))
 	}

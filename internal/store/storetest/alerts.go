@@ -190,6 +190,7 @@ func testAlertQuery(t *testing.T, s store.Store) {
 	diff(t, "Alerts (status)", ids(list(store.AlertQuery{Status: store.AlertResolved})), []string{alertID(6)})
 	diff(t, "Alerts (service)", ids(list(store.AlertQuery{Service: "svc0"})), []string{alertID(6), alertID(3), alertID(0)})
 	diff(t, "Alerts (time)", ids(list(store.AlertQuery{Since: at(time.Minute), Until: at(3 * time.Minute)})), []string{alertID(5), alertID(4), alertID(3), alertID(2)})
+	diff(t, "Alerts (trace)", ids(list(store.AlertQuery{TraceID: all[4].TraceID})), []string{alertID(4)})
 	if _, err := s.Alerts(ctx, store.AlertQuery{ProjectID: projectA, Cursor: "%%%"}); !errors.Is(err, store.ErrInvalidCursor) {
 		t.Errorf("Alerts with a bad cursor: got %v, want ErrInvalidCursor", err)
 	}
