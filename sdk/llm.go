@@ -102,6 +102,7 @@ func (c *Client) StartLLM(ctx context.Context, req LLMRequest) (context.Context,
 func (s *LLMSpan) FirstChunk() {
 	s.mu.Lock()
 	if !s.done {
+		s.c.now = time.Now()
 		s.c.firstChunk()
 	}
 	s.mu.Unlock()
