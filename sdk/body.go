@@ -88,10 +88,7 @@ func (b *body) Close() error {
 func (b *body) capture(p []byte) {
 	if b.k == nil {
 		b.k = getChunk()
-		switch {
-		case b.mode == modeEvents:
-			b.k.grow(streamPiece + 4<<10)
-		case b.size > 0:
+		if b.mode != modeEvents && b.size > 0 {
 			b.k.grow(int(min(b.size, int64(max(b.whole, 2*tailBytes)))))
 		}
 	}

@@ -57,21 +57,22 @@ type call struct {
 	status  int    // the HTTP status, 0 when the round trip failed
 	mode    bodyMode
 
-	ex        exchange
-	now       time.Time // when the bytes being parsed arrived
-	endAt     time.Time
-	sse       sseParser
-	resp      []byte // modeJSON, modeError: the body as captured
-	over      bool   // resp is the tail of a larger body
-	attrs     []attribute.KeyValue
-	attrBuf   [24]attribute.KeyValue
-	timed     bool
-	usage     usage
-	finish    []string
-	output    []Message
-	errType   string
-	errMsg    string
-	truncated bool
+	ex         exchange
+	now        time.Time // when the bytes being parsed arrived
+	endAt      time.Time
+	sse        sseParser
+	resp       []byte // modeJSON, modeError: the body as captured
+	over       bool   // resp is the tail of a larger body
+	attrs      []attribute.KeyValue
+	attrBuf    [24]attribute.KeyValue
+	timed      bool
+	usage      usage
+	finish     []string
+	output     []Message
+	outputJSON string // the output messages already encoded, in place of output
+	errType    string
+	errMsg     string
+	truncated  bool
 }
 
 var callPool = sync.Pool{New: func() any { return new(call) }}
@@ -156,7 +157,11 @@ func (c *call) end() {
 	if len(c.finish) > 0 {
 		c.attrs = append(c.attrs, attribute.StringSlice(keyFinishReasons, c.finish))
 	}
-	c.messages(keyOutputMessages, c.output)
+	if c.outputJSON != "" && c.content {
+		c.str(keyOutputMessages, c.outputJSON)
+	} else {
+		c.messages(keyOutputMessages, c.output)
+	}
 	if c.truncated {
 		c.attrs = append(c.attrs, attribute.Bool(keyContentTruncated, true))
 	}
