@@ -215,3 +215,35 @@ func BenchmarkCallerLatency(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCallerSide measures what a call costs the application's goroutine alone: the
+// processor is held back during the loop (its queue holds every call) and records the spans
+// afterwards, outside the timing. ns/op and allocs/op are then the caller's own.
+func BenchmarkCallerSide(b *testing.B) {
+	for _, mode := range []string{"plain", "stream"} {
+		canned, body := benchCase(b, mode == "stream")
+		b.Run(mode+"/no_sdk", func(b *testing.B) {
+			client := &http.Client{Transport: canned}
+			b.ReportAllocs()
+			for b.Loop() {
+				doCall(b, context.Background(), client, body)
+			}
+		})
+		b.Run(mode+"/lumina_content", func(b *testing.B) {
+			c := benchClient(b, Config{})
+			held := newProcessor(1 << 30)
+			c.proc = held
+			client := &http.Client{Transport: c.Transport(canned)}
+			b.ReportAllocs()
+			for b.Loop() {
+				doCall(b, context.Background(), client, body)
+			}
+			b.StopTimer()
+			if n := held.queued(); n != b.N {
+				b.Fatalf("%d calls queued, want %d", n, b.N)
+			}
+			held.handle(nil)
+			held.start() // for Shutdown
+		})
+	}
+}

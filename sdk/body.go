@@ -163,7 +163,7 @@ func (c *call) process(pc piece) {
 // begin starts parsing the call: the span's first attributes and the request.
 func (c *call) begin() {
 	c.ex = c.api.newEx()
-	c.attrs = c.attrBuf[:0]
+	c.attrs = *attrsPool.Get().(*[]attribute.KeyValue)
 	if c.own {
 		c.str(keyOperation, c.api.operation)
 		c.str(keyProvider, c.api.provider)

@@ -64,7 +64,6 @@ type call struct {
 	resp       []byte // modeJSON, modeError: the body as captured
 	over       bool   // resp is the tail of a larger body
 	attrs      []attribute.KeyValue
-	attrBuf    [24]attribute.KeyValue
 	timed      bool
 	usage      usage
 	finish     []string
@@ -75,7 +74,12 @@ type call struct {
 	truncated  bool
 }
 
-var callPool = sync.Pool{New: func() any { return new(call) }}
+// The pools of calls and of their attributes: the application's goroutine takes only the
+// small call; the processor takes the attributes.
+var (
+	callPool  = sync.Pool{New: func() any { return new(call) }}
+	attrsPool = sync.Pool{New: func() any { s := make([]attribute.KeyValue, 0, 24); return &s }}
+)
 
 // newCall returns a zero call from the pool.
 func newCall() *call { return callPool.Get().(*call) }
@@ -86,6 +90,11 @@ func (c *call) recycle() {
 		return // a StartLLM call, part of its LLMSpan
 	}
 	line, name, data := c.sse.line[:0], c.sse.name[:0], c.sse.data[:0]
+	if c.attrs != nil {
+		a := c.attrs[:0]
+		clear(a[:cap(a)])
+		attrsPool.Put(&a)
+	}
 	*c = call{}
 	c.sse.line, c.sse.name, c.sse.data = line, name, data
 	callPool.Put(c)

@@ -60,7 +60,7 @@ func Init(ctx context.Context, cfg Config) (*Client, error) {
 	exporters = append(exporters, s.Exporters...)
 
 	c := &Client{content: s.content, maxBytes: s.MaxContentBytes}
-	c.proc = newProcessor(s.Batch.MaxQueueSize)
+	c.proc = newProcessor(s.Batch.MaxQueueSize).start()
 	idp := &identityProcessor{}
 	c.procs = append(c.procs, idp)
 	for _, exp := range exporters {

@@ -52,6 +52,7 @@ type processor struct {
 	dropped  atomic.Uint64
 }
 
+// newProcessor returns a processor holding up to maxItems pieces; start runs it.
 func newProcessor(maxItems int) *processor {
 	p := &processor{
 		maxItems: maxItems,
@@ -61,6 +62,11 @@ func newProcessor(maxItems int) *processor {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	return p
+}
+
+// start runs the processor's goroutine.
+func (p *processor) start() *processor {
 	go p.run()
 	return p
 }
