@@ -247,7 +247,7 @@ func (c *Client) Stats() Stats {
 		st.Exported += b.exported.Load()
 		st.Dropped += b.dropped.Load()
 		st.Failed += b.failed.Load()
-		st.Queued += len(b.queue)
+		st.Queued += b.queued()
 	}
 	return st
 }
