@@ -13,15 +13,19 @@ import (
 
 // batcher is a span processor that queues finished spans and exports them in batches from
 // one goroutine. OnEnd never blocks: when the queue is full the span is dropped and counted.
-// A batch goes out when it is full or when its oldest span has waited Delay; an idle
-// batcher does not wake up.
+// A batch goes out when it is full or when its oldest span has waited Delay. OnEnd wakes the
+// goroutine only for the first span of a batch and for a full batch, not for every span; an
+// idle batcher does not wake up.
 type batcher struct {
-	exp   sdktrace.SpanExporter
-	cfg   BatchConfig
-	queue chan sdktrace.ReadOnlySpan
-	flush chan chan error
-	stop  chan struct{}
-	done  chan struct{}
+	exp sdktrace.SpanExporter
+	cfg BatchConfig
+
+	mu     sync.Mutex
+	queue  []sdktrace.ReadOnlySpan
+	signal chan struct{} // cap 1: a first or a full batch is queued
+	flush  chan chan error
+	stop   chan struct{}
+	done   chan struct{}
 
 	stopOnce sync.Once
 	stopped  atomic.Bool
@@ -32,12 +36,13 @@ type batcher struct {
 
 func newBatcher(exp sdktrace.SpanExporter, cfg BatchConfig) *batcher {
 	b := &batcher{
-		exp:   exp,
-		cfg:   cfg,
-		queue: make(chan sdktrace.ReadOnlySpan, cfg.MaxQueueSize),
-		flush: make(chan chan error),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		exp:    exp,
+		cfg:    cfg,
+		queue:  make([]sdktrace.ReadOnlySpan, 0, min(cfg.MaxQueueSize, cfg.MaxBatchSize)),
+		signal: make(chan struct{}, 1),
+		flush:  make(chan chan error),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
 	}
 	go b.run()
 	return b
@@ -51,15 +56,27 @@ func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
 	if !s.SpanContext().IsSampled() {
 		return
 	}
-	if b.stopped.Load() {
+	b.mu.Lock()
+	if b.stopped.Load() || len(b.queue) >= b.cfg.MaxQueueSize {
+		b.mu.Unlock()
 		b.dropped.Add(1)
 		return
 	}
-	select {
-	case b.queue <- s:
-	default:
-		b.dropped.Add(1)
+	b.queue = append(b.queue, s)
+	n := len(b.queue)
+	b.mu.Unlock()
+	if n == 1 || n == b.cfg.MaxBatchSize {
+		select {
+		case b.signal <- struct{}{}:
+		default:
+		}
 	}
+}
+
+func (b *batcher) queued() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.queue)
 }
 
 // ForceFlush exports every span queued before the call and returns the export error.
@@ -87,7 +104,9 @@ func (b *batcher) ForceFlush(ctx context.Context) error {
 func (b *batcher) Shutdown(ctx context.Context) error {
 	var err error
 	b.stopOnce.Do(func() {
+		b.mu.Lock()
 		b.stopped.Store(true)
+		b.mu.Unlock()
 		close(b.stop)
 		select {
 		case <-b.done:
@@ -108,54 +127,57 @@ func (b *batcher) run() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	armed := false
-	send := func() error {
-		if armed {
-			timer.Stop()
-			armed = false
+	// send exports one batch of what is queued, and reports how many spans are left.
+	send := func() (int, error) {
+		b.mu.Lock()
+		n := copy(batch[:cap(batch)], b.queue)
+		batch = batch[:n]
+		rest := copy(b.queue, b.queue[n:])
+		clear(b.queue[rest:])
+		b.queue = b.queue[:rest]
+		b.mu.Unlock()
+		var err error
+		if n > 0 {
+			err = b.export(batch)
 		}
-		if len(batch) == 0 {
-			return nil
-		}
-		err := b.export(batch)
 		clear(batch)
-		batch = batch[:0]
-		return err
+		return rest, err
 	}
-	add := func(s sdktrace.ReadOnlySpan) error {
-		batch = append(batch, s)
-		if len(batch) >= b.cfg.MaxBatchSize {
-			return send()
-		}
-		if !armed {
-			timer.Reset(b.cfg.Delay)
-			armed = true
-		}
-		return nil
-	}
-	// drain moves everything queued now into batches and exports them.
+	// drain exports everything queued now.
 	drain := func() error {
 		var errs []error
 		for {
-			select {
-			case s := <-b.queue:
-				if err := add(s); err != nil {
-					errs = append(errs, err)
-				}
-			default:
-				if err := send(); err != nil {
-					errs = append(errs, err)
-				}
+			rest, err := send()
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if rest == 0 {
 				return errors.Join(errs...)
 			}
 		}
 	}
 	for {
 		select {
-		case s := <-b.queue:
-			_ = add(s) // counted in failed; an export error has no caller here
+		case <-b.signal:
+			if n := b.queued(); n >= b.cfg.MaxBatchSize {
+				rest, _ := send() // counted in failed; an export error has no caller here
+				if rest == 0 {
+					break
+				}
+				select { // more than a batch is waiting: come back for it
+				case b.signal <- struct{}{}:
+				default:
+				}
+			} else if n > 0 && !armed {
+				timer.Reset(b.cfg.Delay)
+				armed = true
+			}
 		case <-timer.C:
 			armed = false
-			_ = send()
+			if rest, _ := send(); rest > 0 {
+				timer.Reset(b.cfg.Delay)
+				armed = true
+			}
 		case reply := <-b.flush:
 			reply <- drain()
 		case <-b.stop:

@@ -129,16 +129,30 @@ func BenchmarkCall(b *testing.B) {
 		for _, content := range []bool{false, true} {
 			name := map[bool]string{false: "/lumina_no_content", true: "/lumina_content"}[content]
 			b.Run(mode+name, func(b *testing.B) {
-				c := benchClient(b, Config{DisableContent: !content})
+				// Queues large enough that a tight loop drops nothing: every span is paid for.
+				c := benchClient(b, Config{DisableContent: !content, Batch: BatchConfig{MaxQueueSize: 1 << 16}})
 				client := &http.Client{Transport: c.Transport(canned)}
 				b.ReportAllocs()
-				defer reportCPU(b)()
+				stop := reportCPU(b)
 				for b.Loop() {
 					doCall(b, context.Background(), client, body)
 				}
+				if err := c.Flush(context.Background()); err != nil { // the processor's backlog, counted in CPU
+					b.Fatal(err)
+				}
+				stop()
+				reportDrops(b, c)
 			})
 		}
 	}
+}
+
+// reportDrops reports what the pipeline dropped: a CPU figure is only a cost per span when
+// both are zero.
+func reportDrops(b *testing.B, c *Client) {
+	st := c.Stats()
+	b.ReportMetric(float64(st.Dropped), "dropped-spans")
+	b.ReportMetric(float64(st.DroppedCalls), "dropped-calls")
 }
 
 // otlpSink is an in-process OTLP/HTTP receiver that discards what it gets.
@@ -167,50 +181,128 @@ func cpuTime() time.Duration {
 
 // BenchmarkCallerLatency reports the caller's latency per call (p50, p99, p999) and the
 // process CPU per call, including the export over OTLP/HTTP to an in-process receiver, for
-// the same call without the SDK and through it. The SDK's cost is the difference.
+// the same call without the SDK and through it. The SDK's cost is the difference. "tight"
+// calls back to back, with queues large enough to drop nothing, so its CPU per call includes
+// every span's processing and export; "paced" sleeps 200 µs between calls (outside the
+// timing), closer to an application's rate: its CPU figure is dominated by the runtime's
+// idle work around the sleeps and is not a cost per span. "bursts" sends 100 calls back to
+// back every 25 ms (4,000 calls/s): the pipeline keeps up and the idle work is shared by 100
+// calls, so the difference of cpu-ns/op with and without the SDK is the SDK's CPU per span,
+// export included, at a steady state.
 func BenchmarkCallerLatency(b *testing.B) {
 	for _, mode := range []string{"plain", "stream"} {
 		canned, body := benchCase(b, mode == "stream")
-		for _, sdk := range []bool{false, true} {
-			name := mode + map[bool]string{false: "/no_sdk", true: "/lumina_otlp_http"}[sdk]
-			b.Run(name, func(b *testing.B) {
-				client := &http.Client{Transport: canned}
-				if sdk {
-					exp, err := newExporter(context.Background(), settings{Config: Config{Endpoint: otlpSink(b), Protocol: ProtocolHTTP}})
-					if err != nil {
-						b.Fatal(err)
-					}
-					c := benchClient(b, Config{Exporters: []sdktrace.SpanExporter{exp}})
-					client = &http.Client{Transport: c.Transport(canned)}
-					defer func() {
-						if st := c.Stats(); st.Dropped > 0 {
-							b.ReportMetric(float64(st.Dropped), "dropped")
-						}
-					}()
+		for _, pace := range []string{"tight", "paced", "bursts"} {
+			for _, sdk := range []bool{false, true} {
+				name := mode + "/" + pace + map[bool]string{false: "/no_sdk", true: "/lumina_otlp_http"}[sdk]
+				b.Run(name, func(b *testing.B) { callerLatency(b, canned, body, sdk, pace) })
+			}
+		}
+	}
+}
+
+func callerLatency(b *testing.B, canned cannedTransport, body string, sdk bool, pace string) {
+	client := &http.Client{Transport: canned}
+	var c *Client
+	if sdk {
+		exp, err := newExporter(context.Background(), settings{Config: Config{Endpoint: otlpSink(b), Protocol: ProtocolHTTP}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Queues large enough that a tight loop drops nothing: every span is paid for.
+		c = benchClient(b, Config{Exporters: []sdktrace.SpanExporter{exp}, Batch: BatchConfig{MaxQueueSize: 1 << 16}})
+		client = &http.Client{Transport: c.Transport(canned)}
+	}
+	lat := make([]time.Duration, 0, 1<<16)
+	cpu0 := cpuTime()
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		switch {
+		case pace == "paced":
+			b.StopTimer()
+			time.Sleep(200 * time.Microsecond)
+			b.StartTimer()
+		case pace == "bursts" && n%100 == 99:
+			b.StopTimer()
+			time.Sleep(25 * time.Millisecond)
+			b.StartTimer()
+		}
+		t0 := time.Now()
+		doCall(b, context.Background(), client, body)
+		if len(lat) < cap(lat) {
+			lat = append(lat, time.Since(t0))
+		}
+		n++
+	}
+	b.StopTimer()
+	if sdk {
+		if err := c.Flush(context.Background()); err != nil { // the last spans, counted in CPU
+			b.Fatal(err)
+		}
+		reportDrops(b, c)
+	}
+	cpu := cpuTime() - cpu0
+	slices.Sort(lat)
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
+	b.ReportMetric(q(0.50), "p50-ns")
+	b.ReportMetric(q(0.99), "p99-ns")
+	b.ReportMetric(q(0.999), "p999-ns")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/op")
+}
+
+// BenchmarkCallerSide splits a call's cost between the application's goroutine and the
+// SDK's. The processor is held back during the loop (its queue holds every call), so ns/op,
+// allocs/op and caller-cpu-ns/op are the caller's own; then the processor records the spans
+// and the batch processor exports them over OTLP/HTTP to an in-process receiver (whose CPU is
+// counted too: an upper bound), and bg-cpu-ns/span is that phase's process CPU per span.
+// Pools start empty because nothing is recycled during the loop, so the caller's allocations
+// are an upper bound as well.
+func BenchmarkCallerSide(b *testing.B) {
+	for _, mode := range []string{"plain", "stream"} {
+		canned, body := benchCase(b, mode == "stream")
+		b.Run(mode+"/no_sdk", func(b *testing.B) {
+			client := &http.Client{Transport: canned}
+			b.ReportAllocs()
+			defer reportCPU(b)()
+			for b.Loop() {
+				doCall(b, context.Background(), client, body)
+			}
+		})
+		for _, content := range []bool{true, false} {
+			name := map[bool]string{false: "/lumina_no_content", true: "/lumina_content"}[content]
+			b.Run(mode+name, func(b *testing.B) {
+				exp, err := newExporter(context.Background(), settings{Config: Config{Endpoint: otlpSink(b), Protocol: ProtocolHTTP}})
+				if err != nil {
+					b.Fatal(err)
 				}
-				lat := make([]time.Duration, 0, 1<<16)
-				cpu0 := cpuTime()
-				n := 0
+				c := benchClient(b, Config{DisableContent: !content, Exporters: []sdktrace.SpanExporter{exp},
+					Batch: BatchConfig{MaxQueueSize: 1 << 20}})
+				held := newProcessor(1 << 30)
+				c.proc = held
+				client := &http.Client{Transport: c.Transport(canned)}
 				b.ReportAllocs()
+				cpu0 := cpuTime()
 				for b.Loop() {
-					t0 := time.Now()
 					doCall(b, context.Background(), client, body)
-					if len(lat) < cap(lat) {
-						lat = append(lat, time.Since(t0))
-					}
-					n++
 				}
 				b.StopTimer()
-				if sdk {
-					time.Sleep(2 * DefaultExportDelay) // let the last batches go out, counted in CPU
+				cpu1 := cpuTime()
+				if n := held.queued(); n != b.N {
+					b.Fatalf("%d calls queued, want %d", n, b.N)
 				}
-				cpu := cpuTime() - cpu0
-				slices.Sort(lat)
-				q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
-				b.ReportMetric(q(0.50), "p50-ns")
-				b.ReportMetric(q(0.99), "p99-ns")
-				b.ReportMetric(q(0.999), "p999-ns")
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/op")
+				held.handle(nil)
+				held.start() // for Flush and Shutdown
+				if err := c.Flush(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				cpu2 := cpuTime()
+				st := c.Stats()
+				if st.Exported != uint64(b.N) {
+					b.Fatalf("stats %+v, want %d exported", st, b.N)
+				}
+				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "caller-cpu-ns/op")
+				b.ReportMetric(float64((cpu2-cpu1).Nanoseconds())/float64(b.N), "bg-cpu-ns/span")
 			})
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 )
@@ -13,58 +14,55 @@ import (
 const (
 	maxWholeBody = 1 << 20 // parse bodies up to 1 MiB whole
 	tailBytes    = 4 << 10 // beyond that, keep the end, where usage and model are
+	// streamPiece is how much of a stream the body copies before it hands the copy to the
+	// processor: a stream is never held whole, however long it runs.
+	streamPiece = 16 << 10
 )
 
 type bodyMode int
 
 const (
 	modeJSON   bodyMode = iota // a JSON response, parsed at its end
-	modeEvents                 // server-sent events, parsed as they pass
+	modeEvents                 // server-sent events, parsed in pieces as they pass
 	modeError                  // an error response (status >= 400)
+	modeNone                   // no response: the round trip failed
 )
 
 // body wraps a response body. What the application reads is exactly what the server sent;
-// the bytes also pass through a parser. The call ends at the stream's last event, at the end
-// of the body, at a read error, or at Close, whichever comes first.
+// the body also copies the bytes (a JSON body up to whole bytes, then its tail; a stream in
+// pieces with the time each read returned) and queues them for the processor. The call ends
+// at the end of the body, at a read error, or at Close, whichever comes first; the processor
+// dates the end of a stream at its last event.
 type body struct {
-	rc   io.ReadCloser
-	c    *call
-	mode bodyMode
-	code int
+	rc    io.ReadCloser
+	c     *call
+	mode  bodyMode
+	whole int   // how many bytes k may hold before it keeps only the tail
+	size  int64 // Content-Length, -1 when unknown
+	read  int64
 
-	mu    sync.Mutex // Close may run concurrently with Read
-	done  bool
-	buf   []byte // modeJSON, modeError: the body (or its tail)
-	whole int    // how many bytes buf may hold before it keeps only the tail
-	over  bool   // buf is a tail
-	sse   sseParser
+	mu      sync.Mutex // Close may run concurrently with Read
+	done    bool
+	dropped bool   // the processor refused a piece: the call is lost, copy no more
+	k       *chunk // the copy not yet queued
+	over    bool   // k holds a tail
 }
 
-// newBody wraps rc; size is the response's Content-Length (-1 when unknown), used to size the
-// buffer of a JSON body once rather than grow it.
-func newBody(rc io.ReadCloser, c *call, mode bodyMode, code int, whole int, size int64) *body {
-	b := &body{rc: rc, c: c, mode: mode, code: code, whole: whole}
-	if mode == modeEvents {
-		b.sse.emit = func(name string, data []byte) bool { return c.ex.event(c, name, data) }
-		return b
-	}
-	if size > 0 {
-		b.buf = make([]byte, 0, min(size, int64(max(whole, 2*tailBytes))))
-	}
-	return b
+func newBody(rc io.ReadCloser, c *call, whole int, size int64) *body {
+	return &body{rc: rc, c: c, mode: c.mode, whole: whole, size: size}
 }
 
-// Read reads from the server and feeds the parser.
+// Read reads from the server and copies what it read.
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if n > 0 || err != nil {
 		b.mu.Lock()
 		if !b.done {
-			if n > 0 {
-				b.feed(p[:n])
+			b.read += int64(n)
+			if n > 0 && !b.dropped {
+				b.capture(p[:n])
 			}
 			switch {
-			case b.done:
 			case err == io.EOF:
 				b.finishLocked(nil, false)
 			case err != nil:
@@ -76,57 +74,173 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Close closes the body; a call not yet ended ends as closed early.
+// Close closes the body; a call not yet ended ends here, as closed early unless every byte
+// of its Content-Length was read.
 func (b *body) Close() error {
 	b.mu.Lock()
 	if !b.done {
-		b.finishLocked(nil, true)
+		b.finishLocked(nil, b.size < 0 || b.read < b.size)
 	}
 	b.mu.Unlock()
 	return b.rc.Close()
 }
 
-func (b *body) feed(p []byte) {
+func (b *body) capture(p []byte) {
+	if b.k == nil {
+		b.k = getChunk()
+		if b.mode != modeEvents && b.size > 0 {
+			b.k.grow(int(min(b.size, int64(max(b.whole, 2*tailBytes)))))
+		}
+	}
+	k := b.k
+	k.buf = append(k.buf, p...)
 	if b.mode == modeEvents {
-		if b.sse.feed(p) {
-			b.finishLocked(nil, false)
+		k.marks = append(k.marks, mark{end: len(k.buf), at: time.Now()})
+		if len(k.buf) >= streamPiece {
+			b.k = nil
+			if !b.c.submit(piece{c: b.c, k: k}) {
+				b.dropped = true
+			}
 		}
 		return
 	}
-	b.buf = append(b.buf, p...)
-	if len(b.buf) > b.whole && len(b.buf) > 2*tailBytes {
+	if len(k.buf) > b.whole && len(k.buf) > 2*tailBytes {
 		b.over = true
-		n := copy(b.buf, b.buf[len(b.buf)-tailBytes:])
-		b.buf = b.buf[:n]
+		n := copy(k.buf, k.buf[len(k.buf)-tailBytes:])
+		k.buf = k.buf[:n]
 	}
 }
 
-// finishLocked ends the call: err is a read error, early a Close before the end.
+// finishLocked queues the end of the call: err is a read error, early a Close before the end.
 func (b *body) finishLocked(err error, early bool) {
 	b.done = true
-	c := b.c
-	switch b.mode {
+	k := b.k
+	b.k = nil
+	if b.dropped {
+		k.release()
+		return
+	}
+	b.c.submit(piece{c: b.c, k: k, final: true, end: time.Now(), err: err, early: early, over: b.over})
+}
+
+// submit hands pc to the processor, or, for a call enriching another SDK's span (which may
+// end as soon as the body does), processes it here. It reports whether the call lives on;
+// after a final piece the caller must not touch c again.
+func (c *call) submit(pc piece) bool {
+	if !c.own {
+		c.process(pc)
+		return true
+	}
+	if c.client.proc.push(pc) {
+		return true
+	}
+	pc.k.release()
+	return false
+}
+
+// process handles one piece of the call, on the processor's goroutine.
+func (c *call) process(pc piece) {
+	if c.ex == nil {
+		c.begin()
+	}
+	if pc.k != nil {
+		if c.mode == modeEvents {
+			c.events(pc.k)
+		} else {
+			c.resp = pc.k.buf
+		}
+	}
+	if pc.final {
+		c.finishCall(pc)
+		c.resp = nil
+		pc.k.release()
+		c.recycle()
+		return
+	}
+	pc.k.release()
+}
+
+// begin starts parsing the call: the span's first attributes and the request.
+func (c *call) begin() {
+	c.ex = c.api.newEx()
+	c.attrs = *attrsPool.Get().(*[]attribute.KeyValue)
+	if c.own {
+		c.str(keyOperation, c.api.operation)
+		c.str(keyProvider, c.api.provider)
+		c.str(keyServerAddress, c.host)
+		c.int(keyServerPort, int64(c.port))
+	}
+	if c.req != nil {
+		c.ex.request(c, c.req.buf)
+		c.req.release()
+		c.req = nil
+	}
+	if c.own && c.status > 0 {
+		c.int(keyHTTPStatus, int64(c.status))
+	}
+	if c.mode == modeEvents {
+		c.sse.emit = c.event
+	}
+}
+
+func (c *call) event(name string, data []byte) bool { return c.ex.event(c, name, data) }
+
+// events parses a piece of a stream, read by read, each at the time it arrived.
+func (c *call) events(k *chunk) {
+	from := 0
+	for _, m := range k.marks {
+		if c.sse.last || c.sse.broken {
+			return
+		}
+		c.now = m.at
+		if c.sse.feed(k.buf[from:m.end]) {
+			c.endAt = m.at
+		}
+		from = m.end
+	}
+}
+
+// finishCall ends the call as pc says and records its span.
+func (c *call) finishCall(pc piece) {
+	c.now = pc.end
+	if c.endAt.IsZero() {
+		c.endAt = pc.end
+	}
+	err := pc.err
+	switch c.mode {
+	case modeNone:
+		if err != nil {
+			c.fail(transportErrorType(err), err.Error())
+		}
+		c.end()
+		return
 	case modeEvents:
-		ended := b.sse.broken // a stream we stopped parsing has no known end
-		if !ended && !early && err == nil && !b.sse.last {
-			// The server ended the stream before its last event.
+		if c.sse.last {
+			err = nil // what happened after the last event is not the call's
+			break
+		}
+		if !c.sse.broken && !pc.early && err == nil {
+			// The server ended the stream before its last event (a stream we stopped
+			// parsing has no known end).
 			c.fail("stream_incomplete", "the stream ended before its last event")
 			c.attrs = append(c.attrs, attribute.Bool(keyStreamIncomplete, true))
 		}
-		if early && !b.sse.last {
+		if pc.early {
 			c.attrs = append(c.attrs, attribute.Bool(keyStreamIncomplete, true))
 		}
-		c.ex.finish(c)
 	case modeJSON:
-		if err == nil && !early {
-			if b.over {
-				c.ex.tail(c, b.buf)
+		if err == nil && !pc.early && len(c.resp) > 0 {
+			if pc.over {
+				c.ex.tail(c, c.resp)
 			} else {
-				c.ex.response(c, b.buf)
+				c.ex.response(c, c.resp)
 			}
 		}
 	case modeError:
-		parseError(c, b.code, b.buf)
+		parseError(c, c.status, c.resp)
+	}
+	if c.mode == modeEvents {
+		c.ex.finish(c)
 	}
 	if err != nil {
 		typ := transportErrorType(err)
@@ -136,7 +250,6 @@ func (b *body) finishLocked(err error, early bool) {
 			c.fail(typ, err.Error())
 		}
 	}
-	b.buf = nil
 	c.end()
 }
 

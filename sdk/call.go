@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -35,25 +36,68 @@ type usage struct {
 	has                                             bool
 }
 
-// call is one instrumented HTTP exchange. Its fields are written by the goroutine that sends
-// the request and then by the one that reads the body, never both at once (body serializes).
+// call is one model call: an instrumented HTTP exchange, or a span of StartLLM.
+//
+// For the transport, the application's goroutine only sets the first group of fields, before
+// it queues the call's first piece, and copies bytes; the processor (or, when the call
+// enriches another SDK's span, the goroutine reading the body) does everything else: it
+// parses, builds the attributes and records the span, with the times the bytes arrived.
 type call struct {
-	span    trace.Span
-	own     bool // the transport started span; false: it enriches a span of another SDK
-	content bool // record messages
-	limit   int  // MaxContentBytes
+	client  *Client
+	ctx     context.Context // the request's: the span's parent and identity
+	span    trace.Span      // nil until recorded, or another SDK's span when !own
+	own     bool            // the transport records span; false: it enriches a span of another SDK
+	content bool            // record messages
+	limit   int             // MaxContentBytes
 	start   time.Time
-	ex      exchange
+	api     api
+	host    string
+	port    int
+	req     *chunk // the request body, until parsed
+	status  int    // the HTTP status, 0 when the round trip failed
+	mode    bodyMode
 
-	attrs     []attribute.KeyValue
-	attrBuf   [24]attribute.KeyValue
-	timed     bool
-	usage     usage
-	finish    []string
-	output    []Message
-	errType   string
-	errMsg    string
-	truncated bool
+	ex         exchange
+	now        time.Time // when the bytes being parsed arrived
+	endAt      time.Time
+	sse        sseParser
+	resp       []byte // modeJSON, modeError: the body as captured
+	over       bool   // resp is the tail of a larger body
+	attrs      []attribute.KeyValue
+	timed      bool
+	usage      usage
+	finish     []string
+	output     []Message
+	outputJSON string // the output messages already encoded, in place of output
+	errType    string
+	errMsg     string
+	truncated  bool
+}
+
+// The pools of calls and of their attributes: the application's goroutine takes only the
+// small call; the processor takes the attributes.
+var (
+	callPool  = sync.Pool{New: func() any { return new(call) }}
+	attrsPool = sync.Pool{New: func() any { s := make([]attribute.KeyValue, 0, 24); return &s }}
+)
+
+// newCall returns a zero call from the pool.
+func newCall() *call { return callPool.Get().(*call) }
+
+// recycle returns a finished transport call to the pool, keeping the parser's buffers.
+func (c *call) recycle() {
+	if c.client == nil {
+		return // a StartLLM call, part of its LLMSpan
+	}
+	line, name, data := c.sse.line[:0], c.sse.name[:0], c.sse.data[:0]
+	if c.attrs != nil {
+		a := c.attrs[:0]
+		clear(a[:cap(a)])
+		attrsPool.Put(&a)
+	}
+	*c = call{}
+	c.sse.line, c.sse.name, c.sse.data = line, name, data
+	callPool.Put(c)
 }
 
 func (c *call) str(k, v string) {
@@ -66,11 +110,12 @@ func (c *call) int(k string, v int64) { c.attrs = append(c.attrs, attribute.Int6
 
 func (c *call) float(k string, v float64) { c.attrs = append(c.attrs, attribute.Float64(k, v)) }
 
-// firstChunk records the time to the first chunk of output, once.
+// firstChunk records the time to the first chunk of output, once: the bytes being parsed
+// arrived at c.now.
 func (c *call) firstChunk() {
 	if !c.timed {
 		c.timed = true
-		c.float(keyTimeToFirstChunk, time.Since(c.start).Seconds())
+		c.float(keyTimeToFirstChunk, c.now.Sub(c.start).Seconds())
 	}
 }
 
@@ -101,7 +146,8 @@ func (c *call) fail(typ, msg string) {
 	}
 }
 
-// end writes everything on the span and, when the transport started it, ends it.
+// end writes everything on the span: the transport's own span is recorded now, from the
+// call's start to c.endAt; a StartLLM span ends now; another SDK's span is only enriched.
 func (c *call) end() {
 	u := c.usage
 	if u.has {
@@ -120,7 +166,11 @@ func (c *call) end() {
 	if len(c.finish) > 0 {
 		c.attrs = append(c.attrs, attribute.StringSlice(keyFinishReasons, c.finish))
 	}
-	c.messages(keyOutputMessages, c.output)
+	if c.outputJSON != "" && c.content {
+		c.str(keyOutputMessages, c.outputJSON)
+	} else {
+		c.messages(keyOutputMessages, c.output)
+	}
 	if c.truncated {
 		c.attrs = append(c.attrs, attribute.Bool(keyContentTruncated, true))
 	}
@@ -137,10 +187,34 @@ func (c *call) end() {
 	}
 	if c.errType != "" {
 		c.str(keyErrorType, c.errType)
+	}
+	if c.span == nil {
+		_, c.span = c.client.tracer.Start(c.ctx, c.spanName(), spanKindClient, trace.WithTimestamp(c.start),
+			trace.WithAttributes(c.attrs...))
+		if c.errType != "" {
+			c.span.SetStatus(codes.Error, c.errMsg)
+		}
+		c.span.End(trace.WithTimestamp(c.endAt))
+		return
+	}
+	if c.errType != "" {
 		c.span.SetStatus(codes.Error, c.errMsg)
 	}
 	c.span.SetAttributes(c.attrs...)
 	c.span.End()
+}
+
+// spanKindClient is made once: span options allocate.
+var spanKindClient = trace.WithSpanKind(trace.SpanKindClient)
+
+// spanName is "{operation} {model}", as the conventions name a model call's span.
+func (c *call) spanName() string {
+	for _, kv := range c.attrs {
+		if kv.Key == keyRequestModel {
+			return c.api.operation + " " + kv.Value.AsString()
+		}
+	}
+	return c.api.operation
 }
 
 // transportErrorType classifies an error of the round trip or of reading the body.

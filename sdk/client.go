@@ -34,6 +34,7 @@ type Client struct {
 	tracer   trace.Tracer
 	procs    []sdktrace.SpanProcessor // registered on provider, in order
 	batchers []*batcher
+	proc     *processor // parses the transport's calls and records their spans
 	content  bool
 	maxBytes int
 
@@ -59,6 +60,7 @@ func Init(ctx context.Context, cfg Config) (*Client, error) {
 	exporters = append(exporters, s.Exporters...)
 
 	c := &Client{content: s.content, maxBytes: s.MaxContentBytes}
+	c.proc = newProcessor(s.Batch.MaxQueueSize).start()
 	idp := &identityProcessor{}
 	c.procs = append(c.procs, idp)
 	for _, exp := range exporters {
@@ -81,7 +83,7 @@ func Init(ctx context.Context, cfg Config) (*Client, error) {
 	} else {
 		res, err := newResource(ctx, s)
 		if err != nil {
-			return nil, errors.Join(fmt.Errorf("init lumina: %w", err), c.stopBatchers(ctx))
+			return nil, errors.Join(fmt.Errorf("init lumina: %w", err), c.proc.Shutdown(ctx), c.stopBatchers(ctx))
 		}
 		opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
 		switch {
@@ -172,10 +174,13 @@ func (c *Client) TracerProvider() *sdktrace.TracerProvider { return c.provider }
 // Tracer returns the SDK's tracer, for spans of your own.
 func (c *Client) Tracer() trace.Tracer { return c.tracer }
 
-// Flush exports every span that has ended, to every exporter, and returns when they have
-// answered or ctx is done.
+// Flush records the spans of every call that has ended, exports every span that has ended,
+// to every exporter, and returns when they have answered or ctx is done.
 func (c *Client) Flush(ctx context.Context) error {
 	var errs []error
+	if err := c.proc.Flush(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	for _, b := range c.batchers {
 		if err := b.ForceFlush(ctx); err != nil {
 			errs = append(errs, err)
@@ -192,16 +197,17 @@ func (c *Client) Flush(ctx context.Context) error {
 // running. Calls after the first return the first result.
 func (c *Client) Shutdown(ctx context.Context) error {
 	c.shutdownOnce.Do(func() {
-		var err error
+		// First record the calls that ended, while the provider still runs.
+		errs := []error{c.proc.Shutdown(ctx)}
 		if c.own {
-			err = c.provider.Shutdown(ctx)
+			errs = append(errs, c.provider.Shutdown(ctx))
 		} else {
 			for _, p := range c.procs {
 				c.provider.UnregisterSpanProcessor(p) // shuts p down
 			}
-			err = c.stopBatchers(ctx) // no-op for those already stopped
+			errs = append(errs, c.stopBatchers(ctx)) // no-op for those already stopped
 		}
-		if err != nil {
+		if err := errors.Join(errs...); err != nil {
 			c.shutdownErr = fmt.Errorf("shutdown lumina: %w", err)
 		}
 	})
@@ -229,16 +235,19 @@ type Stats struct {
 	Failed uint64
 	// Queued spans are waiting for export now.
 	Queued int
+	// DroppedCalls are model calls the transport saw but never recorded: the queue of calls
+	// waiting to be parsed was full (Batch.MaxQueueSize calls or 64 MiB of captured bytes).
+	DroppedCalls uint64
 }
 
 // Stats returns the export counters.
 func (c *Client) Stats() Stats {
-	var st Stats
+	st := Stats{DroppedCalls: c.proc.dropped.Load()}
 	for _, b := range c.batchers {
 		st.Exported += b.exported.Load()
 		st.Dropped += b.dropped.Load()
 		st.Failed += b.failed.Load()
-		st.Queued += len(b.queue)
+		st.Queued += b.queued()
 	}
 	return st
 }

@@ -94,6 +94,8 @@ type BatchConfig struct {
 	// Env: OTEL_BSP_SCHEDULE_DELAY (ms); default DefaultExportDelay.
 	Delay time.Duration
 	// MaxQueueSize is the number of spans held; when full, new spans are dropped and counted.
+	// It also bounds the transport's queue of calls waiting to be parsed (in pieces: a call is
+	// one, a stream one per 16 KiB), where a full queue drops and counts the call.
 	// Env: OTEL_BSP_MAX_QUEUE_SIZE; default DefaultMaxQueueSize.
 	MaxQueueSize int
 	// MaxBatchSize is the most spans sent in one export; a full batch is sent at once.

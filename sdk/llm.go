@@ -74,7 +74,7 @@ func (c *Client) StartLLM(ctx context.Context, req LLMRequest) (context.Context,
 	}
 	s := &LLMSpan{c: call{own: true, content: c.content, limit: c.maxBytes, start: time.Now()}}
 	k := &s.c
-	k.attrs = k.attrBuf[:0]
+	k.attrs = make([]attribute.KeyValue, 0, 16)
 	ctx, k.span = c.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(k.start),
 		trace.WithAttributes(attribute.String(keyOperation, op), attribute.String(keyProvider, req.Provider)))
 	if !k.span.IsRecording() {
@@ -102,6 +102,7 @@ func (c *Client) StartLLM(ctx context.Context, req LLMRequest) (context.Context,
 func (s *LLMSpan) FirstChunk() {
 	s.mu.Lock()
 	if !s.done {
+		s.c.now = time.Now()
 		s.c.firstChunk()
 	}
 	s.mu.Unlock()

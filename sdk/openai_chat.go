@@ -27,8 +27,9 @@ type chatParams struct {
 
 type chatRequest struct {
 	chatParams
-	Messages []chatMessage   `json:"messages"`
-	Tools    json.RawMessage `json:"tools"`
+	Messages    []chatMessage   `json:"messages"`
+	RawMessages json.RawMessage `json:"-"`
+	Tools       json.RawMessage `json:"tools"`
 }
 
 type chatMessage struct {
@@ -141,7 +142,7 @@ func parseChatRequest(body []byte, content bool) (chatRequest, bool) {
 			})
 		case "messages":
 			if content {
-				_ = json.Unmarshal(v, &r.Messages)
+				r.RawMessages = v
 			}
 		case "tools":
 			r.Tools = v
@@ -186,11 +187,15 @@ func (x *chatExchange) request(c *call, body []byte) {
 	if !c.content {
 		return
 	}
-	msgs := make([]Message, 0, len(r.Messages))
-	for _, m := range r.Messages {
-		msgs = append(msgs, m.message())
+	if s, ok := fastChatMessages(r.RawMessages, c.limit); ok {
+		c.str(keyInputMessages, s)
+	} else if json.Unmarshal(r.RawMessages, &r.Messages) == nil {
+		msgs := make([]Message, 0, len(r.Messages))
+		for _, m := range r.Messages {
+			msgs = append(msgs, m.message())
+		}
+		c.messages(keyInputMessages, msgs)
 	}
-	c.messages(keyInputMessages, msgs)
 	if len(r.Tools) > 0 && !bytes.Equal(r.Tools, []byte("null")) {
 		c.str(keyToolDefinitions, string(r.Tools))
 	}
@@ -315,6 +320,11 @@ func (x *chatExchange) response(c *call, body []byte) {
 				return true
 			})
 		})
+		return
+	}
+	if s, reasons, ok := fastChatChoices(choices, c.limit); ok {
+		c.finish = append(c.finish, reasons...)
+		c.outputJSON = s
 		return
 	}
 	if json.Unmarshal(choices, &r.Choices) != nil {

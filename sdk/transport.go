@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -35,7 +34,7 @@ func (c *Client) Transport(base http.RoundTripper, opts ...TransportOption) http
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	t := &transport{c: c, base: base, kind: trace.WithSpanKind(trace.SpanKindClient)}
+	t := &transport{c: c, base: base}
 	for _, o := range opts {
 		o(t)
 	}
@@ -52,7 +51,6 @@ type transport struct {
 	c        *Client
 	base     http.RoundTripper
 	provider string
-	kind     trace.SpanStartOption // made once: options allocate
 }
 
 // api is what the transport knows of one endpoint.
@@ -77,7 +75,7 @@ func route(req *http.Request) (api, bool) {
 		return api{operation: "embeddings", provider: openAIProvider(req.URL.Hostname()), whole: 0,
 			newEx: func() exchange { return new(embeddingsExchange) }}, true
 	case strings.HasSuffix(path, "/v1/messages") &&
-		(req.Header.Get("anthropic-version") != "" || strings.HasSuffix(req.URL.Hostname(), "anthropic.com")):
+		(len(req.Header["Anthropic-Version"]) > 0 || strings.HasSuffix(req.URL.Hostname(), "anthropic.com")):
 		return api{operation: "chat", provider: "anthropic", whole: maxWholeBody,
 			newEx: func() exchange { return new(anthropicExchange) }}, true
 	}
@@ -102,9 +100,11 @@ func openAIProvider(host string) string {
 	return "openai"
 }
 
-// RoundTrip sends req and records its span.
+// RoundTrip sends req and records its span. On the application's goroutine it only copies
+// the request body and, as the application reads it, the response; the processor parses
+// them and records the span later, with the times the bytes arrived.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method != http.MethodPost {
+	if req.Method != http.MethodPost || t.c.proc.closed.Load() {
 		return t.base.RoundTrip(req)
 	}
 	a, ok := route(req)
@@ -115,71 +115,53 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		a.provider = t.provider
 	}
 	ctx := req.Context()
-	c := &call{content: t.c.content, limit: t.c.maxBytes, start: time.Now(), own: true}
-	c.attrs = c.attrBuf[:0]
+	var foreign trace.Span
 	if parent := trace.SpanFromContext(ctx); parent.IsRecording() {
 		if hasContent, ok := t.foreignModelSpan(parent); ok {
 			// anthropic-sdk-go (or another instrumentation) already records this call on a
 			// span Lumina receives: enrich it rather than count the call twice.
-			if !c.content || hasContent {
+			if !t.c.content || hasContent {
 				return t.base.RoundTrip(req)
 			}
-			c.span, c.own = parent, false
+			foreign = parent
 		}
 	}
-	if c.own {
-		host, port := hostPort(req)
-		_, c.span = t.c.tracer.Start(ctx, a.operation, t.kind, trace.WithAttributes(
-			attribute.String(keyOperation, a.operation), attribute.String(keyProvider, a.provider),
-			attribute.String(keyServerAddress, host), attribute.Int(keyServerPort, port)))
-		if !c.span.IsRecording() {
-			c.span.End()
-			return t.base.RoundTrip(req)
-		}
+	c := newCall()
+	c.client, c.ctx, c.own, c.content, c.limit, c.api = t.c, ctx, foreign == nil, t.c.content, t.c.maxBytes, a
+	if foreign != nil {
+		c.span = foreign
 	}
-	c.ex = a.newEx()
-	body, out, err := requestBody(req)
+	c.host, c.port = hostPort(req)
+	c.start = time.Now()
+	k, out, err := requestBody(req)
 	if err != nil {
-		c.fail("client_error", err.Error())
-		c.end()
+		c.mode = modeNone
+		c.submit(piece{c: c, final: true, end: time.Now(), err: err})
 		return nil, err
 	}
-	c.ex.request(c, body)
-	if c.own {
-		for _, kv := range c.attrs {
-			if kv.Key == keyRequestModel {
-				c.span.SetName(a.operation + " " + kv.Value.AsString())
-				break
-			}
-		}
-	}
+	c.req = k
 	resp, err := t.base.RoundTrip(out)
 	if err != nil {
-		c.fail(transportErrorType(err), err.Error())
-		c.end()
+		c.mode = modeNone
+		c.submit(piece{c: c, final: true, end: time.Now(), err: err})
 		return resp, err
 	}
-	if c.own {
-		c.int(keyHTTPStatus, int64(resp.StatusCode))
-	}
-	mode := modeJSON
+	c.status = resp.StatusCode
+	c.mode = modeJSON
 	if resp.StatusCode >= 400 {
-		mode = modeError
-	} else if isEventStream(resp.Header.Get("Content-Type")) {
-		mode = modeEvents
+		c.mode = modeError
+	} else if isEventStream(resp.Header["Content-Type"]) {
+		c.mode = modeEvents
 	}
 	if resp.Body == nil || resp.Body == http.NoBody {
-		if mode == modeError {
-			parseError(c, resp.StatusCode, nil)
-		}
-		c.end()
+		c.submit(piece{c: c, final: true, end: time.Now()})
 		return resp, nil
 	}
 	whole := a.whole
-	if mode == modeError {
+	if c.mode == modeError {
 		whole = 64 << 10
 	}
-	resp.Body = newBody(resp.Body, c, mode, resp.StatusCode, whole, resp.ContentLength)
+	resp.Body = newBody(resp.Body, c, whole, resp.ContentLength)
 	return resp, nil
 }
 
@@ -208,10 +190,10 @@ func (t *transport) foreignModelSpan(s trace.Span) (hasContent, ok bool) {
 	return hasContent, ok
 }
 
-// requestBody returns the request body and the request to send: req itself when it can
-// replay its body (GetBody, as net/http sets for in-memory bodies), else a clone reading the
-// bytes read here.
-func requestBody(req *http.Request) ([]byte, *http.Request, error) {
+// requestBody returns a copy of the request body and the request to send: req itself when
+// it can replay its body (GetBody, as net/http sets for in-memory bodies), else a clone
+// reading the bytes read here.
+func requestBody(req *http.Request) (*chunk, *http.Request, error) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return nil, req, nil
 	}
@@ -221,41 +203,55 @@ func requestBody(req *http.Request) ([]byte, *http.Request, error) {
 			return nil, nil, fmt.Errorf("copy request body: %w", err)
 		}
 		defer rc.Close()
-		b, err := readAll(rc, req.ContentLength)
-		if err != nil {
+		k := getChunk()
+		if err := readAll(k, rc, req.ContentLength); err != nil {
+			k.release()
 			return nil, nil, fmt.Errorf("copy request body: %w", err)
 		}
-		return b, req, nil
+		return k, req, nil
 	}
-	b, err := readAll(req.Body, req.ContentLength)
+	k := &chunk{shared: true}
+	err := readAll(k, req.Body, req.ContentLength)
 	req.Body.Close()
 	if err != nil {
 		return nil, nil, fmt.Errorf("read request body: %w", err)
 	}
+	b := k.buf
 	out := req.Clone(req.Context())
 	out.Body = io.NopCloser(bytes.NewReader(b))
 	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	out.ContentLength = int64(len(b))
-	return b, out, nil
+	return k, out, nil
 }
 
-func readAll(r io.Reader, size int64) ([]byte, error) {
-	if size <= 0 || size > 64<<20 {
-		return io.ReadAll(r)
+// readAll reads r to its end into k.buf; size, when known, sizes the buffer once.
+func readAll(k *chunk, r io.Reader, size int64) error {
+	if size > 0 && size <= 64<<20 {
+		k.grow(int(size))
+	} else {
+		k.grow(512)
 	}
-	b := make([]byte, size)
-	n, err := io.ReadFull(r, b)
-	if err == io.ErrUnexpectedEOF {
-		return b[:n], nil
+	for {
+		if len(k.buf) == cap(k.buf) {
+			k.grow(cap(k.buf))
+		}
+		n, err := r.Read(k.buf[len(k.buf):cap(k.buf)])
+		k.buf = k.buf[:len(k.buf)+n]
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	return b, nil
 }
 
-func isEventStream(contentType string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
+// isEventStream reports whether the Content-Type values say text/event-stream.
+func isEventStream(values []string) bool {
+	if len(values) == 0 {
+		return false
+	}
+	mt, _, _ := strings.Cut(values[0], ";")
 	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
 }
 
