@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -20,28 +21,13 @@ func TestLogsOverGRPC(t *testing.T) {
 	a := startTestApp(t)
 	td, traceID := llmTrace("gpt-4o-mini", 10, 5)
 	span := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
-	spanHexID := span.SpanID()
 
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
 	rl.Resource().Attributes().PutStr("service.name", "pricing")
 	records := rl.ScopeLogs().AppendEmpty().LogRecords()
 	now := pcommon.NewTimestampFromTime(time.Now())
-	user := records.AppendEmpty()
-	user.SetEventName("gen_ai.user.message")
-	user.SetTimestamp(now)
-	user.SetTraceID(span.TraceID())
-	user.SetSpanID(spanHexID)
-	user.Body().SetEmptyMap().PutStr("content", "What is the capital of France?")
-	choice := records.AppendEmpty()
-	choice.SetEventName("gen_ai.choice")
-	choice.SetTimestamp(now + 1)
-	choice.SetTraceID(span.TraceID())
-	choice.SetSpanID(spanHexID)
-	msg := choice.Body().SetEmptyMap()
-	msg.PutInt("index", 0)
-	msg.PutStr("finish_reason", "stop")
-	msg.PutEmptyMap("message").PutStr("content", "Paris.")
+	appendChatEvents(records, span, now, "What is the capital of France?", "Paris.")
 	orphan := records.AppendEmpty()
 	orphan.SetEventName("gen_ai.user.message")
 	orphan.SetTimestamp(now)
@@ -98,6 +84,26 @@ func TestLogsOverGRPC(t *testing.T) {
 	if !found {
 		t.Errorf("the plain application log record was not stored")
 	}
+}
+
+// appendChatEvents adds a gen_ai.user.message and a gen_ai.choice log record for span, the
+// older GenAI event convention that carries a call's messages apart from its span.
+func appendChatEvents(records plog.LogRecordSlice, span ptrace.Span, now pcommon.Timestamp, question, answer string) {
+	user := records.AppendEmpty()
+	user.SetEventName("gen_ai.user.message")
+	user.SetTimestamp(now)
+	user.SetTraceID(span.TraceID())
+	user.SetSpanID(span.SpanID())
+	user.Body().SetEmptyMap().PutStr("content", question)
+	choice := records.AppendEmpty()
+	choice.SetEventName("gen_ai.choice")
+	choice.SetTimestamp(now + 1)
+	choice.SetTraceID(span.TraceID())
+	choice.SetSpanID(span.SpanID())
+	msg := choice.Body().SetEmptyMap()
+	msg.PutInt("index", 0)
+	msg.PutStr("finish_reason", "stop")
+	msg.PutEmptyMap("message").PutStr("content", answer)
 }
 
 func eventually(t *testing.T, cond func() bool) {
