@@ -132,12 +132,29 @@ func (w *Worker) Run(ctx context.Context) error {
 	return errors.Join(all...)
 }
 
+// loop runs one consume loop as two stages: this goroutine fetches, decodes and enriches
+// batch N+1 while a second one, owned by loop, commits batch N, runs its hooks and
+// acknowledges it. Enrichment is CPU work that needs no lock, so it overlaps the store's
+// single writer instead of waiting behind it. The hand-over is unbuffered: at most one
+// prepared batch waits beside the one being written, which bounds memory to two batches,
+// and batches are committed, hooked and acknowledged in the order they were fetched.
 func (w *Worker) loop(ctx context.Context, src Source) error {
+	ready := make(chan prepared)
+	var writer sync.WaitGroup
+	writer.Go(func() {
+		for p := range ready {
+			w.finish(ctx, src, p)
+		}
+	})
+	defer writer.Wait()
+	defer close(ready)
 	for {
 		ds, err := src.Next(ctx, w.cfg.BatchMsgs, w.cfg.BatchBytes, w.cfg.Linger)
 		if ctx.Err() != nil {
 			if len(ds) > 0 {
-				w.process(ctx, src, ds)
+				if p, ok := w.prepare(ctx, src, ds); ok {
+					ready <- p
+				}
 			}
 			return nil
 		}
@@ -149,32 +166,70 @@ func (w *Worker) loop(ctx context.Context, src Source) error {
 			sleep(ctx, time.Second)
 			continue
 		}
-		w.process(ctx, src, ds)
+		if p, ok := w.prepare(ctx, src, ds); ok {
+			ready <- p
+		}
 	}
 }
 
-// process handles one batch. It runs on a context that outlives shutdown by WriteTimeout,
-// so an in-flight batch is committed and acknowledged rather than abandoned.
+// prepared is a decoded and enriched batch waiting for the writer.
+type prepared struct {
+	batch store.Batch
+	good  []*queue.Delivery // the messages the batch was decoded from
+	err   error             // enrichment failed: the writer retries the messages
+	start time.Time
+}
+
+// process handles one batch from decoding to acknowledgement on the calling goroutine: the
+// retry path, which isolates failing messages one at a time.
 func (w *Worker) process(parent context.Context, src Source, ds []*queue.Delivery) {
+	if p, ok := w.prepare(parent, src, ds); ok {
+		w.finish(parent, src, p)
+	}
+}
+
+// prepare decodes the messages (dead-lettering those that cannot be) and enriches the
+// batch; it reports false when no message was decodable. It runs on a context that
+// outlives shutdown by WriteTimeout, so a fetched batch is still committed.
+func (w *Worker) prepare(parent context.Context, src Source, ds []*queue.Delivery) (prepared, bool) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), w.cfg.WriteTimeout)
 	defer cancel()
-	start := w.now()
-	batch, good := w.decodeAll(ctx, src, ds)
-	if len(good) == 0 {
-		return
+	p := prepared{start: w.now()}
+	p.batch, p.good = w.decodeAll(ctx, src, ds)
+	if len(p.good) == 0 {
+		return prepared{}, false
 	}
-	if err := w.commit(ctx, &batch); err != nil {
-		w.retry(ctx, src, good, err)
+	if err := w.enrich(ctx, &p.batch); err != nil {
+		p.err = fmt.Errorf("enrich batch: %w", err)
+	}
+	return p, true
+}
+
+// finish commits a prepared batch, runs the hooks and only then acknowledges its messages;
+// a failed enrichment or write goes to retry instead. Like prepare, it runs on a context
+// that outlives shutdown by WriteTimeout, so an in-flight batch is committed and
+// acknowledged rather than abandoned.
+func (w *Worker) finish(parent context.Context, src Source, p prepared) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), w.cfg.WriteTimeout)
+	defer cancel()
+	err := p.err
+	if err == nil {
+		if err = w.store.Write(ctx, p.batch); err != nil {
+			err = fmt.Errorf("write batch: %w", err)
+		}
+	}
+	if err != nil {
+		w.retry(ctx, src, p.good, err)
 		return
 	}
 	if w.storeDown.CompareAndSwap(true, false) {
 		w.log.Info("store reachable again; redelivered batches are being committed")
 	}
 	for _, h := range w.hooks {
-		h(ctx, batch)
+		h(ctx, p.batch)
 	}
-	w.ack(ctx, good)
-	w.metrics.observeBatch(batch, good, w.now().Sub(start), w.now())
+	w.ack(ctx, p.good)
+	w.metrics.observeBatch(p.batch, p.good, w.now().Sub(p.start), w.now())
 }
 
 func (w *Worker) decodeAll(ctx context.Context, src Source, ds []*queue.Delivery) (store.Batch, []*queue.Delivery) {
@@ -191,16 +246,6 @@ func (w *Worker) decodeAll(ctx context.Context, src Source, ds []*queue.Delivery
 		good = append(good, d)
 	}
 	return batch, good
-}
-
-func (w *Worker) commit(ctx context.Context, b *store.Batch) error {
-	if err := w.enrich(ctx, b); err != nil {
-		return fmt.Errorf("enrich batch: %w", err)
-	}
-	if err := w.store.Write(ctx, *b); err != nil {
-		return fmt.Errorf("write batch: %w", err)
-	}
-	return nil
 }
 
 // minPart is the smallest share of a batch worth a goroutine of its own.

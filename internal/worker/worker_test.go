@@ -233,3 +233,118 @@ func TestEnrichCoversEveryItemOnce(t *testing.T) {
 		}
 	}
 }
+
+// gateStore is a store whose first Write blocks until release is closed, so a test can
+// look at what the worker does while a batch is being written.
+type gateStore struct {
+	mu      sync.Mutex
+	entered chan struct{} // closed when the first Write starts
+	release chan struct{} // the first Write returns once this is closed
+	writes  []string      // span names, in commit order
+}
+
+func (g *gateStore) Write(_ context.Context, b store.Batch) error {
+	g.mu.Lock()
+	first := len(g.writes) == 0
+	g.mu.Unlock()
+	if first {
+		close(g.entered)
+		<-g.release
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, s := range b.Spans {
+		g.writes = append(g.writes, s.Name)
+	}
+	return nil
+}
+
+func (g *gateStore) Ping(context.Context) error { return nil }
+
+// TestNextBatchIsEnrichedDuringTheWrite holds the first batch's write open and checks that
+// the second batch is enriched meanwhile, that the first is not acknowledged before its
+// commit, and that batches are committed and hooked in the order they were fetched.
+func TestNextBatchIsEnrichedDuringTheWrite(t *testing.T) {
+	q, err := queue.Open(context.Background(), queue.Config{DataDir: t.TempDir(), AckWait: 30 * time.Second}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	st := &gateStore{entered: make(chan struct{}), release: make(chan struct{})}
+	enriched := make(chan string, 10)
+	stage := func(_ context.Context, b *store.Batch) error {
+		for _, s := range b.Spans {
+			enriched <- s.Name
+		}
+		return nil
+	}
+	var mu sync.Mutex
+	var hooked []string
+	hook := func(_ context.Context, b store.Batch) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range b.Spans {
+			hooked = append(hooked, s.Name)
+		}
+	}
+	w := New(Config{BatchMsgs: 50, Linger: 5 * time.Millisecond},
+		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 100, 1<<20) },
+		decodeNames, st, []Stage{stage}, []Hook{hook}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	}()
+	publish := func(name string) {
+		if err := q.Publish(context.Background(), queue.SignalTraces, "p1", []byte(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The deadlines below only turn a hang into a failure.
+	wait := func(what string, ch <-chan struct{}) {
+		select {
+		case <-ch:
+		case <-time.After(15 * time.Second):
+			close(st.release)
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+	publish("first")
+	wait("the first write to start", st.entered)
+	if got := <-enriched; got != "first" {
+		t.Fatalf("enriched %q first, want first", got)
+	}
+	publish("second")
+	secondEnriched := make(chan struct{})
+	go func() {
+		if <-enriched == "second" {
+			close(secondEnriched)
+		}
+	}()
+	wait("the second batch to be enriched while the first is written", secondEnriched)
+	if s, err := q.Stats(context.Background()); err != nil || s.AckPending == 0 {
+		t.Errorf("while the first write is open: got %d messages pending acknowledgement, %v; want the first still unacknowledged", s.AckPending, err)
+	}
+	mu.Lock()
+	if len(hooked) != 0 {
+		t.Errorf("hooks ran for %v before any commit, want none", hooked)
+	}
+	mu.Unlock()
+	close(st.release)
+	eventually(t, "both batches acknowledged", func() bool {
+		s, err := q.Stats(context.Background())
+		return err == nil && s.Messages == 0 && s.AckPending == 0
+	})
+	st.mu.Lock()
+	writes := strings.Join(st.writes, ",")
+	st.mu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
+	if writes != "first,second" || strings.Join(hooked, ",") != "first,second" {
+		t.Errorf("got commits %s and hooks %v, want first,second for both", writes, hooked)
+	}
+}
