@@ -158,7 +158,9 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	}
 	limit = min(limit, maxTraceLimit)
 
-	var where []string
+	// Model and service filters are array containment on the GIN indexes; the others are
+	// btree-friendly and go in the inner query of the probe (see listTraces).
+	var where, contains []string
 	args := []any{q.ProjectID}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -166,7 +168,7 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	}
 	where = append(where, "project_id = $1")
 	if q.Service != "" {
-		where = append(where, "service_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Service))+"::text]")
+		contains = append(contains, "service_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Service))+"::text]")
 	}
 	if q.Name != "" {
 		where = append(where, "name = "+arg(q.Name))
@@ -179,7 +181,7 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	}
 	where = append(where, traceFilters(q, arg)...)
 	if q.Model != "" {
-		where = append(where, "model_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Model))+"::text]")
+		contains = append(contains, "model_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Model))+"::text]")
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "start_ns >= "+arg(toNS(q.Since)))
@@ -201,34 +203,66 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 		}
 		where = append(where, fmt.Sprintf("(%s, trace_id) %s (%s, %s)", key, op, arg(c.Key), arg(c.TraceID)))
 	}
-	sql := fmt.Sprintf("SELECT %s FROM traces WHERE %s ORDER BY %s %s, trace_id %s LIMIT %d",
-		traceReadColumns, strings.Join(where, " AND "), key, dir, dir, limit+1)
-	rows, err := s.pool.Query(ctx, sql, args...)
+	order := fmt.Sprintf("ORDER BY %s %s, trace_id %s", key, dir, dir)
+	l := traceLister{s: s, key: key, limit: limit, args: args}
+	if len(contains) > 0 {
+		// The probe: filter the newest (or longest…) traces in index order. The planner
+		// cannot do this itself: it takes a project's model or service key, which implies the
+		// project, for independent of project_id, so it estimates such a filter 10× too
+		// selective and sorts every match of the GIN index instead (measured 121 ms p95 for
+		// a model on 20 % of 200k traces). When the probed rows do not fill a page, the
+		// filter matches under 1 % of them, and the GIN index does find few rows.
+		probe := min(100*(limit+1), 50_000)
+		sql := fmt.Sprintf("SELECT %s FROM (SELECT %s FROM traces WHERE %s %s LIMIT %d) t WHERE %s %s LIMIT %d",
+			traceReadColumns, traceReadColumns, strings.Join(where, " AND "), order, probe,
+			strings.Join(contains, " AND "), order, limit+1)
+		if err := l.run(ctx, &page, sql); err != nil || page.NextCursor != "" {
+			return page, err
+		}
+		page = store.TracePage{}
+	}
+	sql := fmt.Sprintf("SELECT %s FROM traces WHERE %s %s LIMIT %d",
+		traceReadColumns, strings.Join(append(where, contains...), " AND "), order, limit+1)
+	return page, l.run(ctx, &page, sql)
+}
+
+// traceLister runs one trace-list query and reads its page.
+type traceLister struct {
+	s     *Store
+	key   string // the sort column
+	limit int
+	args  []any
+}
+
+// run reads up to limit traces from sql (which asks for limit+1) into page, with the next
+// cursor when there is one more.
+func (l traceLister) run(ctx context.Context, page *store.TracePage, sql string) error {
+	rows, err := l.s.pool.Query(ctx, sql, l.args...)
 	if err != nil {
-		return page, fmt.Errorf("list traces: %w", err)
+		return fmt.Errorf("list traces: %w", err)
 	}
 	defer rows.Close()
 	var lastKey int64
 	for rows.Next() {
-		if len(page.Traces) == limit {
-			last := page.Traces[limit-1]
+		if len(page.Traces) == l.limit {
+			last := page.Traces[l.limit-1]
 			page.NextCursor = store.Cursor{Key: lastKey, TraceID: last.TraceID}.Encode()
 			break
 		}
 		t, durationNS, err := scanTrace(rows)
 		if err != nil {
-			return page, fmt.Errorf("list traces: %w", err)
+			return fmt.Errorf("list traces: %w", err)
 		}
 		lastKey = durationNS
-		if key == "start_ns" {
+		if l.key == "start_ns" {
 			lastKey = toNS(t.StartTime)
 		}
 		page.Traces = append(page.Traces, t)
 	}
 	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("list traces: %w", err)
+		return fmt.Errorf("list traces: %w", err)
 	}
-	return page, nil
+	return nil
 }
 
 // Logs implements store.TraceReader.
