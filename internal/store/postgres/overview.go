@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,8 +15,10 @@ import (
 )
 
 // Overview aggregates a window from one repeatable-read snapshot. Trace figures come from
-// the traces rollup table (traces_start), model figures from the counted spans (the covering
-// index spans_counted, pruned to the window's partitions). Percentiles are percentile_cont.
+// the traces rollup table (index-only scans of traces_start, which includes the aggregated
+// columns), model figures from the counted spans (the covering index spans_counted, pruned
+// to the window's partitions). Each figure and its per-bucket series are read in one pass
+// (GROUPING SETS). Percentiles are percentile_cont.
 func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error) {
 	width, err := q.Normalize()
 	if err != nil {
@@ -34,8 +38,7 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 		what string
 		fn   func(context.Context, *store.Overview) error
 	}{
-		{"totals", ov.totals},
-		{"buckets", ov.buckets},
+		{"totals and buckets", ov.stats},
 		{"models", ov.models},
 		{"services", ov.services},
 		{"endpoints", ov.endpoints},
@@ -82,28 +85,30 @@ func scanStats(row pgx.Row, st *store.OverviewStats, lead ...any) error {
 	return nil
 }
 
-func (r overviewReader) totals(ctx context.Context, o *store.Overview) error {
-	return scanStats(r.tx.QueryRow(ctx, "SELECT "+traceStats+" FROM traces WHERE "+traceWindow,
-		r.q.ProjectID, r.since, r.until), &o.Totals)
-}
-
-func (r overviewReader) buckets(ctx context.Context, o *store.Overview) error {
+// stats reads the totals and the per-bucket stats in one pass over the window
+// (GROUPING SETS: the whole window, and each bucket; b is NULL on the totals row).
+func (r overviewReader) stats(ctx context.Context, o *store.Overview) error {
 	rows, err := r.tx.Query(ctx, "SELECT (start_ns - $4) / $5 AS b, "+traceStats+
-		" FROM traces WHERE "+traceWindow+" GROUP BY b", r.q.ProjectID, r.since, r.until, r.since, r.width)
+		" FROM traces WHERE "+traceWindow+" GROUP BY GROUPING SETS ((), (b))",
+		r.q.ProjectID, r.since, r.until, r.since, r.width)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var b int64
+		var b *int64
 		var st store.OverviewStats
 		if err := scanStats(rows, &st, &b); err != nil {
 			return err
 		}
-		if b < 0 || b >= int64(len(o.Buckets)) {
-			return fmt.Errorf("bucket %d out of range", b)
+		if b == nil {
+			o.Totals = st
+			continue
 		}
-		o.Buckets[b].OverviewStats = st
+		if *b < 0 || *b >= int64(len(o.Buckets)) {
+			return fmt.Errorf("bucket %d out of range", *b)
+		}
+		o.Buckets[*b].OverviewStats = st
 	}
 	return rows.Err()
 }
@@ -111,95 +116,105 @@ func (r overviewReader) buckets(ctx context.Context, o *store.Overview) error {
 // countedWindow selects the window's counted spans: those whose usage and cost make up trace totals.
 const countedWindow = "project_id = $1 AND start_ns >= $2 AND start_ns < $3 AND counted"
 
+// models reads each model's totals and per-bucket cost in one pass over the window's counted
+// spans, and keeps the Top models by cost, then calls, then provider and model.
 func (r overviewReader) models(ctx context.Context, o *store.Overview) error {
-	rows, err := r.tx.Query(ctx, `SELECT provider, model, count(*), sum(input_tokens)::bigint,
-		sum(output_tokens)::bigint, sum(total_tokens)::bigint, coalesce(sum(cost_usd), 0)::float8,
-		count(*) FILTER (WHERE cost_usd IS NULL)
-		FROM spans WHERE `+countedWindow+` GROUP BY provider, model
-		ORDER BY coalesce(sum(cost_usd), 0) DESC, count(*) DESC, provider, model LIMIT $4`,
-		r.q.ProjectID, r.since, r.until, r.q.Top)
-	if err != nil {
-		return err
-	}
-	index := map[[2]string]int{}
-	for rows.Next() {
-		m := store.ModelUsage{BucketCost: make([]float64, len(o.Buckets))}
-		if err := rows.Scan(&m.Provider, &m.Model, &m.Calls, &m.InputTokens, &m.OutputTokens,
-			&m.TotalTokens, &m.CostUSD, &m.UnpricedCalls); err != nil {
-			rows.Close()
-			return err
-		}
-		index[[2]string{m.Provider, m.Model}] = len(o.Models)
-		o.Models = append(o.Models, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(o.Models) == 0 {
-		return err
-	}
-	rows, err = r.tx.Query(ctx, `SELECT provider, model, (start_ns - $4) / $5 AS b,
-		coalesce(sum(cost_usd), 0)::float8
-		FROM spans WHERE `+countedWindow+` GROUP BY provider, model, b`,
+	rows, err := r.tx.Query(ctx, `SELECT provider, model, (start_ns - $4) / $5 AS b, count(*),
+		sum(input_tokens)::bigint, sum(output_tokens)::bigint, sum(total_tokens)::bigint,
+		coalesce(sum(cost_usd), 0)::float8, count(*) FILTER (WHERE cost_usd IS NULL)
+		FROM spans WHERE `+countedWindow+`
+		GROUP BY GROUPING SETS ((provider, model), (provider, model, b))`,
 		r.q.ProjectID, r.since, r.until, r.since, r.width)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	type key = [2]string
+	totals := map[key]*store.ModelUsage{}
+	costs := map[key][]float64{}
 	for rows.Next() {
-		var prov, model string
-		var b int64
-		var c float64
-		if err := rows.Scan(&prov, &model, &b, &c); err != nil {
+		var m store.ModelUsage
+		var b *int64
+		if err := rows.Scan(&m.Provider, &m.Model, &b, &m.Calls, &m.InputTokens, &m.OutputTokens,
+			&m.TotalTokens, &m.CostUSD, &m.UnpricedCalls); err != nil {
 			return err
 		}
-		if i, ok := index[[2]string{prov, model}]; ok && b >= 0 && b < int64(len(o.Buckets)) {
-			o.Models[i].BucketCost[b] = c
+		k := key{m.Provider, m.Model}
+		if b == nil {
+			totals[k] = &m
+			continue
+		}
+		if costs[k] == nil {
+			costs[k] = make([]float64, len(o.Buckets))
+		}
+		if *b >= 0 && *b < int64(len(o.Buckets)) {
+			costs[k][*b] = m.CostUSD
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for k, m := range totals {
+		m.BucketCost = costs[k]
+		if m.BucketCost == nil {
+			m.BucketCost = make([]float64, len(o.Buckets))
+		}
+		o.Models = append(o.Models, *m)
+	}
+	slices.SortFunc(o.Models, func(a, b store.ModelUsage) int {
+		return cmp.Or(cmp.Compare(b.CostUSD, a.CostUSD), cmp.Compare(b.Calls, a.Calls),
+			cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Model, b.Model))
+	})
+	o.Models = o.Models[:min(len(o.Models), r.q.Top)]
+	return nil
 }
 
+// services reads each service's totals and per-bucket cost in one pass over the window's
+// traces, and keeps the Top services by cost, then traces, then name.
 func (r overviewReader) services(ctx context.Context, o *store.Overview) error {
-	rows, err := r.tx.Query(ctx, `SELECT service_name, count(*), sum(total_tokens)::bigint,
-		coalesce(sum(cost_usd), 0)::float8, sum(unpriced_calls)::bigint
-		FROM traces WHERE `+traceWindow+` GROUP BY service_name
-		ORDER BY coalesce(sum(cost_usd), 0) DESC, count(*) DESC, service_name LIMIT $4`,
-		r.q.ProjectID, r.since, r.until, r.q.Top)
-	if err != nil {
-		return err
-	}
-	index := map[string]int{}
-	for rows.Next() {
-		sv := store.ServiceUsage{BucketCost: make([]float64, len(o.Buckets))}
-		if err := rows.Scan(&sv.Service, &sv.Traces, &sv.TotalTokens, &sv.CostUSD, &sv.UnpricedCalls); err != nil {
-			rows.Close()
-			return err
-		}
-		index[sv.Service] = len(o.Services)
-		o.Services = append(o.Services, sv)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(o.Services) == 0 {
-		return err
-	}
-	rows, err = r.tx.Query(ctx, `SELECT service_name, (start_ns - $4) / $5 AS b, coalesce(sum(cost_usd), 0)::float8
-		FROM traces WHERE `+traceWindow+` GROUP BY service_name, b`,
+	rows, err := r.tx.Query(ctx, `SELECT service_name, (start_ns - $4) / $5 AS b, count(*),
+		sum(total_tokens)::bigint, coalesce(sum(cost_usd), 0)::float8, sum(unpriced_calls)::bigint
+		FROM traces WHERE `+traceWindow+`
+		GROUP BY GROUPING SETS ((service_name), (service_name, b))`,
 		r.q.ProjectID, r.since, r.until, r.since, r.width)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	totals := map[string]*store.ServiceUsage{}
+	costs := map[string][]float64{}
 	for rows.Next() {
-		var svc string
-		var b int64
-		var c float64
-		if err := rows.Scan(&svc, &b, &c); err != nil {
+		var sv store.ServiceUsage
+		var b *int64
+		if err := rows.Scan(&sv.Service, &b, &sv.Traces, &sv.TotalTokens, &sv.CostUSD, &sv.UnpricedCalls); err != nil {
 			return err
 		}
-		if i, ok := index[svc]; ok && b >= 0 && b < int64(len(o.Buckets)) {
-			o.Services[i].BucketCost[b] = c
+		if b == nil {
+			totals[sv.Service] = &sv
+			continue
+		}
+		if costs[sv.Service] == nil {
+			costs[sv.Service] = make([]float64, len(o.Buckets))
+		}
+		if *b >= 0 && *b < int64(len(o.Buckets)) {
+			costs[sv.Service][*b] = sv.CostUSD
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for name, sv := range totals {
+		sv.BucketCost = costs[name]
+		if sv.BucketCost == nil {
+			sv.BucketCost = make([]float64, len(o.Buckets))
+		}
+		o.Services = append(o.Services, *sv)
+	}
+	slices.SortFunc(o.Services, func(a, b store.ServiceUsage) int {
+		return cmp.Or(cmp.Compare(b.CostUSD, a.CostUSD), cmp.Compare(b.Traces, a.Traces), cmp.Compare(a.Service, b.Service))
+	})
+	o.Services = o.Services[:min(len(o.Services), r.q.Top)]
+	return nil
 }
 
 func (r overviewReader) endpoints(ctx context.Context, o *store.Overview) error {
