@@ -28,10 +28,8 @@ type spanRows struct {
 	tags, attributes, resource, events, links, call [][]byte
 }
 
-// insertSpansSQL inserts spanRows; the column list and the unnest argument list are in the
-// same order as spanRows.arrayParams writes them. It is for spans of traces that had no
-// row, hence no stored span; upsertSpansSQL is for the others.
-const insertSpansSQL = `INSERT INTO spans (
+// spanColumns are the spans columns in spanRows order.
+const spanColumns = `
 	project_id, trace_id, span_id, start_ns, end_ns,
 	dropped_attributes, dropped_events, dropped_links,
 	input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
@@ -39,7 +37,12 @@ const insertSpansSQL = `INSERT INTO spans (
 	parent_span_id, name, service_name, status_code, kind, trace_state, status_message,
 	scope_name, scope_version, resource_schema_url, scope_schema_url,
 	genai_type, operation, provider, model, session_id, user_id, environment, cost_source,
-	tags, attributes, resource, events, links, genai)
+	tags, attributes, resource, events, links, genai`
+
+// insertSpansSQL inserts spanRows; the unnest argument list is in spanColumns order, as
+// spanRows.arrayParams writes it. Spans of traces that had no row, hence no stored span, are
+// copied instead (copySpans); upsertSpansSQL, built on it, is for the others.
+const insertSpansSQL = `INSERT INTO spans (` + spanColumns + `)
 SELECT * FROM unnest(
 	$1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
 	$6::bigint[], $7::bigint[], $8::bigint[],

@@ -135,20 +135,21 @@ func writeTx(ctx context.Context, tx pgx.Tx, spans []genai.Span, groups []traceG
 			return err
 		}
 	}
-	// A new trace's spans cannot be stored yet: a plain insert is enough.
-	for _, part := range []struct {
-		name, sql string
-		idx       []int
-	}{{"lumina_insert_spans", insertSpansSQL, fresh}, {"lumina_upsert_spans", upsertSpansSQL, old}} {
-		if len(part.idx) == 0 {
-			continue
+	// A new trace's spans cannot be stored yet: COPY is enough; the others are upserted.
+	subset := func(idx []int) *spanRows {
+		if len(idx) < len(spans) {
+			return rows.subset(idx)
 		}
-		r := rows
-		if len(part.idx) < len(spans) {
-			r = rows.subset(part.idx)
+		return rows
+	}
+	if len(fresh) > 0 {
+		if err := copySpans(ctx, tx, subset(fresh)); err != nil {
+			return fmt.Errorf("copy spans: %w", err)
 		}
-		if err := execArrays(ctx, tx, part.name, part.sql, r.arrayParams()); err != nil {
-			return fmt.Errorf("write spans: %w", err)
+	}
+	if len(old) > 0 {
+		if err := execArrays(ctx, tx, "lumina_upsert_spans", upsertSpansSQL, subset(old).arrayParams()); err != nil {
+			return fmt.Errorf("upsert spans: %w", err)
 		}
 	}
 	if err := fix.apply(ctx, tx); err != nil {
