@@ -34,7 +34,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	nats_delete "$stream" "${stream}_DEAD"
-	psql "$DATABASE_URL" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" || true
+	psql "$DATABASE_URL" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" 2>&1 | grep -v "^NOTICE\|^DETAIL\|^drop cascades" || true
 }
 trap cleanup EXIT
 psql "$DATABASE_URL" -qc "CREATE SCHEMA $schema"
