@@ -159,7 +159,7 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	limit = min(limit, maxTraceLimit)
 
 	// Model and service filters are array containment on the GIN indexes; the others are
-	// btree-friendly and go in the inner query of the probe (see listTraces).
+	// btree-friendly and go in the inner query of the probe (below).
 	var where, contains []string
 	args := []any{q.ProjectID}
 	arg := func(v any) string {

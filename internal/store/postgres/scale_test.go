@@ -127,24 +127,6 @@ func TestQueryScale(t *testing.T) {
 			return err
 		}
 	}
-	// What a user or session filter on the trace list would run (TraceQuery has none yet):
-	// the list query with user_id or session_id, served by traces_user / traces_session.
-	rawList := func(col string, val func() string) func() error {
-		return func() error {
-			rows, err := s.pool.Query(ctx, "SELECT "+traceReadColumns+" FROM traces WHERE project_id = $1 AND "+
-				col+" = $2 AND "+col+" <> '' ORDER BY start_ns DESC, trace_id DESC LIMIT 51", project(), val())
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				if _, _, err := scanTrace(rows); err != nil {
-					rows.Close()
-					return err
-				}
-			}
-			return rows.Err()
-		}
-	}
 	cases := []struct {
 		name string
 		runs int
@@ -165,10 +147,12 @@ func TestQueryScale(t *testing.T) {
 		{"service filter (33 %)", runs, func() error {
 			return list(store.TraceQuery{Service: scaleServices[rng.IntN(len(scaleServices))]})()
 		}},
-		{"user filter (0.1 %, SQL)", runs, rawList("user_id", func() string { return "user-" + strconv.Itoa(rng.IntN(scaleUsers)) })},
-		{"session filter (SQL)", runs, rawList("session_id", func() string {
-			return "sess-" + strconv.Itoa(rng.IntN(seed.spans/5/scaleProjects/scaleSessionTraces+1))
-		})},
+		{"user filter (0.1 %)", runs, func() error {
+			return list(store.TraceQuery{UserID: "user-" + strconv.Itoa(rng.IntN(scaleUsers))})()
+		}},
+		{"session filter (5 traces)", runs, func() error {
+			return list(store.TraceQuery{SessionID: "sess-" + strconv.Itoa(rng.IntN(seed.spans/5/scaleProjects/scaleSessionTraces+1))})()
+		}},
 		{"attribute filter, spans.attributes @> (SQL, no index)", min(runs, 20), func() error {
 			var n int
 			return s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT DISTINCT trace_id FROM spans
