@@ -239,6 +239,9 @@ func (a *app) startIngest() error {
 }
 
 func (a *app) startWorker(ctx context.Context) error {
+	if a.cfg.Store == storeDiscard { // benchmark only (discard.go)
+		return a.startDiscardWorker(ctx)
+	}
 	limits := genai.Limits{MaxValueBytes: int(a.cfg.MaxValueBytes)}
 	concurrency := a.cfg.WorkerConcurrency
 	if concurrency == 0 {

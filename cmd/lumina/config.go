@@ -73,6 +73,7 @@ type config struct {
 	WorkerConcurrency int
 	WorkerBatchMsgs   int
 	WorkerLinger      time.Duration
+	Store             string // "" or "discard" (benchmark only, discard.go)
 
 	judgeConfig
 
@@ -146,6 +147,7 @@ func (c *config) options() []option {
 		{"judge-concurrency", "LUMINA_JUDGE_CONCURRENCY", "judge calls in flight per worker process", intVal(&c.JudgeConcurrency, 4)},
 		{"judge-max-attempts", "LUMINA_JUDGE_MAX_ATTEMPTS", "tries of a judge job whose provider keeps failing transiently before it is failed", intVal(&c.JudgeMaxAttempts, 5)},
 		{"judge-retry-backoff", "LUMINA_JUDGE_RETRY_BACKOFF", "wait after a judge job's first transient failure, doubling per attempt up to 30m", durVal(&c.JudgeBackoff, 30*time.Second)},
+		{"store", "LUMINA_STORE", "BENCHMARK ONLY, never in production: \"discard\" makes the worker acknowledge and drop every accepted request unread (nothing is stored); empty stores normally", strVal(&c.Store, "")},
 		{"debug-addr", "LUMINA_DEBUG_ADDR", "listener for Go's pprof profiles (/debug/pprof/); off by default, never expose it publicly", strVal(&c.DebugAddr, "off")},
 		{"shutdown-timeout", "LUMINA_SHUTDOWN_TIMEOUT", "how long a graceful shutdown may take", durVal(&c.ShutdownTimeout, 30*time.Second)},
 		{"log-level", "LUMINA_LOG_LEVEL", "debug, info, warn or error", strVal(&c.LogLevel, "info")},
@@ -237,6 +239,7 @@ func (c *config) validate() error {
 		}
 	}
 	errs = append(errs, c.validateJudge()...)
+	errs = append(errs, c.validateStore()...)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
 		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
 	}
