@@ -58,4 +58,4 @@ func (a *app) startDiscardWorker(ctx context.Context) error {
 type discardStore struct{}
 
 func (discardStore) Write(context.Context, store.Batch) error { return nil }
-func (discardStore) Ping(context.Context) error              { return nil }
+func (discardStore) Ping(context.Context) error               { return nil }
