@@ -110,9 +110,10 @@ func serve(ctx context.Context, cfg *config, stderr io.Writer) error {
 func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err error) {
 	a = &app{cfg: cfg, log: logger, registry: prometheus.NewRegistry(), listeners: map[string]net.Listener{}, errs: make(chan error, 8)}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opened := a // a is nil once an error is returned
 	defer func() {
 		if err != nil {
-			_ = a.shutdown(context.WithoutCancel(ctx))
+			_ = opened.shutdown(context.WithoutCancel(ctx))
 			a = nil
 		}
 	}()
