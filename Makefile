@@ -52,3 +52,8 @@ soak:
 ## ALERTBENCH_SPAN_RATE (4000) spans/s of background load; ALERTBENCH_DATABASE_URL for PostgreSQL
 bench-alerts:
 	CGO_ENABLED=0 $(GO) test -tags alertbench -count=1 -timeout 30m -run '^TestAlertLatency$$' -v ./cmd/lumina
+
+## bench-compare: Lumina (storage off, SQLite, PostgreSQL) side by side with the OpenTelemetry
+## Collector built from its Go modules (bench/), same load generator; see BENCHMARKS.md
+.PHONY: bench-compare
+bench-compare: ; bench/side-by-side.sh
