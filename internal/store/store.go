@@ -319,6 +319,10 @@ type TraceQuery struct {
 	MaxDuration time.Duration
 	MinCostUSD  *float64 // inclusive; nil does not filter; an all-unpriced trace matches no cost bound
 	MaxCostUSD  *float64 // inclusive; nil does not filter
+	// Text is a full-text search over prompts and responses: the trace has an LLM span
+	// whose SearchText contains every term of ParseSearch(Text) as whole words (a phrase
+	// as consecutive words), case-insensitively. A Text without words does not filter.
+	Text        string
 	Since       time.Time
 	Until       time.Time // exclusive; compared with the trace start time
 	MinDuration time.Duration
