@@ -206,6 +206,7 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 		cond("t.session_id = ?", q.SessionID)
 	}
 	traceFilters(q, cond)
+	textFilter(q, cond)
 	startCol := "t.start_time"
 	if drive != "" {
 		startCol = "x.start_time" // the same value, on the index being walked

@@ -77,6 +77,8 @@ type writeStmts struct {
 	addModels     *sql.Stmt
 	moveModel     *sql.Stmt
 	removeModel   *sql.Stmt
+	indexText     *sql.Stmt
+	unindexText   *sql.Stmt
 }
 
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -107,6 +109,15 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 			WHERE project_id = ? AND model = ? AND trace_id = ? AND start_time = ?`},
 		{&w.removeModel, `DELETE FROM trace_models
 			WHERE project_id = ? AND model = ? AND trace_id = ? AND start_time = ?`},
+		// The search index statements take a JSON array of [project, trace, span, text]
+		// rows (text unused by unindexText); CROSS JOIN walks the array, looking each span
+		// up in spans_key.
+		{&w.indexText, `INSERT OR REPLACE INTO span_text (rowid, body)
+			SELECT s.rowid, j.value->>3 FROM json_each(?) j CROSS JOIN spans s
+			WHERE s.project_id = j.value->>0 AND s.trace_id = j.value->>1 AND s.span_id = j.value->>2`},
+		{&w.unindexText, `DELETE FROM span_text WHERE rowid IN (
+			SELECT s.rowid FROM json_each(?) j CROSS JOIN spans s
+			WHERE s.project_id = j.value->>0 AND s.trace_id = j.value->>1 AND s.span_id = j.value->>2)`},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -122,6 +133,7 @@ func (w *writeStmts) close() error {
 	for _, s := range []*sql.Stmt{
 		w.upsertSpan, w.upsertSpans, w.insertLog, w.summaries, w.setCounted, w.oldTraces, w.upsertTrace,
 		w.upsertTraces, w.addServices, w.moveService, w.removeService, w.addModels, w.moveModel, w.removeModel,
+		w.indexText, w.unindexText,
 	} {
 		if s != nil {
 			errs = append(errs, s.Close())
@@ -149,5 +161,7 @@ func (w *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 		addModels:     tx.StmtContext(ctx, w.addModels),
 		moveModel:     tx.StmtContext(ctx, w.moveModel),
 		removeModel:   tx.StmtContext(ctx, w.removeModel),
+		indexText:     tx.StmtContext(ctx, w.indexText),
+		unindexText:   tx.StmtContext(ctx, w.unindexText),
 	}
 }

@@ -60,6 +60,9 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	if err := execChunked(ctx, r.st.upsertSpan, r.st.upsertSpans, upserts, spanChunk); err != nil {
 		return fmt.Errorf("write batch: upsert spans: %w", err)
 	}
+	if err := r.indexText(ctx, b.Spans, groups, e.texts); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
 	if err := r.flush(ctx); err != nil {
 		return fmt.Errorf("write batch: %w", err)
 	}
@@ -110,6 +113,7 @@ const encodeChunk = 128
 // encodedBatch is a batch as statement arguments, and about how many bytes they hold.
 type encodedBatch struct {
 	spans, logs [][]any
+	texts       []string // store.SearchText of each span
 	size        int64
 	err         error
 }
@@ -118,6 +122,7 @@ type encodedBatch struct {
 // GOMAXPROCS goroutines: JSON encoding is a third of a write's CPU time and needs no lock.
 func encodeBatch(b store.Batch) encodedBatch {
 	spanRows := make([][]any, len(b.Spans))
+	texts := make([]string, len(b.Spans))
 	// One backing array for every row's values: a thousand fewer allocations a batch.
 	values := make([]any, len(b.Spans)*len(spanColumns))
 	workers := min(runtime.GOMAXPROCS(0), (len(b.Spans)+encodeChunk-1)/encodeChunk)
@@ -134,6 +139,7 @@ func encodeBatch(b store.Batch) encodedBatch {
 					return
 				}
 				spanRows[i] = row
+				texts[i] = store.SearchText(b.Spans[i].GenAI)
 			}
 		})
 	}
@@ -156,7 +162,10 @@ func encodeBatch(b store.Batch) encodedBatch {
 			size += rowBytes(row)
 		}
 	}
-	return encodedBatch{spans: spanRows, logs: logRows, size: size}
+	for _, t := range texts {
+		size += int64(len(t))
+	}
+	return encodedBatch{spans: spanRows, logs: logRows, texts: texts, size: size}
 }
 
 // rowBytes estimates a row's size: its text plus eight bytes for every other value.
