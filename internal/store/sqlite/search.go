@@ -33,7 +33,10 @@ func (r *rollupWriter) indexText(ctx context.Context, spans []genai.Span, groups
 		rows [][4]string
 		exec func(ctx context.Context, args ...any) error
 	}{
-		{unindex, func(ctx context.Context, a ...any) error { _, err := r.st.unindexText.ExecContext(ctx, a...); return err }},
+		{unindex, func(ctx context.Context, a ...any) error {
+			_, err := r.st.unindexText.ExecContext(ctx, a...)
+			return err
+		}},
 		{index, func(ctx context.Context, a ...any) error { _, err := r.st.indexText.ExecContext(ctx, a...); return err }},
 	} {
 		if len(op.rows) == 0 {
