@@ -13,7 +13,7 @@ import (
 const copySpansSQL = "COPY spans (" + spanColumns + ") FROM STDIN (FORMAT binary)"
 
 // spanColumnCount is the number of spanColumns.
-const spanColumnCount = 42
+const spanColumnCount = 43
 
 // copySpans inserts rows with COPY, for spans of traces that had no row (see
 // insertSpansSQL). COPY streams the rows in 64 KB messages straight into the partitions:
@@ -33,7 +33,7 @@ func (r *spanRows) copyData() []byte {
 	for _, t := range [][]string{r.projectID, r.traceID, r.spanID, r.parentSpanID, r.name,
 		r.serviceName, r.statusCode, r.kind, r.traceState, r.statusMessage, r.scopeName,
 		r.scopeVersion, r.resourceSchemaURL, r.scopeSchemaURL, r.genaiType, r.operation,
-		r.provider, r.model, r.sessionID, r.userID, r.environment, r.costSource} {
+		r.provider, r.model, r.sessionID, r.userID, r.environment, r.costSource, r.searchText} {
 		size += textsSize(t)
 	}
 	for _, d := range [][][]byte{r.tags, r.attributes, r.resource, r.events, r.links, r.call} {
@@ -102,6 +102,7 @@ func (r *spanRows) copyData() []byte {
 		doc(r.events[i], false)
 		doc(r.links[i], false)
 		doc(r.call[i], false)
+		text(r.searchText[i])
 	}
 	return binary.BigEndian.AppendUint16(b, math.MaxUint16) // -1: end of data
 }

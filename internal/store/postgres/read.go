@@ -180,6 +180,9 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 		where = append(where, "session_id = "+arg(q.SessionID))
 	}
 	where = append(where, traceFilters(q, arg)...)
+	if c := textFilter(q, arg); c != "" {
+		where = append(where, c)
+	}
 	if q.Model != "" {
 		contains = append(contains, "model_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Model))+"::text]")
 	}
