@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/use-lumina/lumina/internal/genai"
@@ -206,7 +207,6 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 		cond("t.session_id = ?", q.SessionID)
 	}
 	traceFilters(q, cond)
-	textFilter(q, cond)
 	startCol := "t.start_time"
 	if drive != "" {
 		startCol = "x.start_time" // the same value, on the index being walked
@@ -231,25 +231,35 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 		}
 		cond("("+sortCol+", "+idCol+") "+cmp+" (?, ?)", c.Key, c.TraceID)
 	}
-	query := "SELECT " + prefixed("t.", traceColumns) + " FROM " + from + " WHERE " +
-		strings.Join(where, " AND ") + " ORDER BY " + sortCol + " " + dir + ", " + idCol + " " + dir + " LIMIT ?"
-	args = append(args, limit+1)
-
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return store.TracePage{}, fmt.Errorf("list traces: %w", err)
-	}
-	defer rows.Close()
-	page := store.TracePage{Traces: []genai.Trace{}}
-	for rows.Next() {
-		t, err := scanTrace(rows)
-		if err != nil {
-			return store.TracePage{}, fmt.Errorf("list traces: %w", err)
+	selectAll := "SELECT " + prefixed("t.", traceColumns) + " FROM " + from + " WHERE " + strings.Join(where, " AND ")
+	order := " ORDER BY " + sortCol + " " + dir + ", " + idCol + " " + dir
+	var page store.TracePage
+	if terms := store.ParseSearch(q.Text); len(terms) == 0 {
+		if err := s.listTraces(ctx, &page, selectAll+order+" LIMIT ?", append(args, limit+1)); err != nil {
+			return store.TracePage{}, err
 		}
-		page.Traces = append(page.Traces, t)
-	}
-	if err := rows.Err(); err != nil {
-		return store.TracePage{}, fmt.Errorf("list traces: %w", err)
+	} else {
+		// A text search probes a window of the next traces when its terms are common, and
+		// lists the traces of all matches when they are rare or the window holds less than
+		// a page (see textProbe).
+		match := matchExpr(terms)
+		var common int
+		if err := s.r.QueryRowContext(ctx, textCommon, match, s.textCommon).Scan(&common); err != nil {
+			return store.TracePage{}, fmt.Errorf("list traces: count text matches: %w", err)
+		}
+		if common >= s.textCommon {
+			probe := "WITH w AS MATERIALIZED (" + selectAll + order + " LIMIT ?) " + textProbe +
+				" ORDER BY w." + key + " " + dir + ", w.trace_id " + dir + " LIMIT ?"
+			if err := s.listTraces(ctx, &page, probe, append(slices.Clip(args), textProbeTraces*(limit+1), match, limit+1)); err != nil {
+				return store.TracePage{}, err
+			}
+		}
+		if len(page.Traces) <= limit {
+			query := selectAll + " AND " + textMatches + order + " LIMIT ?"
+			if err := s.listTraces(ctx, &page, query, append(args, match, q.ProjectID, limit+1)); err != nil {
+				return store.TracePage{}, err
+			}
+		}
 	}
 	if len(page.Traces) > limit {
 		page.Traces = page.Traces[:limit]
@@ -266,4 +276,25 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 // prefixed is columns joined, each with prefix.
 func prefixed(prefix string, columns []string) string {
 	return prefix + strings.Join(columns, ", "+prefix)
+}
+
+// listTraces runs a trace listing query and appends its rows to page.
+func (s *Store) listTraces(ctx context.Context, page *store.TracePage, query string, args []any) error {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("list traces: %w", err)
+	}
+	defer rows.Close()
+	page.Traces = []genai.Trace{}
+	for rows.Next() {
+		t, err := scanTrace(rows)
+		if err != nil {
+			return fmt.Errorf("list traces: %w", err)
+		}
+		page.Traces = append(page.Traces, t)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list traces: %w", err)
+	}
+	return nil
 }

@@ -53,18 +53,35 @@ func (r *rollupWriter) indexText(ctx context.Context, spans []genai.Span, groups
 	return nil
 }
 
-// textFilter adds the TraceQuery.Text condition: the trace is among those with a span
-// whose document matches every term. The subquery does not depend on the trace row, so
-// SQLite evaluates it once per listing (an FTS5 lookup of each term's doclist, then the
-// matching spans by rowid) and tests each trace's membership in the result.
-func textFilter(q store.TraceQuery, cond func(c string, a ...any)) {
-	terms := store.ParseSearch(q.Text)
-	if len(terms) == 0 {
-		return
-	}
-	cond(`t.trace_id IN (SELECT s.trace_id FROM span_text f CROSS JOIN spans s ON s.rowid = f.rowid
-		WHERE span_text MATCH ? AND s.project_id = ?)`, matchExpr(terms), q.ProjectID)
-}
+// A text search (TraceQuery.Text) lists traces with a span whose document matches every
+// term, in one of two ways, chosen by how many documents match (textCommon, which reads
+// only the index, counting up to textCommonMatches).
+//
+// Rare terms: textMatches reads all the matches once (each term's doclist, then the
+// matching spans by rowid) and the listing tests each trace's membership in them, a cost
+// that grows with the matches.
+//
+// Common terms match most traces, so reading every match would cost more than the page
+// needs: the listing first probes a window of the next textProbeTraces traces per row of
+// the page (w, in listing order). textProbe takes their LLM spans (ws, through spans_key)
+// and reads the matches only within the window's rowid range, which for the newest
+// traces is the end of the index. When the window holds a page of matches the page is
+// exact, as every earlier trace was tested; otherwise textMatches lists them.
+const (
+	textProbe = `, ws AS MATERIALIZED (SELECT s.rowid AS r, s.trace_id AS trace_id
+			FROM w CROSS JOIN spans s ON s.project_id = w.project_id AND s.trace_id = w.trace_id
+			WHERE s.genai_type = 'llm'),
+		hit AS (SELECT ws.trace_id FROM span_text f CROSS JOIN ws ON ws.r = f.rowid
+			WHERE span_text MATCH ? AND f.rowid BETWEEN (SELECT min(r) FROM ws) AND (SELECT max(r) FROM ws))
+		SELECT w.* FROM w WHERE w.trace_id IN (SELECT trace_id FROM hit)`
+	textMatches = `t.trace_id IN (SELECT s.trace_id FROM span_text f CROSS JOIN spans s ON s.rowid = f.rowid
+		WHERE span_text MATCH ? AND s.project_id = ?)`
+	textProbeTraces = 10
+	textCommon      = `SELECT count(*) FROM (SELECT 1 FROM span_text WHERE span_text MATCH ? LIMIT ?)`
+	// textCommonMatches is where reading every match (about 2.5 µs each) costs more than a
+	// probe of 500 traces (about 8 ms).
+	textCommonMatches = 4096
+)
 
 // matchExpr is terms as an FTS5 query: each term a quoted phrase (embedded quotes doubled,
 // though ParseSearch leaves none), the phrases ANDed by juxtaposition. Quoting makes every

@@ -48,6 +48,9 @@ type Store struct {
 	r      *sql.DB // read-only pool
 	stmts  writeStmts
 	ckpt   *checkpointer
+	// textCommon is how many index matches make a text search's terms common (see
+	// textProbe); tests lower it to take the probe with little data.
+	textCommon int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -62,7 +65,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	if path == "" || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("open sqlite %q: path must be a non-empty file name without '?'", path)
 	}
-	s := &Store{path: path, logger: logger}
+	s := &Store{path: path, logger: logger, textCommon: textCommonMatches}
 	fail := func(err error) (*Store, error) {
 		for _, db := range []*sql.DB{s.w, s.r} {
 			if db != nil {

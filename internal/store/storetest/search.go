@@ -9,8 +9,10 @@ import (
 	"github.com/use-lumina/lumina/internal/store"
 )
 
-// runSearchTests covers TraceQuery.Text, the full-text search over prompts and responses.
-func runSearchTests(t *testing.T, open Opener) {
+// RunSearch runs the suite's tests of TraceQuery.Text, the full-text search over prompts
+// and responses (Run includes them), for a backend to run again with another query
+// strategy.
+func RunSearch(t *testing.T, open Opener) {
 	for _, tt := range []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -130,7 +132,8 @@ func testSearchText(t *testing.T, s store.Store) {
 
 func testSearchWithFiltersAndPages(t *testing.T, s store.Store) {
 	// Traces 1..12, one minute apart; every one mentions an invoice, odd ones are in
-	// service "billing", and every third also mentions a refund.
+	// service "billing", and every third also mentions a refund; traces 13..40 mention
+	// neither.
 	var spans []genai.Span
 	for n := 1; n <= 12; n++ {
 		response := "Here is your invoice."
@@ -143,7 +146,10 @@ func testSearchWithFiltersAndPages(t *testing.T, s store.Store) {
 		}
 		spans = append(spans, c)
 	}
-	spans = append(spans, chat(projectA, 13, 130, 13*time.Minute, "nothing to see", "here"))
+	// Newer traces without the words, more than a page of 1 probes (see the sqlite store).
+	for n := 13; n <= 40; n++ {
+		spans = append(spans, chat(projectA, n, n*10, time.Duration(n)*time.Minute, "nothing to see", "here"))
+	}
 	write(t, s, spans)
 
 	tests := []struct {
@@ -156,6 +162,7 @@ func testSearchWithFiltersAndPages(t *testing.T, s store.Store) {
 		{"text and model, ascending", store.TraceQuery{Text: "refund", Model: "gpt-4o", Ascending: true}, []int{3, 6, 9, 12}},
 		{"text and time window", store.TraceQuery{Text: "invoice", Since: at(4 * time.Minute), Until: at(8 * time.Minute)}, []int{7, 6, 5, 4}},
 		{"text and status", store.TraceQuery{Text: "invoice", Status: genai.StatusError}, nil},
+		{"text and cost", store.TraceQuery{Text: "nothing", MinCostUSD: f64(0.005)}, []int{40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13}},
 		{"text sorted by duration", store.TraceQuery{Text: "refund", Sort: store.SortDuration}, []int{12, 9, 6, 3}},
 	}
 	for _, tt := range tests {
@@ -165,8 +172,8 @@ func testSearchWithFiltersAndPages(t *testing.T, s store.Store) {
 				q.ProjectID, q.Limit = projectA, limit
 				var got []string
 				for pages := 0; ; pages++ {
-					if pages > 20 {
-						t.Fatalf("limit %d: more than 20 pages", limit)
+					if pages > 50 {
+						t.Fatalf("limit %d: more than 50 pages", limit)
 					}
 					page, err := s.Traces(context.Background(), q)
 					if err != nil {
