@@ -101,6 +101,7 @@ func TestTraceAPI(t *testing.T) {
 		{"/api/v1/traces?status=maybe", "invalid_parameter", 400},
 		{"/api/v1/traces?since=yesterday", "invalid_parameter", 400},
 		{"/api/v1/traces?cursor=garbage", "invalid_cursor", 400},
+		{"/api/v1/traces?q=" + strings.Repeat("x", 257), "invalid_parameter", 400},
 		{"/api/v1/nothing-here", "not_found", 404},
 	}
 	for _, e := range errs {
@@ -109,6 +110,49 @@ func TestTraceAPI(t *testing.T) {
 		}
 		if status := getJSON(t, a.url("api", e.path), &body); status != e.status || body.Error.Code != e.code || body.Error.Message == "" {
 			t.Errorf("GET %s: got %d %+v, want %d with code %s and a message", e.path, status, body.Error, e.status, e.code)
+		}
+	}
+}
+
+// TestTraceSearchAPI finds traces by the words of their prompts and responses, sent as
+// OTLP span attributes, through GET /api/v1/traces?q=.
+func TestTraceSearchAPI(t *testing.T) {
+	a := startTestApp(t)
+	send := func(prompt, answer string) string {
+		td, id := llmTrace("gpt-4o-mini", 20, 10)
+		attrs := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+		attrs.PutStr("gen_ai.input.messages", `[{"role":"user","parts":[{"type":"text","content":"`+prompt+`"}]}]`)
+		attrs.PutStr("gen_ai.output.messages", `[{"role":"assistant","parts":[{"type":"text","content":"`+answer+`"}]}]`)
+		if resp, body := post(t, a.url("ingest", "/v1/traces"), "application/x-protobuf", "", protoBody(t, td)); resp.StatusCode != 200 {
+			t.Fatalf("got %d %s", resp.StatusCode, body)
+		}
+		a.waitTrace(id, 1)
+		return id
+	}
+	refund := send("Where is my refund?", "It was issued on Monday.")
+	weather := send("Weather in Paris?", "Sunny, 21 degrees.")
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"REFUND", []string{refund}},
+		{"sunny paris", []string{weather}},
+		{`"issued on monday"`, []string{refund}},
+		{"refund paris", nil},
+		{`NEAR("x") OR * -- '; DROP TABLE traces`, nil},
+		{"", []string{weather, refund}},
+	}
+	for _, tt := range tests {
+		var page apiList
+		if code := getJSON(t, a.url("api", "/api/v1/traces?"+url.Values{"q": {tt.q}}.Encode()), &page); code != 200 {
+			t.Fatalf("q=%q: got %d", tt.q, code)
+		}
+		var got []string
+		for _, tr := range page.Traces {
+			got = append(got, tr.TraceID)
+		}
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("q=%q: got %v, want %v", tt.q, got, tt.want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/use-lumina/lumina/internal/store"
@@ -9,21 +10,33 @@ import (
 
 func TestTraceQueryParsing(t *testing.T) {
 	q, err := traceQuery("p", url.Values{"service": {"svc"}, "status": {"error"}, "min_duration_ms": {"1.5"},
-		"sort": {"duration"}, "order": {"asc"}, "limit": {"10"}, "since": {"2026-12-01T00:00:00Z"}, "until": {"1764806400000"}})
+		"sort": {"duration"}, "order": {"asc"}, "limit": {"10"}, "since": {"2026-12-01T00:00:00Z"}, "until": {"1764806400000"},
+		"q": {`refund "late delivery"`}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if q.Service != "svc" || q.Status != "error" || q.MinDuration.Microseconds() != 1500 || q.Sort != store.SortDuration ||
-		!q.Ascending || q.Limit != 10 || q.Since.Day() != 1 || q.Until.UnixMilli() != 1764806400000 {
+		!q.Ascending || q.Limit != 10 || q.Since.Day() != 1 || q.Until.UnixMilli() != 1764806400000 ||
+		q.Text != `refund "late delivery"` {
 		t.Errorf("got %+v", q)
 	}
 	for _, bad := range []url.Values{
 		{"limit": {"1001"}}, {"limit": {"x"}}, {"status": {"warn"}}, {"sort": {"name"}}, {"order": {"up"}},
 		{"min_duration_ms": {"-1"}}, {"since": {"tomorrow"}}, {"cursor": {"zz"}},
+		{"q": {strings.Repeat("é", 257)}},
 	} {
 		if _, err := traceQuery("p", bad); err == nil {
 			t.Errorf("traceQuery(%v): got nil error", bad)
 		}
+	}
+	// 256 characters (512 bytes) is the longest search.
+	long := strings.Repeat("é", 256)
+	if q, err := traceQuery("p", url.Values{"q": {long}}); err != nil || q.Text != long {
+		t.Errorf("traceQuery(q of 256 characters): got %q, %v, want it kept", q.Text, err)
+	}
+	_, err = traceQuery("p", url.Values{"q": {strings.Repeat("a", 257)}})
+	if e, ok := err.(*Error); !ok || e.Status != 400 || !strings.Contains(e.Message, "at most 256") {
+		t.Errorf("traceQuery(q of 257 characters): got %v, want a 400 saying at most 256", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
@@ -29,6 +30,9 @@ func (s *Server) listTraces(ctx context.Context, project string, r *http.Request
 	return out, nil
 }
 
+// maxSearchText bounds the q parameter, a full-text search (store.TraceQuery.Text).
+const maxSearchText = 256
+
 // traceQuery parses the trace list's query parameters.
 func traceQuery(project string, v url.Values) (store.TraceQuery, error) {
 	q := store.TraceQuery{
@@ -38,6 +42,12 @@ func traceQuery(project string, v url.Values) (store.TraceQuery, error) {
 		Model:     v.Get("model"),
 		Cursor:    v.Get("cursor"),
 		Limit:     50,
+	}
+	if text := v.Get("q"); text != "" {
+		if n := utf8.RuneCountInString(text); n > maxSearchText {
+			return q, errorf(http.StatusBadRequest, "invalid_parameter", fmt.Sprintf("q must be at most %d characters, got %d", maxSearchText, n))
+		}
+		q.Text = text
 	}
 	if st := v.Get("status"); st != "" {
 		if st != genai.StatusOK && st != genai.StatusError {
