@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -185,6 +186,29 @@ func TestBrowser(t *testing.T) {
 		}
 		b.do(t, "sort by duration", chromedp.Click(chromedp.CSS(`th[aria-sort] a[href*="sort=duration"]`)))
 		b.waitFor(t, "the sorted URL", `location.search.includes("sort=duration") && location.search.includes("service=support-bot")`)
+		b.clean(t)
+	})
+
+	t.Run("search traces", func(t *testing.T) {
+		b.do(t, "open traces", chromedp.Navigate(srv.URL+"/traces?range=24h"), chromedp.WaitVisible(chromedp.ID("trace-table")))
+		b.do(t, "press /", chromedp.KeyEvent("/"))
+		b.waitFor(t, "the search box focused", `document.activeElement && document.activeElement.name === "q"`)
+		// chromedp sends the key's character as its own event, which the keydown handler
+		// cannot cancel, so the box may hold the "/": clear it first.
+		run(t, b, "clear the search box", chromedp.Evaluate[string](`document.querySelector('input[name="q"]').value = ""`))
+		b.do(t, "search",
+			chromedp.SendKeys(chromedp.CSS(`input[name="q"]`), `Nightly REPORT`),
+			chromedp.Submit(chromedp.CSS(`input[name="q"]`)))
+		b.waitFor(t, "the search URL", `location.search.includes("q=Nightly+REPORT") && location.search.includes("range=24h")`)
+		b.do(t, "wait for rows", chromedp.WaitVisible(chromedp.ID("trace-table")))
+		ids := run(t, b, "row trace ids", chromedp.Evaluate[[]string](
+			`[...document.querySelectorAll("#trace-table tbody tr[data-trace-id]")].map(tr => tr.dataset.traceId)`))
+		if want := []string{tid(20), tid(22)}; !slices.Equal(ids, want) {
+			t.Errorf("rows for the search: got %v, want %v (the two traces whose prompt says it)", ids, want)
+		}
+		if v := run(t, b, "search box value", chromedp.Evaluate[string](`document.querySelector('input[name="q"]').value`)); v != "Nightly REPORT" {
+			t.Errorf("search box after the search: got %q, want it kept", v)
+		}
 		b.clean(t)
 	})
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
@@ -37,6 +38,7 @@ func newLiveConfig(q store.TraceQuery, shown []genai.Trace, kind string) liveCon
 			v.Set(k, val)
 		}
 	}
+	set("q", q.Text)
 	set("service", q.Service)
 	set("name", q.Name)
 	set("model", q.Model)
@@ -103,7 +105,11 @@ func (s *Server) liveTraces(w http.ResponseWriter, r *http.Request) {
 	}
 	v := r.URL.Query()
 	q := store.TraceQuery{ProjectID: project, Service: v.Get("service"), Name: v.Get("name"), Model: v.Get("model"),
-		Status: v.Get("status"), Sort: store.SortStartTime}
+		Status: v.Get("status"), Text: v.Get("q"), Sort: store.SortStartTime}
+	if utf8.RuneCountInString(q.Text) > maxSearchText {
+		http.Error(w, fmt.Sprintf("q must be at most %d characters", maxSearchText), http.StatusBadRequest)
+		return
+	}
 	if q.Status != "" && q.Status != genai.StatusOK && q.Status != genai.StatusError {
 		http.Error(w, "status must be ok or error", http.StatusBadRequest)
 		return

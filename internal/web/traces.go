@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
@@ -81,8 +82,12 @@ func rangeDuration(key string) (time.Duration, bool) {
 type traceFilter struct {
 	Service, Name, Model, Status, Range, From, To, MinMS, Sort, Order, Limit, Session string
 	User, Env, Tag, Provider, MaxMS, MinCost, MaxCost                                 string
+	Text                                                                              string // q: a full-text search
 	Query                                                                             store.TraceQuery
 }
+
+// maxSearchText bounds the search box (store.TraceQuery.Text), as the API does.
+const maxSearchText = 256
 
 // parseTraceFilter reads the list's query parameters. Unknown values are errors, so a bad
 // deep link says what is wrong rather than showing the wrong traces.
@@ -96,9 +101,13 @@ func parseTraceFilter(r *request) (traceFilter, error) {
 		Session: strings.TrimSpace(v.Get("session")), User: strings.TrimSpace(v.Get("user")), Env: strings.TrimSpace(v.Get("env")),
 		Tag: strings.TrimSpace(v.Get("tag")), Provider: strings.TrimSpace(v.Get("provider")), MaxMS: strings.TrimSpace(v.Get("max_ms")),
 		MinCost: strings.TrimSpace(v.Get("min_cost")), MaxCost: strings.TrimSpace(v.Get("max_cost")),
+		Text: strings.TrimSpace(v.Get("q")),
 	}
 	q := store.TraceQuery{ProjectID: r.Project, Service: f.Service, Name: f.Name, Model: f.Model, SessionID: f.Session,
-		UserID: f.User, Environment: f.Env, Tag: f.Tag, Provider: f.Provider, Limit: 50, Cursor: v.Get("cursor")}
+		UserID: f.User, Environment: f.Env, Tag: f.Tag, Provider: f.Provider, Text: f.Text, Limit: 50, Cursor: v.Get("cursor")}
+	if n := utf8.RuneCountInString(f.Text); n > maxSearchText {
+		return f, badRequestf("search must be at most %d characters, got %d", maxSearchText, n)
+	}
 	switch f.Status {
 	case "", genai.StatusOK, genai.StatusError:
 		q.Status = f.Status
@@ -197,6 +206,7 @@ func (f traceFilter) values() url.Values {
 			v.Set(k, val)
 		}
 	}
+	set("q", f.Text, "")
 	set("service", f.Service, "")
 	set("name", f.Name, "")
 	set("model", f.Model, "")
@@ -294,7 +304,7 @@ type replayFromFilter struct {
 func newReplayFromFilter(f traceFilter) replayFromFilter {
 	q := f.Query
 	rf := replayFromFilter{Range: f.Range, Limit: q.Limit,
-		Applies: q.Name == "" && q.Status == "" && q.SessionID == "" && q.UserID == "" && q.Environment == "" && q.Provider == "" && f.From == "" &&
+		Applies: q.Text == "" && q.Name == "" && q.Status == "" && q.SessionID == "" && q.UserID == "" && q.Environment == "" && q.Provider == "" && f.From == "" &&
 			f.To == "" && q.MinDuration == 0 && q.MaxDuration == 0 && q.MinCostUSD == nil && q.MaxCostUSD == nil}
 	for _, r := range timeRanges {
 		if r.Key == f.Range {

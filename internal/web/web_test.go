@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"flag"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -123,6 +124,9 @@ func TestPagesGolden(t *testing.T) {
 		{"bad-window", srv, "/?window=2y", 400},
 		{"traces-from-to", srv, "/traces?from=2026-12-03T06:00&to=2026-12-03T11:00", 200},
 		{"bad-time-range", srv, "/traces?from=2026-12-03T11:00&to=2026-12-03T10:00", 400},
+		{"traces-search", srv, "/traces?q=%22Nightly+report%22&range=24h&limit=1", 200},
+		{"traces-search-xss", srv, "/traces?q=" + url.QueryEscape(xssPayload), 200},
+		{"bad-search", srv, "/traces?q=" + strings.Repeat("x", 257), 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -425,6 +429,52 @@ func TestLiveStream(t *testing.T) {
 		}
 		return
 	}
+}
+
+// TestLiveStreamSearch: the live stream of a search sends only the new traces that match.
+func TestLiveStreamSearch(t *testing.T) {
+	srv := seededServer(t)
+	_, body := get(t, srv, "/traces?q=brand+new")
+	i := strings.Index(body, `data-live-url="`)
+	if i < 0 {
+		t.Fatal("the searched trace list has no live stream URL")
+	}
+	live := html.UnescapeString(body[i+15 : i+15+strings.Index(body[i+15:], `"`)])
+	if !strings.Contains(live, "q=brand+new") {
+		t.Fatalf("live URL %q does not carry the search", live)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+live, nil)
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	// An older non-matching trace is written in the same batch as the matching one, so
+	// both are new to the stream's poll.
+	spans := append(ragTrace(51, testNow.Add(-2*time.Second), "rag-api", "an unrelated question", false),
+		ragTrace(52, testNow.Add(-time.Second), "rag-api", "a brand new question", false)...)
+	if err := srv.store.Write(context.Background(), store.Batch{Spans: spans}); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(res.Body)
+	event := ""
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = line[7:]
+		case strings.HasPrefix(line, "data: ") && event == "trace":
+			if strings.Contains(line, tid(51)) {
+				t.Fatalf("the stream sent trace %s, which does not match the search", tid(51))
+			}
+			if strings.Contains(line, tid(52)) {
+				return
+			}
+		}
+	}
+	t.Fatalf("stream ended before trace %s: %v", tid(52), sc.Err())
 }
 
 func TestLiveStreamBounded(t *testing.T) {
