@@ -3,6 +3,7 @@ package store
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/use-lumina/lumina/internal/genai"
 )
@@ -30,6 +31,7 @@ func SearchText(c *genai.Call) string {
 		return ""
 	}
 	w := searchWriter{}
+	w.b.Grow(min(SearchTextLimit, len(c.SystemInstructions)+messagesLen(c.InputMessages)+messagesLen(c.OutputMessages)))
 	w.add(c.SystemInstructions)
 	for _, msgs := range [][]genai.Message{c.InputMessages, c.OutputMessages} {
 		for i := range msgs {
@@ -44,6 +46,18 @@ func SearchText(c *genai.Call) string {
 	return w.b.String()
 }
 
+// messagesLen is about the bytes of text in msgs, to size SearchText's buffer.
+func messagesLen(msgs []genai.Message) int {
+	n := 0
+	for i := range msgs {
+		n += len(msgs[i].Content) + 1
+		for _, tc := range msgs[i].ToolCalls {
+			n += len(tc.Name) + len(tc.Arguments) + 2
+		}
+	}
+	return n
+}
+
 // searchWriter accumulates words up to SearchTextLimit.
 type searchWriter struct {
 	b    strings.Builder
@@ -55,7 +69,13 @@ func (w *searchWriter) add(s string) {
 		if w.full {
 			return
 		}
-		word = strings.ToLower(word)
+		ascii := true
+		for i := 0; i < len(word) && ascii; i++ {
+			ascii = word[i] < utf8.RuneSelf
+		}
+		if !ascii {
+			word = strings.ToLower(word)
+		}
 		n := len(word)
 		if w.b.Len() > 0 {
 			n++
@@ -67,7 +87,17 @@ func (w *searchWriter) add(s string) {
 		if w.b.Len() > 0 {
 			w.b.WriteByte(' ')
 		}
-		w.b.WriteString(word)
+		if !ascii {
+			w.b.WriteString(word)
+			continue
+		}
+		for i := 0; i < len(word); i++ { // lower-case ASCII without allocating
+			c := word[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			w.b.WriteByte(c)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -10,20 +11,23 @@ import (
 )
 
 // indexText updates the full-text index (span_text) for a batch's spans after their rows
-// are written: every span with search text gets its document replaced (INSERT OR REPLACE on
-// the span's rowid, so a redelivered span is indexed once and a rewrite with new content
-// replaces the old words). A GenAI span without text in a trace that was already stored
-// may be a rewrite of a span that had some, so its document is deleted; spans of new
-// traces, and spans that are not GenAI calls, cost nothing.
+// are written. Spans of new traces are new: their documents are inserted. Spans of stored
+// traces may be rewrites: their documents replace any they had (INSERT OR REPLACE on the
+// span's rowid, which upserts keep, so a redelivered span is indexed once and a rewrite
+// with new content replaces the old words), and a GenAI span of a stored trace without
+// text has its document deleted. Spans that are not GenAI calls cost nothing (a rewrite of
+// an LLM span as another kind is caught by the span_text_retype trigger).
 func (r *rollupWriter) indexText(ctx context.Context, spans []genai.Span, groups []traceGroup, texts []string) error {
-	var index, unindex [][4]string
+	var index, reindex, unindex [][4]string
 	for _, g := range groups {
 		_, old := r.old[g.key]
 		for _, i := range g.spans {
 			s := &spans[i]
 			switch {
-			case texts[i] != "":
+			case texts[i] != "" && !old:
 				index = append(index, [4]string{s.ProjectID, s.TraceID, s.SpanID, texts[i]})
+			case texts[i] != "":
+				reindex = append(reindex, [4]string{s.ProjectID, s.TraceID, s.SpanID, texts[i]})
 			case old && s.GenAI != nil:
 				unindex = append(unindex, [4]string{s.ProjectID, s.TraceID, s.SpanID, ""})
 			}
@@ -31,14 +35,8 @@ func (r *rollupWriter) indexText(ctx context.Context, spans []genai.Span, groups
 	}
 	for _, op := range []struct {
 		rows [][4]string
-		exec func(ctx context.Context, args ...any) error
-	}{
-		{unindex, func(ctx context.Context, a ...any) error {
-			_, err := r.st.unindexText.ExecContext(ctx, a...)
-			return err
-		}},
-		{index, func(ctx context.Context, a ...any) error { _, err := r.st.indexText.ExecContext(ctx, a...); return err }},
-	} {
+		stmt *sql.Stmt
+	}{{unindex, r.st.unindexText}, {reindex, r.st.reindexText}, {index, r.st.indexText}} {
 		if len(op.rows) == 0 {
 			continue
 		}
@@ -46,7 +44,7 @@ func (r *rollupWriter) indexText(ctx context.Context, spans []genai.Span, groups
 		if err != nil {
 			return fmt.Errorf("encode search text: %w", err)
 		}
-		if err := op.exec(ctx, arg); err != nil {
+		if _, err := op.stmt.ExecContext(ctx, arg); err != nil {
 			return fmt.Errorf("index search text: %w", err)
 		}
 	}
