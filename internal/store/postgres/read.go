@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -161,6 +162,7 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	// Model and service filters are array containment on the GIN indexes; the others are
 	// btree-friendly and go in the inner query of the probe (below).
 	var where, contains []string
+	var containsService, containsModel bool
 	args := []any{q.ProjectID}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -168,7 +170,7 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	}
 	where = append(where, "project_id = $1")
 	if q.Service != "" {
-		contains = append(contains, "service_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Service))+"::text]")
+		containsService = true
 	}
 	if q.Name != "" {
 		where = append(where, "name = "+arg(q.Name))
@@ -180,11 +182,8 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 		where = append(where, "session_id = "+arg(q.SessionID))
 	}
 	where = append(where, traceFilters(q, arg)...)
-	if c := textFilter(q, arg); c != "" {
-		where = append(where, c)
-	}
 	if q.Model != "" {
-		contains = append(contains, "model_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Model))+"::text]")
+		containsModel = true
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "start_ns >= "+arg(toNS(q.Since)))
@@ -206,35 +205,57 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 		}
 		where = append(where, fmt.Sprintf("(%s, trace_id) %s (%s, %s)", key, op, arg(c.Key), arg(c.TraceID)))
 	}
+	// The GIN conditions bind their values last, so the other conditions can run alone
+	// with the arguments before them (see traceLister.search).
+	whereArgs := len(args)
+	if containsService {
+		contains = append(contains, "service_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Service))+"::text]")
+	}
+	if containsModel {
+		contains = append(contains, "model_keys @> ARRAY["+arg(projectKey(q.ProjectID, q.Model))+"::text]")
+	}
 	order := fmt.Sprintf("ORDER BY %s %s, trace_id %s", key, dir, dir)
-	l := traceLister{s: s, key: key, limit: limit, args: args}
-	if len(contains) > 0 {
+	l := traceLister{s: s, key: key, limit: limit, order: order, contains: contains}
+	terms := store.ParseSearch(q.Text)
+	if len(terms) == 0 {
+		return l.list(ctx, where, args)
+	}
+	return l.search(ctx, q, terms, where, args, whereArgs)
+}
+
+// list reads one page of the traces matching where and the lister's contains conditions.
+func (l traceLister) list(ctx context.Context, where []string, args []any) (store.TracePage, error) {
+	var page store.TracePage
+	l.args = args
+	if len(l.contains) > 0 {
 		// The probe: filter the newest (or longest…) traces in index order. The planner
 		// cannot do this itself: it takes a project's model or service key, which implies the
 		// project, for independent of project_id, so it estimates such a filter 10× too
 		// selective and sorts every match of the GIN index instead (measured 121 ms p95 for
 		// a model on 20 % of 200k traces). When the probed rows do not fill a page, the
 		// filter matches under 1 % of them, and the GIN index does find few rows.
-		probe := min(100*(limit+1), 50_000)
+		probe := min(100*(l.limit+1), 50_000)
 		sql := fmt.Sprintf("SELECT %s FROM (SELECT %s FROM traces WHERE %s %s LIMIT %d) t WHERE %s %s LIMIT %d",
-			traceReadColumns, traceReadColumns, strings.Join(where, " AND "), order, probe,
-			strings.Join(contains, " AND "), order, limit+1)
+			traceReadColumns, traceReadColumns, strings.Join(where, " AND "), l.order, probe,
+			strings.Join(l.contains, " AND "), l.order, l.limit+1)
 		if err := l.run(ctx, &page, sql); err != nil || page.NextCursor != "" {
 			return page, err
 		}
 		page = store.TracePage{}
 	}
 	sql := fmt.Sprintf("SELECT %s FROM traces WHERE %s %s LIMIT %d",
-		traceReadColumns, strings.Join(append(where, contains...), " AND "), order, limit+1)
+		traceReadColumns, strings.Join(append(slices.Clip(where), l.contains...), " AND "), l.order, l.limit+1)
 	return page, l.run(ctx, &page, sql)
 }
 
 // traceLister runs one trace-list query and reads its page.
 type traceLister struct {
-	s     *Store
-	key   string // the sort column
-	limit int
-	args  []any
+	s        *Store
+	key      string // the sort column
+	limit    int
+	order    string   // the ORDER BY clause
+	contains []string // the conditions on the GIN indexes of traces
+	args     []any
 }
 
 // run reads up to limit traces from sql (which asks for limit+1) into page, with the next

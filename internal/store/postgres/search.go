@@ -1,27 +1,71 @@
 package postgres
 
 import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
 )
 
-// textFilter returns the TraceQuery.Text condition, or "" when the text has no terms: the
-// trace is among those with a span whose search_text matches every term. The subquery does
-// not depend on the trace row, so it runs once, on each partition's spans_search GIN index
-// (the expression and predicate are the index's), from the query's since on: a trace's
-// spans start no earlier than the trace. arg binds a value and returns its placeholder.
-func textFilter(q store.TraceQuery, arg func(v any) string) string {
-	terms := store.ParseSearch(q.Text)
-	if len(terms) == 0 {
-		return ""
+// textProbeTraces is how many traces per row of the page a text search's window holds.
+const textProbeTraces = 10
+
+// search lists a page of the traces matching where and the lister's contains conditions
+// (with args, of which where uses the first whereArgs) and the text terms.
+//
+// The text condition finds the spans whose search_text matches in each partition's
+// spans_search GIN index, then their traces: a cost that grows with the matching spans
+// from the earliest start the condition allows. A common word matches most spans, so for
+// the newest-first listing (the dashboard's) search first bounds that start: it reads the
+// start time b of the next textProbeTraces×(limit+1) traces under the other filters (from
+// the traces_start index) and lists the matching traces that start at or after b, whose
+// spans all start at or after b too, so that only the partitions from b on are searched.
+// That page is exact whatever b is; it is complete when it is full, or when the window
+// held every remaining trace. Otherwise, and for other orders, the condition is bounded by
+// the query's Since only.
+func (l traceLister) search(ctx context.Context, q store.TraceQuery, terms []store.SearchTerm, where []string, args []any, whereArgs int) (store.TracePage, error) {
+	match := tsQuery(terms)
+	cond := func(args []any, since int64) ([]any, string) {
+		args = append(slices.Clip(args), match)
+		c := "trace_id IN (SELECT s.trace_id FROM spans s WHERE s.project_id = $1 AND s.search_text <> ''" +
+			" AND to_tsvector('simple'::regconfig, s.search_text) @@ to_tsquery('simple'::regconfig, $" + strconv.Itoa(len(args)) + ")"
+		if since != 0 {
+			args = append(args, since)
+			c += " AND s.start_ns >= $" + strconv.Itoa(len(args))
+		}
+		return args, c + ")"
 	}
-	c := "trace_id IN (SELECT s.trace_id FROM spans s WHERE s.project_id = $1 AND s.search_text <> ''" +
-		" AND to_tsvector('simple'::regconfig, s.search_text) @@ to_tsquery('simple'::regconfig, " + arg(tsQuery(terms)) + ")"
+	var since int64
 	if !q.Since.IsZero() {
-		c += " AND s.start_ns >= " + arg(toNS(q.Since))
+		since = toNS(q.Since)
 	}
-	return c + ")"
+	if l.key == "start_ns" && !q.Ascending {
+		window := textProbeTraces * (l.limit + 1)
+		var (
+			b *int64
+			n int
+		)
+		err := l.s.pool.QueryRow(ctx, fmt.Sprintf("SELECT min(start_ns), count(*) FROM (SELECT start_ns FROM traces WHERE %s %s LIMIT %d) w",
+			strings.Join(where, " AND "), l.order, window), args[:whereArgs]...).Scan(&b, &n)
+		if err != nil {
+			return store.TracePage{}, fmt.Errorf("list traces: text search window: %w", err)
+		}
+		if n == 0 {
+			return store.TracePage{Traces: []genai.Trace{}}, nil
+		}
+		bounded, c := cond(args, max(*b, since))
+		bounded = append(bounded, *b)
+		page, err := l.list(ctx, append(slices.Clip(where), c, "start_ns >= $"+strconv.Itoa(len(bounded))), bounded)
+		if err != nil || page.NextCursor != "" || n < window {
+			return page, err
+		}
+	}
+	all, c := cond(args, since)
+	return l.list(ctx, append(slices.Clip(where), c), all)
 }
 
 // tsQuery is terms as to_tsquery input: each word a quoted lexeme (quotes and backslashes
