@@ -109,6 +109,9 @@ type Config struct {
 	// ValidateRule checks and completes an edited alert rule (alert.ValidateRule); nil
 	// checks only that a threshold is a positive number.
 	ValidateRule func(r *store.AlertRule) error
+	// ValidateChannel checks and completes a new channel (alert.ValidateChannel); nil
+	// checks only its type.
+	ValidateChannel func(c *store.Channel) error
 }
 
 // Server is the dashboard. It is safe for concurrent use.
@@ -176,6 +179,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	handle("GET /alerts", s.alerts)
 	handle("GET /alerts/{id}", s.alertDetail)
 	handle("GET /alerts/rules", s.alertRules)
+	handle("GET /alerts/rules/new", s.newRule)
+	handle("GET /alerts/rules/{id}/edit", s.editRule)
 	handle("GET /replay", s.replaySets)
 	handle("GET /replay/sets/{id}", s.replaySet)
 	handle("GET /replay/runs/{id}", s.replayRun)
