@@ -23,6 +23,7 @@ func (s *Server) registerActions(mux *http.ServeMux) {
 	act("POST /alerts/channels/{id}/delete", s.deleteChannel)
 	act("POST /replay/sets", s.createReplaySet)
 	act("POST /replay/sets/{id}/runs", s.startReplayRun)
+	act("POST /replay/sets/{id}/delete", s.deleteReplaySet)
 	act("POST /replay/runs/{id}/cancel", s.cancelReplayRun)
 }
 

@@ -61,6 +61,9 @@ func templateFuncs(st staticFiles) template.FuncMap {
 		"quotaw": func(count, limit int64) float64 {
 			return round2(min(max(float64(count)/float64(max(limit, 1)), 0), 1) * 100)
 		},
+		"deleteSet": func(id, name, csrf string) struct{ ID, Name, CSRF string } {
+			return struct{ ID, Name, CSRF string }{id, name, csrf}
+		},
 		"navItem": func(current, key, url, label, keys string) navItem {
 			return navItem{URL: url, Label: label, Keys: keys, Current: current == key}
 		},
