@@ -36,6 +36,7 @@ type Store interface {
 	store.PriceStore
 	store.AlertStore
 	store.ConversationReader
+	store.EndUserReader
 }
 
 // Pricing is what the dashboard needs of the cost engine: the built-in table (for price
@@ -176,6 +177,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	handle("GET /settings", s.settings)
 	s.registerLogin(mux)
 	handle("GET /sessions", s.sessions)
+	handle("GET /users", s.users)
 	handle("GET /alerts", s.alerts)
 	handle("GET /alerts/{id}", s.alertDetail)
 	handle("GET /alerts/rules", s.alertRules)
