@@ -114,7 +114,9 @@ func TestAlertRuleCreate(t *testing.T) {
 		{ruleFormValues("type", "no_data", "threshold", "", "min_samples", "", "enabled", ""),
 			func(r store.AlertRule) bool { return r.Threshold == 0 && r.MinSamples == 10 && !r.Enabled }},
 		{ruleFormValues("type", "cost_and_quality", "quality_threshold", "0.6"),
-			func(r store.AlertRule) bool { return r.Threshold == 0.3 && r.QualityThreshold == 0.6 && r.Stat == "p95" }},
+			func(r store.AlertRule) bool {
+				return r.Threshold == 0.3 && r.QualityThreshold == 0.6 && r.Stat == "p95"
+			}},
 	} {
 		res, _ := post(t, srv, "/alerts/rules", tc.form)
 		loc := res.Header.Get("Location")
