@@ -182,6 +182,7 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 			APIEndpoint:       localURL(cfg.APIAddr),
 			Join:              genai.AttachLogs,
 			Replay:            a.replay, TestChannel: web.ChannelTester(channelTester()), ValidateRule: alert.ValidateRule,
+			ValidateChannel: alert.ValidateChannel,
 		}, a.store, a.calc).Register(mux)
 		if err := a.listenHTTP(roleWeb, cfg.WebAddr, mux); err != nil {
 			return nil, err
