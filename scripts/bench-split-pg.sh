@@ -81,6 +81,8 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 kill "$mon" 2>/dev/null || true
 s=$(stored)
+r=0; for w in "${waddrs[@]}"; do r=$(( r + $(metric "$w" lumina_worker_redelivered_total | cut -d. -f1) )); done
+echo "requests committed on a redelivery: $r"
 echo "stored $s spans in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s of load + verification" \
 	"(mean $(awk -v a="$t0" -v b="$t1" -v s="$s" 'BEGIN {printf "%.0f", s / (b - a)}') spans/s)"
 for i in "${!pids[@]}"; do

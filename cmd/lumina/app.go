@@ -182,6 +182,7 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 			APIEndpoint:       localURL(cfg.APIAddr),
 			Join:              genai.AttachLogs,
 			Replay:            a.replay, TestChannel: web.ChannelTester(channelTester()), ValidateRule: alert.ValidateRule,
+			ValidateChannel: alert.ValidateChannel,
 		}, a.store, a.calc).Register(mux)
 		if err := a.listenHTTP(roleWeb, cfg.WebAddr, mux); err != nil {
 			return nil, err
@@ -267,9 +268,9 @@ func (a *app) startWorker(ctx context.Context) error {
 	if judge != nil {
 		hooks = append(hooks, judge)
 	}
-	w := worker.New(worker.Config{Concurrency: concurrency, BatchMsgs: a.cfg.WorkerBatchMsgs, Linger: a.cfg.WorkerLinger},
+	w := worker.New(worker.Config{Concurrency: concurrency, BatchMsgs: a.cfg.WorkerBatchMsgs, Linger: a.cfg.WorkerLinger, AckProgress: a.cfg.QueueAckWait / 3},
 		func(ctx context.Context) (worker.Source, error) {
-			return a.queue.Consumer(ctx, 4*a.cfg.WorkerBatchMsgs, 64<<20)
+			return a.queue.Consumer(ctx, 16*a.cfg.WorkerBatchMsgs)
 		},
 		decode, a.store,
 		[]worker.Stage{normalizeStage(limits), costStage(a.calc), qualityStage(scorer)},

@@ -40,7 +40,7 @@ func (a *app) startDiscardWorker(ctx context.Context) error {
 	a.workerCancel = cancel
 	w := worker.New(worker.Config{Concurrency: concurrency, BatchMsgs: a.cfg.WorkerBatchMsgs, Linger: a.cfg.WorkerLinger},
 		func(ctx context.Context) (worker.Source, error) {
-			return a.queue.Consumer(ctx, 4*a.cfg.WorkerBatchMsgs, 64<<20)
+			return a.queue.Consumer(ctx, 16*a.cfg.WorkerBatchMsgs)
 		},
 		func(string, string, []byte) (store.Batch, error) { dropped.Inc(); return store.Batch{}, nil },
 		discardStore{}, nil, nil, a.registry, a.log)

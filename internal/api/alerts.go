@@ -450,33 +450,11 @@ func (a *alertRoutes) createChannel(ctx context.Context, project string, r *http
 	if err := decodeBody(r, &body); err != nil {
 		return nil, err
 	}
-	bad := func(msg string) error { return errorf(http.StatusBadRequest, "invalid_channel", msg) }
-	switch body.Type {
-	case store.ChannelWebhook, store.ChannelSlack, store.ChannelDiscord:
-		if body.URL == "" {
-			return nil, bad(body.Type + " channels need a url")
-		}
-	case store.ChannelPagerDuty:
-		if body.RoutingKey == "" {
-			return nil, bad("pagerduty channels need a routing_key (the Events API v2 integration key)")
-		}
-	default:
-		return nil, bad(fmt.Sprintf("type %q: want webhook, slack, pagerduty or discord", body.Type))
-	}
-	if body.URL != "" {
-		u, err := url.Parse(body.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, bad("url must be an absolute http or https URL")
-		}
-	}
-	if body.MinSeverity != "" && body.MinSeverity != store.SeverityInfo && body.MinSeverity != store.SeverityWarning && body.MinSeverity != store.SeverityCritical {
-		return nil, bad("min_severity: want info, warning or critical")
-	}
 	c := store.Channel{ID: "ch-" + uuid.Must(uuid.NewV7()).String(), ProjectID: project, Type: body.Type, Name: body.Name,
 		URL: body.URL, Secret: body.Secret, RoutingKey: body.RoutingKey, MinSeverity: body.MinSeverity,
 		Enabled: body.Enabled == nil || *body.Enabled, CreatedAt: a.now().UTC()}
-	if c.Name == "" {
-		c.Name = c.Type
+	if err := alert.ValidateChannel(&c); err != nil {
+		return nil, errorf(http.StatusBadRequest, "invalid_channel", err.Error())
 	}
 	if err := a.store.PutChannel(ctx, c); err != nil {
 		return nil, err

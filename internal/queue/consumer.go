@@ -12,32 +12,38 @@ import (
 
 // Consumer pulls messages from the durable consumer that all worker processes share. One
 // Consumer belongs to one goroutine.
+//
+// It fetches on demand, one batch per Next, and never prefetches: a delivered message's ack
+// wait starts when the server delivers it, so a message waiting in a client-side buffer
+// behind a slow batch would be redelivered to another worker before this one even saw it.
+// Once Next has returned a message, the worker keeps it alive with InProgress.
 type Consumer struct {
-	q  *Queue
-	it jetstream.MessagesContext
+	q    *Queue
+	cons jetstream.Consumer
 }
+
+// pollWait bounds one long poll for the first message of a batch; Next polls again after it.
+const pollWait = 5 * time.Second
 
 // Consumer attaches to (creating or updating) the shared durable pull consumer. The
 // consumer never gives up on a message by itself: the worker decides when a message is
 // poison and moves it to the dead-letter stream, so a long store outage loses nothing.
-func (q *Queue) Consumer(ctx context.Context, maxMessages, maxBytes int) (*Consumer, error) {
+// maxAckPending bounds the messages delivered and not yet acknowledged across every worker
+// process (the last process to start sets it).
+func (q *Queue) Consumer(ctx context.Context, maxAckPending int) (*Consumer, error) {
 	c, err := q.js.CreateOrUpdateConsumer(ctx, q.cfg.Stream, jetstream.ConsumerConfig{
 		Durable:       q.cfg.Consumer,
 		Description:   "Lumina workers",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       q.cfg.AckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: 4 * maxMessages,
+		MaxAckPending: maxAckPending,
 		Replicas:      q.cfg.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s: %w", q.cfg.Consumer, err)
 	}
-	it, err := c.Messages(jetstream.PullMaxMessagesWithBytesLimit(maxMessages, maxBytes))
-	if err != nil {
-		return nil, fmt.Errorf("pull from consumer %s: %w", q.cfg.Consumer, err)
-	}
-	return &Consumer{q: q, it: it}, nil
+	return &Consumer{q: q, cons: c}, nil
 }
 
 // Delivery is one delivered request.
@@ -59,31 +65,54 @@ func (d *Delivery) Size() int { return len(d.msg.Data()) }
 // lost silently.
 func (d *Delivery) Ack(ctx context.Context) error { return d.msg.DoubleAck(ctx) }
 
+// InProgress tells the server the message is still being worked on, which restarts its ack
+// wait: the worker sends it while a batch waits for the writer or takes long to commit.
+func (d *Delivery) InProgress() error { return d.msg.InProgress() }
+
 // Nak asks for redelivery after delay.
 func (d *Delivery) Nak(delay time.Duration) error { return d.msg.NakWithDelay(delay) }
 
-// Next waits for up to max messages: it blocks until the first arrives (or ctx ends), then
-// takes whatever follows within linger, so a busy stream yields full batches and a quiet
-// one answers at once.
+// Next waits for up to max messages (and about maxBytes): it blocks until the first arrives
+// (or ctx ends), then takes whatever follows within linger, so a busy stream yields full
+// batches and a quiet one answers at once.
 func (c *Consumer) Next(ctx context.Context, max int, maxBytes int, linger time.Duration) ([]*Delivery, error) {
-	first, err := c.it.Next(jetstream.NextContext(ctx))
-	if err != nil {
-		return nil, fmt.Errorf("next message: %w", err)
+	var out []*Delivery
+	size := 0
+	take := func(b jetstream.MessageBatch) error {
+		for m := range b.Messages() {
+			out = append(out, c.delivery(m))
+			size += len(m.Data())
+		}
+		return b.Error()
 	}
-	out := []*Delivery{c.delivery(first)}
-	size := len(first.Data())
+	for len(out) == 0 {
+		poll, cancel := context.WithTimeout(ctx, pollWait)
+		b, err := c.cons.Fetch(1, jetstream.FetchContext(poll))
+		if err == nil {
+			err = take(b)
+		}
+		cancel()
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return out, fmt.Errorf("next message: %w", err)
+		}
+	}
 	deadline := time.Now().Add(linger)
 	for len(out) < max && size < maxBytes {
 		wait := time.Until(deadline)
 		if wait <= 0 {
 			break
 		}
-		m, err := c.it.Next(jetstream.NextMaxWait(wait))
+		b, err := c.cons.Fetch(max-len(out), jetstream.FetchMaxBytes(maxBytes-size), jetstream.FetchMaxWait(wait))
 		if err != nil {
-			break // timeout: the batch is what arrived in time
+			break
 		}
-		out = append(out, c.delivery(m))
-		size += len(m.Data())
+		before := len(out)
+		if err := take(b); err != nil || len(out) == before {
+			break // the linger ran out, or nothing else is there: the batch is what arrived in time
+		}
 	}
 	return out, nil
 }
@@ -112,10 +141,11 @@ func (c *Consumer) DeadLetter(ctx context.Context, d *Delivery, reason string) e
 	return d.msg.DoubleAck(ctx)
 }
 
-// Stop ends the pull; undelivered prefetched messages are redelivered after the ack wait.
-func (c *Consumer) Stop() { c.it.Stop() }
+// Stop releases the consumer. Nothing is prefetched, so nothing is left behind: a fetch in
+// progress ends with the context given to Next.
+func (c *Consumer) Stop() {}
 
 // IsClosed reports whether err means the consumer can no longer deliver.
 func IsClosed(err error) bool {
-	return errors.Is(err, jetstream.ErrMsgIteratorClosed) || errors.Is(err, nats.ErrConnectionClosed)
+	return errors.Is(err, nats.ErrConnectionClosed)
 }

@@ -76,7 +76,7 @@ func testPublishConsume(t *testing.T, q *Queue) {
 	if err := q.Publish(ctx, SignalLogs, "p2", []byte("log")); err != nil {
 		t.Fatal(err)
 	}
-	c, err := q.Consumer(ctx, 100, 1<<20)
+	c, err := q.Consumer(ctx, 400)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func testNak(t *testing.T, q *Queue) {
 	if err := q.Publish(ctx, SignalTraces, "default", []byte("retry me")); err != nil {
 		t.Fatal(err)
 	}
-	c, err := q.Consumer(ctx, 10, 1<<20)
+	c, err := q.Consumer(ctx, 40)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func testDeadLetter(t *testing.T, q *Queue) {
 	if err := q.Publish(ctx, SignalTraces, "default", []byte("poison")); err != nil {
 		t.Fatal(err)
 	}
-	c, err := q.Consumer(ctx, 10, 1<<20)
+	c, err := q.Consumer(ctx, 40)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestEmbeddedSurvivesRestart(t *testing.T) {
 	q.Close()
 	q = openEmbedded(t, dir)
 	defer q.Close()
-	c, err := q.Consumer(ctx, 10, 1<<20)
+	c, err := q.Consumer(ctx, 40)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -292,6 +292,7 @@ type Store interface {
 	AuthStore
 	JudgeStore
 	ConversationReader
+	EndUserReader
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources; in-flight calls may fail afterwards.

@@ -15,9 +15,15 @@ func (s *Server) registerActions(mux *http.ServeMux) {
 	act("POST /alerts/{id}/resolve", s.resolveAlert)
 	act("POST /alerts/rules/{id}/enabled", s.setRuleEnabled)
 	act("POST /alerts/rules/{id}/threshold", s.setRuleThreshold)
+	act("POST /alerts/rules", s.createRule)
+	act("POST /alerts/rules/{id}/edit", s.updateRule)
+	act("POST /alerts/rules/{id}/delete", s.deleteRule)
 	act("POST /alerts/channels/{id}/test", s.testChannel)
+	act("POST /alerts/channels", s.createChannel)
+	act("POST /alerts/channels/{id}/delete", s.deleteChannel)
 	act("POST /replay/sets", s.createReplaySet)
 	act("POST /replay/sets/{id}/runs", s.startReplayRun)
+	act("POST /replay/sets/{id}/delete", s.deleteReplaySet)
 	act("POST /replay/runs/{id}/cancel", s.cancelReplayRun)
 }
 

@@ -84,12 +84,16 @@ type channelRow struct {
 
 // alertRulesData is the rules and channels page.
 type alertRulesData struct {
-	Rules     []ruleRow
-	Channels  []channelRow
-	CanTest   bool
-	Flash     string
-	Error     string
-	APIPrefix string
+	Rules        []ruleRow
+	Channels     []channelRow
+	CanTest      bool
+	Flash        string
+	Error        string
+	APIPrefix    string
+	ChannelForm  channelForm
+	ChannelError string // the new-channel form's error
+	ChannelTypes []string
+	Severities   []string
 }
 
 // formError is what a POST got wrong, shown next to the rule or channel it was for.
@@ -102,6 +106,13 @@ func (s *Server) alertRules(ctx context.Context, r *request) (view, error) {
 }
 
 func (s *Server) alertRulesView(ctx context.Context, r *request, fe *formError, testResult string) (view, error) {
+	return s.alertRulesPage(ctx, r, fe, testResult, channelForm{Type: store.ChannelWebhook, Enabled: true}, "")
+}
+
+// alertRulesPage renders the rules and channels page; fe is a rule's or channel's form
+// error (or a channel's test result when testResult is set), cf and chErr the new-channel
+// form as typed and what was wrong with it.
+func (s *Server) alertRulesPage(ctx context.Context, r *request, fe *formError, testResult string, cf channelForm, chErr string) (view, error) {
 	rules, err := s.store.AlertRules(ctx, r.Project)
 	if err != nil {
 		return view{}, err
@@ -110,7 +121,9 @@ func (s *Server) alertRulesView(ctx context.Context, r *request, fe *formError, 
 	if err != nil {
 		return view{}, err
 	}
-	d := alertRulesData{CanTest: s.cfg.TestChannel != nil, APIPrefix: s.cfg.APIEndpoint}
+	d := alertRulesData{CanTest: s.cfg.TestChannel != nil, APIPrefix: s.cfg.APIEndpoint, ChannelForm: cf, ChannelError: chErr,
+		ChannelTypes: []string{store.ChannelWebhook, store.ChannelSlack, store.ChannelPagerDuty, store.ChannelDiscord},
+		Severities:   []string{store.SeverityInfo, store.SeverityWarning, store.SeverityCritical}}
 	for _, rule := range rules {
 		row := newRuleRow(rule)
 		if fe != nil && fe.ID == rule.ID {
@@ -130,9 +143,15 @@ func (s *Server) alertRulesView(ctx context.Context, r *request, fe *formError, 
 	switch {
 	case q.Get("saved") != "":
 		d.Flash = "Saved rule " + q.Get("saved") + ". The worker's engine applies it at its next tick."
+	case q.Get("deleted") != "":
+		d.Flash = "Deleted rule " + q.Get("deleted") + "."
+	case q.Get("channel_created") != "":
+		d.Flash = "Created channel " + q.Get("channel_created") + "."
+	case q.Get("channel_deleted") != "":
+		d.Flash = "Deleted channel " + q.Get("channel_deleted") + "."
 	}
 	v := view{Page: "alert_rules", Title: "Alert rules and channels", Nav: "alerts", Data: d}
-	if fe != nil && testResult == "" {
+	if (fe != nil && testResult == "") || chErr != "" {
 		v.Status = http.StatusBadRequest
 	}
 	return v, nil

@@ -363,6 +363,37 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("threshold after saving: got %q, want 25", got)
 		}
 		b.screenshot(t, "alert-rules")
+
+		// Create a rule in the editor, see it listed, then delete it through its confirmation.
+		b.do(t, "open the rule form", chromedp.Click(chromedp.ID("new-rule")))
+		b.waitFor(t, "the rule form", `location.pathname === "/alerts/rules/new" && document.querySelector("#rule-form") !== null`)
+		form := func(name string) string { return `#rule-form [name="` + name + `"]` }
+		b.do(t, "fill the rule form",
+			chromedp.SetValue(chromedp.CSS(form("type")), "budget"),
+			chromedp.SendKeys(chromedp.CSS(form("name")), "Browser budget"),
+			chromedp.SetValue(chromedp.CSS(form("threshold")), "lots"),
+			chromedp.Click(chromedp.ID("save-rule")))
+		b.waitFor(t, "the rule form's error", `document.querySelector("#rule-error") !== null && document.querySelector("#rule-error").textContent.includes("threshold must be a number (USD)")`)
+		if got := run(t, b, "name kept", chromedp.Evaluate[string](`document.querySelector('`+form("name")+`').value`)); got != "Browser budget" {
+			t.Errorf("the re-rendered form's name: got %q, want it as typed", got)
+		}
+		b.screenshot(t, "alert-rule-form-error")
+		b.do(t, "fix the threshold", chromedp.SetValue(chromedp.CSS(form("threshold")), "75"), chromedp.Click(chromedp.ID("save-rule")))
+		b.waitFor(t, "the new rule listed", `location.pathname === "/alerts/rules" && [...document.querySelectorAll("#rules tr[data-rule-id]")].some(tr => tr.textContent.includes("Browser budget"))`)
+		id := run(t, b, "the new rule's id", chromedp.Evaluate[string](`[...document.querySelectorAll("#rules tr[data-rule-id]")].find(tr => tr.textContent.includes("Browser budget")).dataset.ruleId`))
+		stored := storedRules(t, srv.store, "default")[id]
+		if stored.Type != "budget" || stored.Threshold != 75 || stored.Name != "Browser budget" || !stored.Enabled {
+			t.Errorf("the stored rule: got %+v, want an enabled budget of 75 USD", stored)
+		}
+		row = `#rules tr[data-rule-id="` + id + `"]`
+		b.do(t, "open the delete confirmation", chromedp.Click(chromedp.CSS(row+` details.confirm summary`)))
+		b.waitFor(t, "the confirmation", `document.querySelector('`+row+` details.confirm').open`)
+		b.screenshot(t, "alert-rule-delete-confirm")
+		b.do(t, "confirm the delete", chromedp.Click(chromedp.CSS(row+` details.confirm button[type="submit"]`)))
+		b.waitFor(t, "the rule gone", `location.search.includes("deleted=") && document.querySelector('`+row+`') === null && document.querySelector(".flash.ok").textContent.includes("Deleted rule Browser budget.")`)
+		if _, ok := storedRules(t, srv.store, "default")[id]; ok {
+			t.Error("the deleted rule is still stored")
+		}
 		b.clean(t)
 	})
 

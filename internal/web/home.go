@@ -126,6 +126,7 @@ type homeData struct {
 	CostChart    chart
 	LatencyChart chart
 	TrafficChart chart
+	Quality      qualityPanel
 	Models       []modelRow
 	Endpoints    []store.EndpointUsage
 	Recent       []traceRow
@@ -243,6 +244,9 @@ func (s *Server) home(ctx context.Context, r *request) (view, error) {
 		[]seriesData{{Name: "ok", Values: counts, Total: fmtInt(cur.Totals.Traces - cur.Totals.Errors)}, {Name: "error", Values: errs, Total: fmtInt(cur.Totals.Errors)}}, axisCount, 4)
 	d.LatencyChart = lines("Trace latency p50 and p95 per bucket", starts, cur.BucketWidth,
 		[]seriesData{{Name: "p50", Values: p50, Total: fmtDuration(cur.Totals.P50)}, {Name: "p95", Values: p95, Total: fmtDuration(cur.Totals.P95)}}, axisMS)
+	if d.Quality, err = s.quality(ctx, r.Project, since, until, starts, cur.BucketWidth); err != nil {
+		return view{}, err
+	}
 	return view{Page: "home", Title: "Overview", Nav: "home", Data: d}, nil
 }
 

@@ -29,7 +29,7 @@ var staticFS embed.FS
 // pageNames are the templates/*.html files that are whole pages (each defines "content");
 // the others are shared partials.
 var pageNames = []string{"home", "traces", "trace", "cost", "settings", "error",
-	"alerts", "alert", "alert_rules", "sessions", "replay", "replay_set", "replay_run", "replay_item"}
+	"alerts", "alert", "alert_rules", "alert_rule", "sessions", "users", "replay", "replay_set", "replay_run", "replay_item"}
 
 // pages holds one parsed template set per page: layout + partials + the page.
 type pages struct {
@@ -60,6 +60,9 @@ func templateFuncs(st staticFiles) template.FuncMap {
 		"sharew":   func(r float64) float64 { return round2(min(max(r, 0), 1) * 100) },
 		"quotaw": func(count, limit int64) float64 {
 			return round2(min(max(float64(count)/float64(max(limit, 1)), 0), 1) * 100)
+		},
+		"deleteSet": func(id, name, csrf string) struct{ ID, Name, CSRF string } {
+			return struct{ ID, Name, CSRF string }{id, name, csrf}
 		},
 		"navItem": func(current, key, url, label, keys string) navItem {
 			return navItem{URL: url, Label: label, Keys: keys, Current: current == key}

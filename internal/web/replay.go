@@ -24,6 +24,8 @@ type Replay interface {
 	Cancel(ctx context.Context, project, id string) (replay.RunView, error)
 	Results(ctx context.Context, project, id string) (replay.RunView, []replay.Result, error)
 	Estimate(ctx context.Context, project string, req replay.EstimateRequest) (replay.Estimate, error)
+	// DeleteSet removes a set with its runs and their results, canceling its runs first.
+	DeleteSet(ctx context.Context, project, id string) error
 }
 
 // replayUnavailable is the studio's page when this process has no replay service.
@@ -48,6 +50,7 @@ type replaySetsData struct {
 	Form        setForm
 	Ranges      []struct{ Key, Label string }
 	Error       string
+	Flash       string
 }
 
 // setForm is the create-a-set form as typed.
@@ -67,8 +70,11 @@ func (s *Server) replaySetsView(ctx context.Context, r *request, f setForm, prob
 	if err != nil {
 		return view{}, err
 	}
-	v := view{Page: "replay", Title: "Replay Studio", Nav: "replay",
-		Data: replaySetsData{Sets: sets, Form: f, Ranges: timeRanges, Error: problem}}
+	d := replaySetsData{Sets: sets, Form: f, Ranges: timeRanges, Error: problem}
+	if name := r.URL.Query().Get("deleted"); name != "" {
+		d.Flash = "Deleted the replay set " + name + " with its runs and their results."
+	}
+	v := view{Page: "replay", Title: "Replay Studio", Nav: "replay", Data: d}
 	if problem != "" {
 		v.Status = http.StatusBadRequest
 	}
@@ -138,4 +144,21 @@ func (s *Server) createReplaySet(ctx context.Context, r *request) (string, *view
 		return "", nil, err
 	}
 	return "/replay/sets/" + url.PathEscape(set.ID) + "?created=1", nil, nil
+}
+
+// deleteReplaySet removes a set with its runs and their results (store.ReplayStore's
+// contract); runs of it still executing are canceled first.
+func (s *Server) deleteReplaySet(ctx context.Context, r *request) (string, *view, error) {
+	if s.cfg.Replay == nil {
+		v := replayUnavailable()
+		return "", &v, nil
+	}
+	set, _, err := s.cfg.Replay.Set(ctx, r.Project, r.PathValue("id"))
+	if err != nil {
+		return "", nil, err
+	}
+	if err := s.cfg.Replay.DeleteSet(ctx, r.Project, set.ID); err != nil {
+		return "", nil, err
+	}
+	return "/replay?deleted=" + url.QueryEscape(set.Name), nil, nil
 }

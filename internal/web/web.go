@@ -36,6 +36,10 @@ type Store interface {
 	store.PriceStore
 	store.AlertStore
 	store.ConversationReader
+	store.EndUserReader
+	// QualityPoints is the quality summary's query (store.JudgeStore), for the overview's
+	// quality chart.
+	QualityPoints(ctx context.Context, q store.QualityQuery) ([]store.QualityPoint, error)
 }
 
 // Pricing is what the dashboard needs of the cost engine: the built-in table (for price
@@ -109,6 +113,9 @@ type Config struct {
 	// ValidateRule checks and completes an edited alert rule (alert.ValidateRule); nil
 	// checks only that a threshold is a positive number.
 	ValidateRule func(r *store.AlertRule) error
+	// ValidateChannel checks and completes a new channel (alert.ValidateChannel); nil
+	// checks only its type.
+	ValidateChannel func(c *store.Channel) error
 }
 
 // Server is the dashboard. It is safe for concurrent use.
@@ -173,9 +180,12 @@ func (s *Server) Register(mux *http.ServeMux) {
 	handle("GET /settings", s.settings)
 	s.registerLogin(mux)
 	handle("GET /sessions", s.sessions)
+	handle("GET /users", s.users)
 	handle("GET /alerts", s.alerts)
 	handle("GET /alerts/{id}", s.alertDetail)
 	handle("GET /alerts/rules", s.alertRules)
+	handle("GET /alerts/rules/new", s.newRule)
+	handle("GET /alerts/rules/{id}/edit", s.editRule)
 	handle("GET /replay", s.replaySets)
 	handle("GET /replay/sets/{id}", s.replaySet)
 	handle("GET /replay/runs/{id}", s.replayRun)

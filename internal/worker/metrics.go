@@ -17,6 +17,7 @@ type metrics struct {
 	lag          prometheus.Histogram
 	deadLetters  *prometheus.CounterVec
 	redeliveries prometheus.Counter
+	redelivered  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -44,8 +45,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		redeliveries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "lumina_worker_naks_total", Help: "Messages handed back for redelivery after a failure.",
 		}),
+		redelivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lumina_worker_redelivered_total", Help: "Messages committed that had been delivered before (after a failure, a crash or an expired ack wait).",
+		}),
 	}
-	reg.MustRegister(m.batches, m.spans, m.logs, m.duration, m.lag, m.deadLetters, m.redeliveries)
+	reg.MustRegister(m.batches, m.spans, m.logs, m.duration, m.lag, m.deadLetters, m.redeliveries, m.redelivered)
 	return m
 }
 
@@ -55,6 +59,9 @@ func (m *metrics) observeBatch(b store.Batch, ds []*queue.Delivery, took time.Du
 	m.logs.Add(float64(len(b.Logs)))
 	m.duration.Observe(took.Seconds())
 	for _, d := range ds {
+		if d.NumDelivered > 1 {
+			m.redelivered.Inc()
+		}
 		if !d.Published.IsZero() {
 			m.lag.Observe(now.Sub(d.Published).Seconds())
 		}

@@ -56,6 +56,11 @@ type Config struct {
 	PoisonAfter  uint64        // deliveries after which a message that fails alone is dead-lettered
 	WriteTimeout time.Duration // bound on one batch's processing, also at shutdown
 	StageWorkers int           // parts of a batch enriched in parallel; default GOMAXPROCS
+	// AckProgress is how often the messages of a batch in hand are reported in progress
+	// (queue.Delivery.InProgress), so that a batch waiting for the writer or slow to commit
+	// is not redelivered to another worker when the queue's ack wait runs out. Set it well
+	// under the ack wait; default 10s.
+	AckProgress time.Duration
 }
 
 func (c *Config) defaults() {
@@ -79,6 +84,9 @@ func (c *Config) defaults() {
 	}
 	if c.StageWorkers <= 0 {
 		c.StageWorkers = runtime.GOMAXPROCS(0)
+	}
+	if c.AckProgress <= 0 {
+		c.AckProgress = 10 * time.Second
 	}
 }
 
@@ -178,6 +186,7 @@ type prepared struct {
 	good  []*queue.Delivery // the messages the batch was decoded from
 	err   error             // enrichment failed: the writer retries the messages
 	start time.Time
+	held  func() // stops reporting the messages in progress
 }
 
 // process handles one batch from decoding to acknowledgement on the calling goroutine: the
@@ -199,6 +208,7 @@ func (w *Worker) prepare(parent context.Context, src Source, ds []*queue.Deliver
 	if len(p.good) == 0 {
 		return prepared{}, false
 	}
+	p.held = w.hold(p.good)
 	if err := w.enrich(ctx, &p.batch); err != nil {
 		p.err = fmt.Errorf("enrich batch: %w", err)
 	}
@@ -210,6 +220,7 @@ func (w *Worker) prepare(parent context.Context, src Source, ds []*queue.Deliver
 // that outlives shutdown by WriteTimeout, so an in-flight batch is committed and
 // acknowledged rather than abandoned.
 func (w *Worker) finish(parent context.Context, src Source, p prepared) {
+	defer p.held()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), w.cfg.WriteTimeout)
 	defer cancel()
 	err := p.err
@@ -230,6 +241,30 @@ func (w *Worker) finish(parent context.Context, src Source, p prepared) {
 	}
 	w.ack(ctx, p.good)
 	w.metrics.observeBatch(p.batch, p.good, w.now().Sub(p.start), w.now())
+}
+
+// hold reports ds in progress every AckProgress until the returned function is called.
+func (w *Worker) hold(ds []*queue.Delivery) (release func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(w.cfg.AckProgress)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, d := range ds {
+					_ = d.InProgress() // a lost report only risks a redelivery, which is idempotent
+				}
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
 
 func (w *Worker) decodeAll(ctx context.Context, src Source, ds []*queue.Delivery) (store.Batch, []*queue.Delivery) {

@@ -25,9 +25,14 @@ type fakeStore struct {
 	poison  string         // Write fails for any batch holding this span name
 	written map[string]int // span name → times written
 	writes  int
+	slow    time.Duration // how long each Write takes
 }
 
 func (f *fakeStore) Write(_ context.Context, b store.Batch) error {
+	f.mu.Lock()
+	slow := f.slow
+	f.mu.Unlock()
+	time.Sleep(slow)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
@@ -80,15 +85,22 @@ type harness struct {
 	hooks []string
 	mu    sync.Mutex
 	stop  func()
+	reg   *prometheus.Registry
 }
 
 func newHarness(t *testing.T) *harness {
+	t.Helper()
+	return newHarnessWith(t, func(*Config) {})
+}
+
+// newHarnessWith starts a worker (queue ack wait 1s) with its configuration changed by edit.
+func newHarnessWith(t *testing.T, edit func(*Config)) *harness {
 	t.Helper()
 	q, err := queue.Open(context.Background(), queue.Config{DataDir: t.TempDir(), AckWait: time.Second}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{q: q, st: &fakeStore{written: map[string]int{}}}
+	h := &harness{q: q, st: &fakeStore{written: map[string]int{}}, reg: prometheus.NewRegistry()}
 	hook := func(_ context.Context, b store.Batch) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -96,9 +108,11 @@ func newHarness(t *testing.T) *harness {
 			h.hooks = append(h.hooks, s.Name)
 		}
 	}
-	w := New(Config{BatchMsgs: 50, Linger: 5 * time.Millisecond, PoisonAfter: 3},
-		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 100, 1<<20) },
-		decodeNames, h.st, nil, []Hook{hook}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	cfg := Config{BatchMsgs: 50, Linger: 5 * time.Millisecond, PoisonAfter: 3}
+	edit(&cfg)
+	w := New(cfg,
+		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 400) },
+		decodeNames, h.st, nil, []Hook{hook}, h.reg, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
@@ -169,6 +183,46 @@ func TestStoreOutageLosesNothing(t *testing.T) {
 		return h.st.count("during-outage-1") == 1 && h.st.count("during-outage-2") == 1
 	})
 	eventually(t, "the queue to drain", func() bool { return h.stats(t).Messages == 0 })
+	if got := h.counter(t, "lumina_worker_redelivered_total"); got != 2 {
+		t.Errorf("lumina_worker_redelivered_total = %v, want 2 (both messages were committed on a later delivery)", got)
+	}
+}
+
+// counter is the value of the worker's counter called name.
+func (h *harness) counter(t *testing.T, name string) float64 {
+	t.Helper()
+	mfs, err := h.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
+// A batch that takes longer than the ack wait to commit, and the batch fetched behind it
+// meanwhile, are reported in progress and so never redelivered: redelivery under load
+// would double the work exactly when the worker is slowest.
+func TestSlowBatchIsNotRedelivered(t *testing.T) {
+	h := newHarnessWith(t, func(c *Config) { c.AckProgress = 200 * time.Millisecond; c.Concurrency = 2 })
+	h.st.set(func(f *fakeStore) { f.slow = 2500 * time.Millisecond }) // 2.5 × the ack wait
+	h.publish(t, "slow-1")
+	time.Sleep(100 * time.Millisecond) // slow-1 is being written when slow-2 arrives
+	h.publish(t, "slow-2")
+	eventually(t, "both spans written", func() bool { return h.st.count("slow-1") == 1 && h.st.count("slow-2") == 1 })
+	// A copy redelivered after the first ack wait would be written by about 2 × 2.5 s.
+	time.Sleep(3500 * time.Millisecond)
+	eventually(t, "the queue to drain", func() bool { st := h.stats(t); return st.Messages == 0 && st.AckPending == 0 })
+	if got := h.counter(t, "lumina_worker_redelivered_total"); got != 0 {
+		t.Errorf("lumina_worker_redelivered_total = %v, want 0", got)
+	}
+	if n := h.st.count("slow-1") + h.st.count("slow-2"); n != 2 {
+		t.Errorf("spans written %d times, want 2", n)
+	}
 }
 
 func TestPoisonMessageIsIsolatedAndDeadLettered(t *testing.T) {
@@ -288,7 +342,7 @@ func TestNextBatchIsEnrichedDuringTheWrite(t *testing.T) {
 		}
 	}
 	w := New(Config{BatchMsgs: 50, Linger: 5 * time.Millisecond},
-		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 100, 1<<20) },
+		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 400) },
 		decodeNames, st, []Stage{stage}, []Hook{hook}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -260,6 +261,13 @@ func (s *Store) PutBaselines(ctx context.Context, bs []store.Baseline) error {
 	if len(bs) == 0 {
 		return nil
 	}
+	// Every process upserts in key order, so two workers saving overlapping baselines wait
+	// for each other instead of deadlocking.
+	bs = slices.Clone(bs)
+	slices.SortFunc(bs, func(a, b store.Baseline) int {
+		return cmp.Or(cmp.Compare(a.ProjectID, b.ProjectID), cmp.Compare(a.Service, b.Service),
+			cmp.Compare(a.Endpoint, b.Endpoint), cmp.Compare(a.Model, b.Model), cmp.Compare(a.Metric, b.Metric))
+	})
 	batch := &pgx.Batch{}
 	for _, b := range bs {
 		doc, err := docJSON(b)

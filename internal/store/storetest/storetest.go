@@ -77,7 +77,7 @@ func Run(t *testing.T, open Opener) {
 	runJudgeTests(t, open)
 	runExportTests(t, open)
 	runSessionTests(t, open)
-	RunSearch(t, open)
+	runEndUserTests(t, open)
 }
 
 func testPing(t *testing.T, s store.Store) {
