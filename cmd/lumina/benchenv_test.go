@@ -32,3 +32,11 @@ func envFloat(t *testing.T, name string, def float64) float64 {
 	}
 	return f
 }
+
+// isolated is db with a schema of the test's own (dropped when it ends), so a benchmark on
+// a shared PostgreSQL never meets the rows, rules or open alerts of an earlier run.
+func isolated(t *testing.T, db string) string {
+	t.Helper()
+	t.Setenv("LUMINA_TEST_POSTGRES_URL", db)
+	return pgSchema(t, "")
+}

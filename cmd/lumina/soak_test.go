@@ -38,7 +38,7 @@ func TestSoak(t *testing.T) {
 		"--otlp-http-addr", "off", "--otlp-grpc-addr", "off", "--replay-addr", "off", "--web-addr", "off",
 		"--daily-trace-limit", "0", "--log-level", "warn"}
 	if db := os.Getenv("SOAK_DATABASE_URL"); db != "" {
-		args = append(args, "--database-url", db)
+		args = append(args, "--database-url", isolated(t, db))
 	}
 
 	var (
