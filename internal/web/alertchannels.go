@@ -61,16 +61,25 @@ func (s *Server) createChannel(ctx context.Context, r *request) (string, *view, 
 // deleteChannel removes a channel; the outbox gives up the deliveries still queued for it
 // ("channel deleted or disabled").
 func (s *Server) deleteChannel(ctx context.Context, r *request) (string, *view, error) {
-	chans, err := s.store.Channels(ctx, r.Project)
+	ch, err := s.channel(ctx, r)
 	if err != nil {
 		return "", nil, err
 	}
-	i := slices.IndexFunc(chans, func(c store.Channel) bool { return c.ID == r.PathValue("id") })
-	if i < 0 {
-		return "", nil, fmt.Errorf("channel %q: %w", r.PathValue("id"), store.ErrNotFound)
-	}
-	if err := s.store.DeleteChannel(ctx, r.Project, chans[i].ID); err != nil {
+	if err := s.store.DeleteChannel(ctx, r.Project, ch.ID); err != nil {
 		return "", nil, err
 	}
-	return "/alerts/rules?channel_deleted=" + url.QueryEscape(chans[i].Name) + "#channels", nil, nil
+	return "/alerts/rules?channel_deleted=" + url.QueryEscape(ch.Name) + "#channels", nil, nil
+}
+
+// channel is the project's channel named by the request's {id}, or store.ErrNotFound.
+func (s *Server) channel(ctx context.Context, r *request) (store.Channel, error) {
+	chans, err := s.store.Channels(ctx, r.Project)
+	if err != nil {
+		return store.Channel{}, err
+	}
+	i := slices.IndexFunc(chans, func(c store.Channel) bool { return c.ID == r.PathValue("id") })
+	if i < 0 {
+		return store.Channel{}, fmt.Errorf("channel %q: %w", r.PathValue("id"), store.ErrNotFound)
+	}
+	return chans[i], nil
 }

@@ -264,18 +264,13 @@ func (s *Server) setRuleThreshold(ctx context.Context, r *request) (string, *vie
 // testChannel sends a sample alert to the channel now (as POST /api/v1/channels/{id}/test)
 // and shows what it answered next to the channel.
 func (s *Server) testChannel(ctx context.Context, r *request) (string, *view, error) {
-	chans, err := s.store.Channels(ctx, r.Project)
+	ch, err := s.channel(ctx, r)
 	if err != nil {
 		return "", nil, err
-	}
-	i := slices.IndexFunc(chans, func(c store.Channel) bool { return c.ID == r.PathValue("id") })
-	if i < 0 {
-		return "", nil, fmt.Errorf("channel %q: %w", r.PathValue("id"), store.ErrNotFound)
 	}
 	if s.cfg.TestChannel == nil {
 		return "", nil, badRequestf("channel tests are not available in this process")
 	}
-	ch := chans[i]
 	sample := store.Alert{
 		ID: "00000000000000000000000000000000", ProjectID: r.Project, RuleID: "test", Type: store.RuleCostSpike,
 		Severity: store.SeverityInfo, Status: store.AlertFiring, DedupKey: "test", Service: "lumina", Endpoint: "channel test",
