@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,11 +60,23 @@ func waitTier2(t *testing.T, a *testApp, traceID string) map[string]any {
 	var q map[string]any
 	for time.Now().Before(deadline) {
 		if q = spanQuality(t, a, traceID); q["tier"] == "tier2" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if q["tier"] != "tier2" {
+		t.Fatalf("trace %s never reached tier 2; last quality %v", traceID, q)
+	}
+	// The verdict is written on the span before its job is marked done: wait for the job too.
+	for time.Now().Before(deadline) {
+		var jobs struct{ Jobs []struct{ Status string } }
+		getOK(t, a.url("api", "/api/v1/quality/jobs"), &jobs)
+		if !slices.ContainsFunc(jobs.Jobs, func(j struct{ Status string }) bool { return j.Status == "running" }) {
 			return q
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("trace %s never reached tier 2; last quality %v", traceID, q)
+	t.Fatalf("trace %s: its judge job is still running", traceID)
 	return nil
 }
 
