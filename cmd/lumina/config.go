@@ -133,7 +133,7 @@ func (c *config) options() []option {
 		{"queue-subject-prefix", "LUMINA_QUEUE_SUBJECT_PREFIX", "first token of the queue's subjects (<prefix>.spans.<project>, <prefix>.logs.<project>, <prefix>.dead.>)", strVal(&c.QueueSubjects, "lumina")},
 		{"queue-max-bytes", "LUMINA_QUEUE_MAX_BYTES", "largest unprocessed backlog; beyond it ingestion answers 503 (back-pressure)", bytesVal(&c.QueueMaxBytes, 8<<30)},
 		{"queue-replicas", "LUMINA_QUEUE_REPLICAS", "stream replicas on an external NATS cluster", intVal(&c.QueueReplicas, 1)},
-		{"queue-ack-wait", "LUMINA_QUEUE_ACK_WAIT", "how long a delivered batch may stay unacknowledged before redelivery", durVal(&c.QueueAckWait, 30*time.Second)},
+		{"queue-ack-wait", "LUMINA_QUEUE_ACK_WAIT", "how long a delivered request may go unacknowledged, with no progress report, before it is redelivered; a worker reports the requests it holds every third of this", durVal(&c.QueueAckWait, 30*time.Second)},
 		{"queue-sync-always", "LUMINA_QUEUE_SYNC_ALWAYS", "fsync every accepted request in the embedded queue (survives power loss; slower)", boolVal(&c.QueueSyncAlways, false)},
 		{"worker-concurrency", "LUMINA_WORKER_CONCURRENCY", "consume loops per worker process (0: 1 on SQLite, 4 on PostgreSQL)", intVal(&c.WorkerConcurrency, 0)},
 		{"worker-batch-messages", "LUMINA_WORKER_BATCH_MESSAGES", "OTLP requests per store transaction", intVal(&c.WorkerBatchMsgs, 256)},
