@@ -65,6 +65,10 @@ type Analytics interface {
 	// Overview aggregates the window of q: totals, per-bucket stats, and the top models,
 	// services and endpoints. It fails when q's window is empty (see OverviewQuery.Normalize).
 	Overview(ctx context.Context, q OverviewQuery) (Overview, error)
+	// KeySeries sums the requests of one alert key per bucket of q's window, in one
+	// aggregate query. It returns exactly q.Buckets entries, in time order, empty buckets
+	// included. It fails when q's window is empty (see KeySeriesQuery.Normalize).
+	KeySeries(ctx context.Context, q KeySeriesQuery) ([]KeyBucket, error)
 }
 
 // AlertStore keeps alert rules, alerts, baseline snapshots, channels and the delivery

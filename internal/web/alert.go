@@ -14,6 +14,7 @@ type alertData struct {
 	Alert      alertRow
 	Rule       *store.AlertRule
 	Compare    compareChart
+	Trend      alertTrend
 	TraceURL   string
 	Deliveries []deliveryRow
 	Return     string
@@ -50,11 +51,7 @@ const compareLeft = 90
 // newCompareChart scales the bars to the largest of observed, baseline and the threshold
 // line: baseline × (1 + threshold) for rules relative to a baseline, else the threshold.
 func newCompareChart(a store.Alert) compareChart {
-	line := a.Threshold
-	relative := a.Baseline > 0 && (a.Type == store.RuleCostSpike || a.Type == store.RuleLatencySpike || a.Type == store.RuleCostAndQuality)
-	if relative {
-		line = a.Baseline * (1 + a.Threshold)
-	}
+	line, relative := thresholdLine(a)
 	top := math.Max(math.Max(a.Observed, a.Baseline), line)
 	if top <= 0 || math.IsNaN(top) || math.IsInf(top, 0) {
 		top = 1
@@ -75,6 +72,16 @@ func newCompareChart(a store.Alert) compareChart {
 	return c
 }
 
+// thresholdLine is the value an alert's metric crossed: baseline × (1 + threshold) for
+// rules relative to a baseline (relative is then true), else the threshold.
+func thresholdLine(a store.Alert) (line float64, relative bool) {
+	relative = a.Baseline > 0 && (a.Type == store.RuleCostSpike || a.Type == store.RuleLatencySpike || a.Type == store.RuleCostAndQuality)
+	if relative {
+		return a.Baseline * (1 + a.Threshold), true
+	}
+	return a.Threshold, false
+}
+
 func (s *Server) alertDetail(ctx context.Context, r *request) (view, error) {
 	a, err := s.store.Alert(ctx, r.Project, r.PathValue("id"))
 	if err != nil {
@@ -92,7 +99,11 @@ func (s *Server) alertDetail(ctx context.Context, r *request) (view, error) {
 	if err != nil {
 		return view{}, err
 	}
-	d := alertData{Alert: newAlertRow(a), Compare: newCompareChart(a), Return: "/alerts/" + url.PathEscape(a.ID)}
+	trend, err := s.alertTrend(ctx, a, r.Now)
+	if err != nil {
+		return view{}, err
+	}
+	d := alertData{Alert: newAlertRow(a), Compare: newCompareChart(a), Trend: trend, Return: "/alerts/" + url.PathEscape(a.ID)}
 	if i := slices.IndexFunc(rules, func(x store.AlertRule) bool { return x.ID == a.RuleID }); i >= 0 {
 		d.Rule = &rules[i]
 	}

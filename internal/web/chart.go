@@ -33,7 +33,24 @@ type chart struct {
 	Bars   []bar
 	Lines  []line
 	Legend []legendItem
+	Refs   []refLine // horizontal reference lines across the plot
+	Marks  []mark    // vertical markers at a moment
 	Empty  bool
+}
+
+// refLine is a horizontal line at a value, such as a baseline or a threshold.
+type refLine struct {
+	Y     float64
+	Class string
+	Label string
+}
+
+// mark is a vertical line at a moment, such as when an alert fired. Its label sits on the
+// side of the line with more room: left of it (End true) in the plot's right half.
+type mark struct {
+	X, Y1, Y2 float64
+	Label     string
+	End       bool
 }
 
 type tick struct {
@@ -169,6 +186,13 @@ func stackedBars(label string, starts []time.Time, width time.Duration, series [
 // lines draws each series as a polyline through the buckets' centres; buckets without a
 // value (NaN) are skipped and the line joins their neighbours, as sparse traffic needs.
 func lines(label string, starts []time.Time, width time.Duration, series []seriesData, format func(float64) string) chart {
+	c, _ := scaledLines(label, starts, width, series, format, 0)
+	return c
+}
+
+// scaledLines is lines with a y axis reaching at least floor (so reference lines fit); it
+// also returns the axis top.
+func scaledLines(label string, starts []time.Time, width time.Duration, series []seriesData, format func(float64) string, floor float64) (chart, float64) {
 	c := chart{Label: label}
 	var peak float64
 	for _, s := range series {
@@ -179,7 +203,7 @@ func lines(label string, starts []time.Time, width time.Duration, series []serie
 		}
 	}
 	c.Empty = peak == 0
-	top := c.axis(peak, 0, format)
+	top := c.axis(max(peak, floor), 0, format)
 	slot := (c.Right - c.Left) / float64(max(len(starts), 1))
 	x := func(i int) float64 { return c.Left + slot*(float64(i)+0.5) }
 	for k, s := range series {
@@ -205,7 +229,7 @@ func lines(label string, starts []time.Time, width time.Duration, series []serie
 		c.Legend = append(c.Legend, legendItem{Name: s.Name, Class: seriesClass(k, s.Name), Value: s.Total})
 	}
 	c.xTicks(starts, width, x)
-	return c
+	return c, top
 }
 
 func seriesClass(k int, name string) string {

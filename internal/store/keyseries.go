@@ -1,0 +1,56 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// KeySeriesQuery selects the requests of one alert key (what the alert engine samples:
+// model calls, and root spans that are not model calls) in a window, to chart an alert's
+// metric over time. Service, Endpoint (the span name) and Model (a model call's response
+// model, else its request model) match exactly; an empty one matches every span. Since and
+// Until (exclusive, after Since) bound the span start time; the window is cut into Buckets
+// equal buckets (≤ 0 means 1, above MaxOverviewBuckets means MaxOverviewBuckets).
+type KeySeriesQuery struct {
+	ProjectID string
+	Service   string
+	Endpoint  string
+	Model     string
+	Since     time.Time
+	Until     time.Time
+	Buckets   int
+}
+
+// Normalize bounds q's Buckets and returns the bucket width, rounded up to the nanosecond
+// as OverviewQuery.Normalize does. It fails when the window is empty.
+func (q *KeySeriesQuery) Normalize() (time.Duration, error) {
+	if q.Since.IsZero() {
+		return 0, errors.New("key series window: since is required")
+	}
+	if !q.Until.After(q.Since) {
+		return 0, fmt.Errorf("key series window: until %s is not after since %s", q.Until.Format(time.RFC3339Nano), q.Since.Format(time.RFC3339Nano))
+	}
+	q.Buckets = min(max(q.Buckets, 1), MaxOverviewBuckets)
+	span := q.Until.Sub(q.Since)
+	width := span / time.Duration(q.Buckets)
+	if width*time.Duration(q.Buckets) < span {
+		width++
+	}
+	return width, nil
+}
+
+// KeyBucket sums the selected requests that started in [Start, Start+width). A request
+// failed when its status is error or, for a model call, it reports an error type. Sums
+// divided by their counts give the alert metrics: cost per priced request, mean latency,
+// error rate and mean quality.
+type KeyBucket struct {
+	Start      time.Time
+	Requests   int64
+	Errors     int64
+	Priced     int64   // requests with a cost
+	CostUSD    float64 // the sum of the priced requests' cost
+	LatencyMS  float64 // the sum of the requests' durations, in milliseconds
+	Scored     int64   // requests with a quality score
+	QualitySum float64
+}
