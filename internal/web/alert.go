@@ -49,7 +49,7 @@ const compareWidth = 300
 const compareLeft = 90
 
 // newCompareChart scales the bars to the largest of observed, baseline and the threshold
-// line: baseline × (1 + threshold) for rules relative to a baseline, else the threshold.
+// line (thresholdLine).
 func newCompareChart(a store.Alert) compareChart {
 	line, relative := thresholdLine(a)
 	top := math.Max(math.Max(a.Observed, a.Baseline), line)
@@ -66,20 +66,19 @@ func newCompareChart(a store.Alert) compareChart {
 		c.LineX = round2(compareLeft + w(line))
 		c.LineText = "threshold " + fmtMetric(a.Metric, line)
 		if relative {
-			c.LineText = "threshold " + fmtMetric(a.Metric, line) + " (baseline +" + trimFloat(a.Threshold*100, 1) + "%)"
+			c.LineText = "threshold " + fmtMetric(a.Metric, line) + " (baseline +" + trimFloat((line/a.Baseline-1)*100, 1) + "%)"
 		}
 	}
 	return c
 }
 
-// thresholdLine is the value an alert's metric crossed: baseline × (1 + threshold) for
-// rules relative to a baseline (relative is then true), else the threshold.
+// thresholdLine is the value an alert's metric crossed. The engine stores the line itself in
+// Alert.Threshold (for spikes baseline × (1 + the rule's fraction), computed when it fired);
+// relative reports whether the line is relative to the baseline, so the page can show by how
+// much.
 func thresholdLine(a store.Alert) (line float64, relative bool) {
 	relative = a.Baseline > 0 && (a.Type == store.RuleCostSpike || a.Type == store.RuleLatencySpike || a.Type == store.RuleCostAndQuality)
-	if relative {
-		return a.Baseline * (1 + a.Threshold), true
-	}
-	return a.Threshold, false
+	return a.Threshold, relative
 }
 
 func (s *Server) alertDetail(ctx context.Context, r *request) (view, error) {

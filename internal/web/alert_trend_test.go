@@ -24,7 +24,7 @@ func trendCall(n int, at time.Time, model string, usd *float64) genai.Span {
 func trendAlert(id string) store.Alert {
 	return store.Alert{ID: id, ProjectID: "default", RuleID: "rule-cost", Type: store.RuleCostSpike, Severity: store.SeverityWarning,
 		Status: store.AlertFiring, DedupKey: "rule-cost|chat-api / chat gpt-4o / gpt-4o", Service: "chat-api", Endpoint: "chat gpt-4o",
-		Model: "gpt-4o", Metric: "cost_usd", Observed: 0.01, Baseline: 0.004, Threshold: 0.5, Explanation: "cost per request up",
+		Model: "gpt-4o", Metric: "cost_usd", Observed: 0.01, Baseline: 0.004, Threshold: 0.006, Explanation: "cost per request up",
 		Count: 2, FiredAt: testNow.Add(-time.Hour), LastSeenAt: testNow.Add(-40 * time.Minute)}
 }
 

@@ -45,7 +45,7 @@ func seedAlerts(t testing.TB, st store.AlertStore) {
 	}
 	alerts := []store.Alert{
 		{ID: aid(1), RuleID: "rule-cost", Type: store.RuleCostSpike, Severity: store.SeverityCritical, Status: store.AlertFiring,
-			Service: "rag-api", Endpoint: "answer_question", Model: "gpt-4o", Metric: "cost_usd", Observed: 0.0062, Baseline: 0.004, Threshold: 0.2,
+			Service: "rag-api", Endpoint: "answer_question", Model: "gpt-4o", Metric: "cost_usd", Observed: 0.0062, Baseline: 0.004, Threshold: 0.0048,
 			TraceID: tid(4), SpanID: sid(43), Explanation: "Cost per request $0.0062 is 55% above the baseline mean $0.0040 (threshold +20%).",
 			Count: 7, FiredAt: testNow.Add(-30 * time.Minute), LastSeenAt: testNow.Add(-2 * time.Minute)},
 		{ID: aid(2), RuleID: "rule-quality", Type: store.RuleQualityDrop, Severity: store.SeverityWarning, Status: store.AlertAcknowledged,
@@ -53,7 +53,7 @@ func seedAlerts(t testing.TB, st store.AlertStore) {
 			Explanation: "Rolling quality 0.55 is below 0.7.", Count: 3, FiredAt: testNow.Add(-3 * time.Hour), LastSeenAt: testNow.Add(-time.Hour),
 			AcknowledgedAt: testNow.Add(-150 * time.Minute)},
 		{ID: aid(3), RuleID: "rule-cost", Type: store.RuleLatencySpike, Severity: store.SeverityInfo, Status: store.AlertResolved,
-			Service: "rag-api", Metric: "latency_ms", Observed: 2400, Baseline: 1500, Threshold: 0.5,
+			Service: "rag-api", Metric: "latency_ms", Observed: 2400, Baseline: 1500, Threshold: 2250,
 			Explanation: "Latency 2.40s is 60% above the baseline.", Count: 1, FiredAt: testNow.Add(-48 * time.Hour), LastSeenAt: testNow.Add(-48 * time.Hour),
 			ResolvedAt: testNow.Add(-47 * time.Hour), ResolvedBy: "auto"},
 		{ID: aid(4), RuleID: "rule-quality", Type: store.RuleQualityDrop, Severity: store.SeverityWarning, Status: store.AlertFiring,
@@ -67,7 +67,7 @@ func seedAlerts(t testing.TB, st store.AlertStore) {
 		alerts[i].ProjectID, alerts[i].DedupKey = "default", "key-"+alerts[i].ID[:6]
 	}
 	other := store.Alert{ID: aid(9), ProjectID: "someone-else", RuleID: "rule-other", Type: store.RuleCostSpike, Severity: store.SeverityCritical,
-		Status: store.AlertFiring, DedupKey: "k", Service: "other-project-svc", Metric: "cost_usd", Observed: 1, Baseline: 0.5, Threshold: 0.2,
+		Status: store.AlertFiring, DedupKey: "k", Service: "other-project-svc", Metric: "cost_usd", Observed: 1, Baseline: 0.5, Threshold: 0.6,
 		Explanation: "Not yours.", Count: 1, FiredAt: testNow.Add(-20 * time.Minute), LastSeenAt: testNow.Add(-20 * time.Minute)}
 	for _, a := range append(alerts, other) {
 		if err := st.PutAlert(ctx, a); err != nil {
