@@ -3,6 +3,7 @@ package limits
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,14 +21,25 @@ import (
 // used, so a restart keeps today's count; journals of earlier days are removed. The journal
 // is not fsynced: it survives a crash of the process (the OS has the write), not of the
 // machine, like the embedded queue's default. It is safe for concurrent use.
+//
+// Unlimited projects (limit 0) are counted in a HyperLogLog sketch instead (16 KiB per
+// project, ~0.8 % error): a set would keep every trace id of the day. The sketches are saved
+// to quota-YYYYMMDD.hll at most once a second and at Close, so a crash forgets at most the
+// last second of an unlimited project's count.
 type Memory struct {
 	dir string // "" keeps nothing on disk
 
-	mu   sync.Mutex
-	day  time.Time
-	sets map[string]map[string]struct{} // project → admitted trace ids of day
-	file *os.File
+	mu       sync.Mutex
+	day      time.Time
+	sets     map[string]map[string]struct{} // project → admitted trace ids of day
+	sketches map[string]*hll                // unlimited project → its traces of day
+	file     *os.File
+	dirty    bool      // sketches changed since they were saved
+	savedAt  time.Time // when they were last saved
 }
+
+// sketchSaveEvery bounds how often the sketches are written to disk.
+const sketchSaveEvery = time.Second
 
 // NewMemory returns an in-process counter journaling to dir, or keeping nothing on disk
 // when dir is empty. The directory is created when missing.
@@ -46,6 +58,9 @@ func (m *Memory) Admit(_ context.Context, project string, day time.Time, limit i
 	defer m.mu.Unlock()
 	if err := m.use(day); err != nil {
 		return nil, 0, err
+	}
+	if limit <= 0 {
+		return nil, m.admitUncapped(project, traceIDs), nil
 	}
 	set := m.sets[project]
 	if set == nil {
@@ -79,7 +94,36 @@ func (m *Memory) Admit(_ context.Context, project string, day time.Time, limit i
 			return nil, 0, fmt.Errorf("journal admitted traces: %w", err)
 		}
 	}
-	return refused, int64(len(set)), nil
+	return refused, m.count(project), nil
+}
+
+// admitUncapped counts traceIDs of an unlimited project in its sketch (ids its set holds
+// from earlier in the day, when it had a limit, are already counted) and returns its count.
+func (m *Memory) admitUncapped(project string, traceIDs []string) int64 {
+	sk := m.sketches[project]
+	if sk == nil {
+		sk = &hll{}
+		m.sketches[project] = sk
+	}
+	set := m.sets[project]
+	for _, id := range traceIDs {
+		if _, ok := set[id]; !ok && sk.add(id) {
+			m.dirty = true
+		}
+	}
+	if m.dirty && time.Since(m.savedAt) >= sketchSaveEvery {
+		m.saveSketches()
+	}
+	return m.count(project)
+}
+
+// count is project's traces of the day: its set (exact) plus its sketch (estimated).
+func (m *Memory) count(project string) int64 {
+	n := int64(len(m.sets[project]))
+	if sk := m.sketches[project]; sk != nil {
+		n += sk.count()
+	}
+	return n
 }
 
 // Count implements Counter.
@@ -89,13 +133,16 @@ func (m *Memory) Count(_ context.Context, project string, day time.Time) (int64,
 	if err := m.use(day); err != nil {
 		return 0, err
 	}
-	return int64(len(m.sets[project])), nil
+	return m.count(project), nil
 }
 
-// Close closes the journal.
+// Close saves the sketches and closes the journal.
 func (m *Memory) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.dirty {
+		m.saveSketches()
+	}
 	if m.file == nil {
 		return nil
 	}
@@ -122,12 +169,18 @@ func (m *Memory) use(day time.Time) error {
 		_ = m.file.Close()
 		m.file = nil
 	}
-	m.day, m.sets = day, map[string]map[string]struct{}{}
+	if m.dirty {
+		m.saveSketches() // the day that ends
+	}
+	m.day, m.sets, m.sketches = day, map[string]map[string]struct{}{}, map[string]*hll{}
 	if m.dir == "" {
 		return nil
 	}
 	path := filepath.Join(m.dir, "quota-"+dayKey(day)+".log")
 	if err := m.replay(path); err != nil {
+		return err
+	}
+	if err := m.loadSketches(); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
@@ -174,13 +227,75 @@ func (m *Memory) replay(path string) error {
 	return nil
 }
 
-// removeOlder deletes the journals of days before day; failures only leave a small file.
+// removeOlder deletes the journals and sketches of days before day; failures only leave a
+// small file.
 func (m *Memory) removeOlder(day time.Time) {
-	paths, _ := filepath.Glob(filepath.Join(m.dir, "quota-*.log"))
-	for _, p := range paths {
-		d, err := time.Parse("20060102", strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "quota-"), ".log"))
-		if err == nil && d.Before(day) {
-			_ = os.Remove(p)
+	for _, ext := range []string{".log", ".hll"} {
+		paths, _ := filepath.Glob(filepath.Join(m.dir, "quota-*"+ext))
+		for _, p := range paths {
+			d, err := time.Parse("20060102", strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "quota-"), ext))
+			if err == nil && d.Before(day) {
+				_ = os.Remove(p)
+			}
 		}
 	}
+}
+
+func (m *Memory) sketchPath() string {
+	return filepath.Join(m.dir, "quota-"+dayKey(m.day)+".hll")
+}
+
+// saveSketches writes the day's sketches, one line per project (its quoted name and its
+// registers in base64), through a temporary file and a rename so a crash never leaves half
+// a file. A failure is retried at the next save; it only risks counting less after a crash.
+func (m *Memory) saveSketches() {
+	m.savedAt = time.Now()
+	if m.dir == "" || m.day.IsZero() {
+		m.dirty = false
+		return
+	}
+	var b strings.Builder
+	for project, sk := range m.sketches {
+		b.WriteString(strconv.Quote(project))
+		b.WriteByte(' ')
+		b.WriteString(base64.StdEncoding.EncodeToString(sk.reg[:]))
+		b.WriteByte('\n')
+	}
+	tmp := m.sketchPath() + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o640); err != nil {
+		return
+	}
+	if err := os.Rename(tmp, m.sketchPath()); err != nil {
+		return
+	}
+	m.dirty = false
+}
+
+// loadSketches reads the day's sketches; a damaged line is skipped.
+func (m *Memory) loadSketches() error {
+	data, err := os.ReadFile(m.sketchPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read quota sketches: %w", err)
+	}
+	for line := range strings.Lines(string(data)) {
+		quoted, enc, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			continue
+		}
+		project, err := strconv.Unquote(quoted)
+		if err != nil {
+			continue
+		}
+		reg, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil || len(reg) != hllRegisters {
+			continue
+		}
+		sk := &hll{}
+		copy(sk.reg[:], reg)
+		m.sketches[project] = sk
+	}
+	return nil
 }

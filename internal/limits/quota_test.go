@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -226,5 +227,59 @@ func TestParseOverrides(t *testing.T) {
 		if _, err := ParseOverrides(bad); err == nil {
 			t.Errorf("ParseOverrides(%q): got nil, want an error", bad)
 		}
+	}
+}
+
+// testUncapped admits 50,000 distinct traces (and repeats of them) for an unlimited project:
+// nothing is refused, and the count is the sketch's estimate, within 3 %.
+func testUncapped(t *testing.T, c Counter, project string, day time.Time) int64 {
+	t.Helper()
+	ctx := context.Background()
+	const n = 50_000
+	var count int64
+	for i := 0; i < n; i += 500 {
+		batch := ids("u", i+1, i+500)
+		batch = append(batch, ids("u", 1, 20)...) // later spans of traces already counted
+		refused, got, err := c.Admit(ctx, project, day, 0, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(refused) != 0 {
+			t.Fatalf("unlimited project: %d traces refused", len(refused))
+		}
+		count = got
+	}
+	if math.Abs(float64(count)-n) > 0.03*n {
+		t.Errorf("count %d after %d distinct traces: want within 3 %%", count, n)
+	}
+	if got, err := c.Count(ctx, project, day); err != nil || got != count {
+		t.Errorf("Count = %d, %v; want %d as Admit said", got, err, count)
+	}
+	return count
+}
+
+// TestMemoryUncapped: an unlimited project keeps no set of ids (its memory does not grow
+// with its traffic), and its sketch survives a restart.
+func TestMemoryUncapped(t *testing.T) {
+	dir := t.TempDir()
+	day := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	m, err := NewMemory(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := testUncapped(t, m, "unlimited", day)
+	if len(m.sets["unlimited"]) != 0 {
+		t.Errorf("unlimited project holds %d ids in memory, want none", len(m.sets["unlimited"]))
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	restarted, err := NewMemory(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restarted.Close()
+	if got, err := restarted.Count(context.Background(), "unlimited", day); err != nil || got != count {
+		t.Errorf("after a restart: count %d, %v; want %d", got, err, count)
 	}
 }

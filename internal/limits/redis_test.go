@@ -175,3 +175,17 @@ func TestRedisDownFailsOpen(t *testing.T) {
 		t.Errorf("no recovery log line:\n%s", f.log)
 	}
 }
+
+// TestRedisUncapped: an unlimited project is counted in a HyperLogLog, not a set.
+func TestRedisUncapped(t *testing.T) {
+	r := testRedis(t, testenv.Name("lumina-test-")+":")
+	day := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	testUncapped(t, r, "unlimited", day)
+	ctx := context.Background()
+	if n, err := r.client.Exists(ctx, r.key("unlimited", day)).Result(); err != nil || n != 0 {
+		t.Errorf("a set of ids exists for the unlimited project (%d, %v)", n, err)
+	}
+	if ttl, err := r.client.TTL(ctx, r.sketchKey("unlimited", day)).Result(); err != nil || ttl <= 0 {
+		t.Errorf("sketch TTL %v, %v: want it to expire", ttl, err)
+	}
+}

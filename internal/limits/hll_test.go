@@ -1,0 +1,23 @@
+package limits
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+func TestHLLCountsDistinctIDs(t *testing.T) {
+	for _, n := range []int{0, 1, 3, 100, 5000, 200_000} {
+		var h hll
+		for i := range n {
+			id := fmt.Sprintf("%032x", i*7919+1)
+			h.add(id)
+			h.add(id) // a trace's later spans add nothing
+		}
+		got := h.count()
+		tolerance := max(0.5, 0.03*float64(n)) // exact while small; ~0.8 % standard error at scale
+		if math.Abs(float64(got)-float64(n)) > tolerance {
+			t.Errorf("%d distinct ids: estimate %d, want within %.0f", n, got, tolerance)
+		}
+	}
+}
