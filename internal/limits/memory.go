@@ -102,7 +102,7 @@ func (m *Memory) Admit(_ context.Context, project string, day time.Time, limit i
 func (m *Memory) admitUncapped(project string, traceIDs []string) int64 {
 	sk := m.sketches[project]
 	if sk == nil {
-		sk = &hll{}
+		sk = newHLL(nil)
 		m.sketches[project] = sk
 	}
 	set := m.sets[project]
@@ -293,9 +293,7 @@ func (m *Memory) loadSketches() error {
 		if err != nil || len(reg) != hllRegisters {
 			continue
 		}
-		sk := &hll{}
-		copy(sk.reg[:], reg)
-		m.sketches[project] = sk
+		m.sketches[project] = newHLL(reg)
 	}
 	return nil
 }
