@@ -54,3 +54,22 @@ type KeyBucket struct {
 	Scored     int64   // requests with a quality score
 	QualitySum float64
 }
+
+// EmptyBuckets is the series of q with each bucket's start and nothing counted yet; the
+// backends fill it with PutBucket.
+func (q KeySeriesQuery) EmptyBuckets(width time.Duration) []KeyBucket {
+	out := make([]KeyBucket, q.Buckets)
+	for i := range out {
+		out[i].Start = q.Since.Add(time.Duration(i) * width).UTC()
+	}
+	return out
+}
+
+// PutBucket makes b bucket i of out, keeping that bucket's start; an index outside the
+// window is ignored.
+func PutBucket(out []KeyBucket, i int64, b KeyBucket) {
+	if i >= 0 && i < int64(len(out)) {
+		b.Start = out[i].Start
+		out[i] = b
+	}
+}

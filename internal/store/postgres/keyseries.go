@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/use-lumina/lumina/internal/store"
 )
@@ -35,10 +34,7 @@ func (s *Store) KeySeries(ctx context.Context, q store.KeySeriesQuery) ([]store.
 		query += ` AND genai_type IN ('llm', 'embedding')`
 	}
 	query += ` GROUP BY 1`
-	out := make([]store.KeyBucket, q.Buckets)
-	for i := range out {
-		out[i].Start = q.Since.Add(time.Duration(i) * width).UTC()
-	}
+	out := q.EmptyBuckets(width)
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read key series: %w", err)
@@ -52,10 +48,7 @@ func (s *Store) KeySeries(ctx context.Context, q store.KeySeriesQuery) ([]store.
 		if err := rows.Scan(&i, &b.Requests, &b.Errors, &b.Priced, &b.CostUSD, &b.LatencyMS, &b.Scored, &b.QualitySum); err != nil {
 			return nil, fmt.Errorf("read key series: %w", err)
 		}
-		if i >= 0 && i < int64(len(out)) {
-			b.Start = out[i].Start
-			out[i] = b
-		}
+		store.PutBucket(out, i, b)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read key series: %w", err)
