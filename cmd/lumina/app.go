@@ -268,13 +268,18 @@ func (a *app) startWorker(ctx context.Context) error {
 	if judge != nil {
 		hooks = append(hooks, judge)
 	}
+	a.runWorker(wctx, concurrency, decode, a.store,
+		[]worker.Stage{normalizeStage(limits), costStage(a.calc), qualityStage(scorer)}, hooks)
+	return nil
+}
+
+// runWorker runs a worker on the queue's shared consumer until wctx ends.
+func (a *app) runWorker(wctx context.Context, concurrency int, decode worker.Decoder, st worker.Store, stages []worker.Stage, hooks []worker.Hook) {
 	w := worker.New(worker.Config{Concurrency: concurrency, BatchMsgs: a.cfg.WorkerBatchMsgs, Linger: a.cfg.WorkerLinger, AckProgress: a.cfg.QueueAckWait / 3},
 		func(ctx context.Context) (worker.Source, error) {
 			return a.queue.Consumer(ctx, 16*a.cfg.WorkerBatchMsgs)
 		},
-		decode, a.store,
-		[]worker.Stage{normalizeStage(limits), costStage(a.calc), qualityStage(scorer)},
-		hooks, a.registry, a.log)
+		decode, st, stages, hooks, a.registry, a.log)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -282,7 +287,6 @@ func (a *app) startWorker(ctx context.Context) error {
 			a.errs <- fmt.Errorf("worker: %w", err)
 		}
 	}()
-	return nil
 }
 
 // startAlerts loads the alert engine and starts its ticker and the delivery loop, both

@@ -7,7 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/use-lumina/lumina/internal/store"
-	"github.com/use-lumina/lumina/internal/worker"
 )
 
 // storeDiscard is the benchmark-only value of --store / LUMINA_STORE. Ingest still decodes
@@ -38,19 +37,9 @@ func (a *app) startDiscardWorker(ctx context.Context) error {
 	concurrency := max(a.cfg.WorkerConcurrency, 1)
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.workerCancel = cancel
-	w := worker.New(worker.Config{Concurrency: concurrency, BatchMsgs: a.cfg.WorkerBatchMsgs, Linger: a.cfg.WorkerLinger},
-		func(ctx context.Context) (worker.Source, error) {
-			return a.queue.Consumer(ctx, 16*a.cfg.WorkerBatchMsgs)
-		},
+	a.runWorker(wctx, concurrency,
 		func(string, string, []byte) (store.Batch, error) { dropped.Inc(); return store.Batch{}, nil },
-		discardStore{}, nil, nil, a.registry, a.log)
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		if err := w.Run(wctx); err != nil {
-			a.errs <- fmt.Errorf("worker: %w", err)
-		}
-	}()
+		discardStore{}, nil, nil)
 	return nil
 }
 
