@@ -157,6 +157,50 @@ func TestTraceSearchAPI(t *testing.T) {
 	}
 }
 
+// TestTraceAttributeFilterAPI filters traces by OTLP span attributes of each type, and by
+// the other per-trace filters, through GET /api/v1/traces.
+func TestTraceAttributeFilterAPI(t *testing.T) {
+	a := startTestApp(t)
+	send := func(tier string, retries int64, cached bool) string {
+		td, id := llmTrace("gpt-4o-mini", 20, 10)
+		attrs := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+		attrs.PutStr("customer.tier", tier)
+		attrs.PutInt("app.retries", retries)
+		attrs.PutBool("app.cached", cached)
+		if resp, body := post(t, a.url("ingest", "/v1/traces"), "application/x-protobuf", "", protoBody(t, td)); resp.StatusCode != 200 {
+			t.Fatalf("got %d %s", resp.StatusCode, body)
+		}
+		a.waitTrace(id, 1)
+		return id
+	}
+	gold := send("gold", 3, true)
+	silver := send("silver", 0, false)
+	for _, tt := range []struct {
+		query url.Values
+		want  []string
+	}{
+		{url.Values{"attr": {"customer.tier=gold"}}, []string{gold}},
+		{url.Values{"attr": {"app.retries=3"}}, []string{gold}},
+		{url.Values{"attr": {"app.cached=false"}}, []string{silver}},
+		{url.Values{"attr": {"customer.tier=gold", "app.cached=false"}}, nil},
+		{url.Values{"attr": {"customer.tier=' OR 1=1 --"}}, nil},
+		{url.Values{"provider": {"openai"}, "max_cost_usd": {"1"}}, []string{silver, gold}},
+		{url.Values{"provider": {"anthropic"}}, nil},
+	} {
+		var page apiList
+		if code := getJSON(t, a.url("api", "/api/v1/traces?"+tt.query.Encode()), &page); code != 200 {
+			t.Fatalf("%s: got %d", tt.query.Encode(), code)
+		}
+		var got []string
+		for _, tr := range page.Traces {
+			got = append(got, tr.TraceID)
+		}
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("%s: got %v, want %v", tt.query.Encode(), got, tt.want)
+		}
+	}
+}
+
 // TestHealthReadyMetrics checks the endpoints every listener serves.
 func TestHealthReadyMetrics(t *testing.T) {
 	a := startTestApp(t)

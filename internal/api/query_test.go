@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,10 +21,25 @@ func TestTraceQueryParsing(t *testing.T) {
 		q.Text != `refund "late delivery"` {
 		t.Errorf("got %+v", q)
 	}
+	q, err = traceQuery("p", url.Values{"session_id": {"s-1"}, "user_id": {"u-1"}, "environment": {"prod"}, "tag": {"beta"},
+		"provider": {"anthropic"}, "max_duration_ms": {"2000"}, "min_cost_usd": {"0.01"}, "max_cost_usd": {"1"},
+		"attr": {"customer.tier=gold", "retries=3", "note=a=b", "empty="}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAttrs := []store.AttributeFilter{{Key: "customer.tier", Value: "gold"}, {Key: "retries", Value: "3"}, {Key: "note", Value: "a=b"}, {Key: "empty"}}
+	if q.SessionID != "s-1" || q.UserID != "u-1" || q.Environment != "prod" || q.Tag != "beta" || q.Provider != "anthropic" ||
+		q.MaxDuration.Milliseconds() != 2000 || q.MinCostUSD == nil || *q.MinCostUSD != 0.01 || q.MaxCostUSD == nil || *q.MaxCostUSD != 1 ||
+		!slices.Equal(q.Attributes, wantAttrs) {
+		t.Errorf("got %+v", q)
+	}
 	for _, bad := range []url.Values{
 		{"limit": {"1001"}}, {"limit": {"x"}}, {"status": {"warn"}}, {"sort": {"name"}}, {"order": {"up"}},
-		{"min_duration_ms": {"-1"}}, {"since": {"tomorrow"}}, {"cursor": {"zz"}},
+		{"min_duration_ms": {"-1"}}, {"max_duration_ms": {"x"}}, {"since": {"tomorrow"}}, {"cursor": {"zz"}},
 		{"q": {strings.Repeat("é", 257)}},
+		{"min_cost_usd": {"-0.5"}}, {"max_cost_usd": {"NaN"}}, {"max_cost_usd": {"Inf"}},
+		{"attr": {"no-equals"}}, {"attr": {"=value"}}, {"attr": {"k=" + strings.Repeat("v", 1024)}},
+		{"attr": slices.Repeat([]string{"k=v"}, store.MaxAttributeFilters+1)},
 	} {
 		if _, err := traceQuery("p", bad); err == nil {
 			t.Errorf("traceQuery(%v): got nil error", bad)

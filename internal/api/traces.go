@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -33,15 +35,34 @@ func (s *Server) listTraces(ctx context.Context, project string, r *http.Request
 // maxSearchText bounds the q parameter, a full-text search (store.TraceQuery.Text).
 const maxSearchText = 256
 
+// maxAttrFilter bounds one attr parameter, key=value, in bytes.
+const maxAttrFilter = 1024
+
 // traceQuery parses the trace list's query parameters.
 func traceQuery(project string, v url.Values) (store.TraceQuery, error) {
 	q := store.TraceQuery{
-		ProjectID: project,
-		Service:   v.Get("service"),
-		Name:      v.Get("name"),
-		Model:     v.Get("model"),
-		Cursor:    v.Get("cursor"),
-		Limit:     50,
+		ProjectID:   project,
+		Service:     v.Get("service"),
+		Name:        v.Get("name"),
+		Model:       v.Get("model"),
+		SessionID:   v.Get("session_id"),
+		UserID:      v.Get("user_id"),
+		Environment: v.Get("environment"),
+		Tag:         v.Get("tag"),
+		Provider:    v.Get("provider"),
+		Cursor:      v.Get("cursor"),
+		Limit:       50,
+	}
+	attrs := v["attr"]
+	if len(attrs) > store.MaxAttributeFilters {
+		return q, errorf(http.StatusBadRequest, "invalid_parameter", fmt.Sprintf("at most %d attr parameters, got %d", store.MaxAttributeFilters, len(attrs)))
+	}
+	for _, a := range attrs {
+		key, value, ok := strings.Cut(a, "=")
+		if !ok || key == "" || len(a) > maxAttrFilter {
+			return q, errorf(http.StatusBadRequest, "invalid_parameter", fmt.Sprintf("attr must be key=value with a non-empty key, at most %d bytes in all", maxAttrFilter))
+		}
+		q.Attributes = append(q.Attributes, store.AttributeFilter{Key: key, Value: value})
 	}
 	if text := v.Get("q"); text != "" {
 		if n := utf8.RuneCountInString(text); n > maxSearchText {
@@ -62,12 +83,29 @@ func traceQuery(project string, v url.Values) (store.TraceQuery, error) {
 	if q.Until, err = timeParam(v, "until"); err != nil {
 		return q, err
 	}
-	if d := v.Get("min_duration_ms"); d != "" {
-		ms, err := strconv.ParseFloat(d, 64)
-		if err != nil || !(ms >= 0) || ms > 1e12 {
-			return q, errorf(http.StatusBadRequest, "invalid_parameter", fmt.Sprintf("min_duration_ms must be a non-negative number, got %q", d))
+	for _, b := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"min_duration_ms", &q.MinDuration}, {"max_duration_ms", &q.MaxDuration}} {
+		if d := v.Get(b.name); d != "" {
+			ms, err := strconv.ParseFloat(d, 64)
+			if err != nil || !(ms >= 0) || ms > 1e12 {
+				return q, errorf(http.StatusBadRequest, "invalid_parameter", fmt.Sprintf("%s must be a non-negative number, got %q", b.name, d))
+			}
+			*b.dst = time.Duration(ms * float64(time.Millisecond))
 		}
-		q.MinDuration = time.Duration(ms * float64(time.Millisecond))
+	}
+	for _, b := range []struct {
+		name string
+		dst  **float64
+	}{{"min_cost_usd", &q.MinCostUSD}, {"max_cost_usd", &q.MaxCostUSD}} {
+		if c := v.Get(b.name); c != "" {
+			usd, err := strconv.ParseFloat(c, 64)
+			if err != nil || !(usd >= 0) || math.IsInf(usd, 0) {
+				return q, errorf(http.StatusBadRequest, "invalid_parameter", fmt.Sprintf("%s must be a non-negative number of dollars, got %q", b.name, c))
+			}
+			*b.dst = &usd
+		}
 	}
 	switch sort := v.Get("sort"); sort {
 	case "", store.SortStartTime:

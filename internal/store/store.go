@@ -327,7 +327,10 @@ type TraceQuery struct {
 	// Text is a full-text search over prompts and responses: the trace has an LLM span
 	// whose SearchText contains every term of ParseSearch(Text) as whole words (a phrase
 	// as consecutive words), case-insensitively. A Text without words does not filter.
-	Text        string
+	Text string
+	// Attributes keeps the traces that have, for each filter, a span whose attributes
+	// match it (see AttributeFilter); at most MaxAttributeFilters.
+	Attributes  []AttributeFilter
 	Since       time.Time
 	Until       time.Time // exclusive; compared with the trace start time
 	MinDuration time.Duration

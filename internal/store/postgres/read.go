@@ -216,11 +216,11 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	}
 	order := fmt.Sprintf("ORDER BY %s %s, trace_id %s", key, dir, dir)
 	l := traceLister{s: s, key: key, limit: limit, order: order, contains: contains}
-	terms := store.ParseSearch(q.Text)
-	if len(terms) == 0 {
+	matches := spanMatches(q)
+	if len(matches) == 0 {
 		return l.list(ctx, where, args)
 	}
-	return l.search(ctx, q, terms, where, args, whereArgs)
+	return l.search(ctx, q, matches, where, args, whereArgs)
 }
 
 // list reads one page of the traces matching where and the lister's contains conditions.

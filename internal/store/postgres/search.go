@@ -11,33 +11,64 @@ import (
 	"github.com/use-lumina/lumina/internal/store"
 )
 
-// textProbeTraces is how many traces per row of the page a text search's window holds.
+// textProbeTraces is how many traces per row of the page a span search's window holds.
 const textProbeTraces = 10
 
+// spanMatch is a condition on a trace's spans s (the alias), binding its values with arg.
+type spanMatch func(arg func(v any) string) string
+
+// spanMatches are q's conditions that a span of the trace must meet, each on a GIN index of
+// spans: its text search (spans_search) and each attribute filter (spans_attributes).
+func spanMatches(q store.TraceQuery) []spanMatch {
+	var ms []spanMatch
+	if terms := store.ParseSearch(q.Text); len(terms) > 0 {
+		match := tsQuery(terms)
+		ms = append(ms, func(arg func(any) string) string {
+			return "s.search_text <> '' AND to_tsvector('simple'::regconfig, s.search_text) @@ to_tsquery('simple'::regconfig, " + arg(match) + ")"
+		})
+	}
+	for _, f := range q.Attributes {
+		docs := f.Documents()
+		ms = append(ms, func(arg func(any) string) string {
+			cs := make([]string, len(docs))
+			for i, d := range docs {
+				cs[i] = "s.attributes @> " + arg(d) + "::jsonb"
+			}
+			return "(" + strings.Join(cs, " OR ") + ")"
+		})
+	}
+	return ms
+}
+
 // search lists a page of the traces matching where and the lister's contains conditions
-// (with args, of which where uses the first whereArgs) and the text terms.
+// (with args, of which where uses the first whereArgs) and, for each span match, a span
+// meeting it.
 //
-// The text condition finds the spans whose search_text matches in each partition's
-// spans_search GIN index, then their traces: a cost that grows with the matching spans
-// from the earliest start the condition allows. A common word matches most spans, so for
-// the newest-first listing (the dashboard's) search first bounds that start: it reads the
-// start time b of the next textProbeTraces×(limit+1) traces under the other filters (from
-// the traces_start index) and lists the matching traces that start at or after b, whose
-// spans all start at or after b too, so that only the partitions from b on are searched.
-// That page is exact whatever b is; it is complete when it is full, or when the window
-// held every remaining trace. Otherwise, and for other orders, the condition is bounded by
-// the query's Since only.
-func (l traceLister) search(ctx context.Context, q store.TraceQuery, terms []store.SearchTerm, where []string, args []any, whereArgs int) (store.TracePage, error) {
-	match := tsQuery(terms)
+// A span match finds the matching spans in each partition's GIN index, then their traces:
+// a cost that grows with the matching spans from the earliest start the condition allows.
+// A common word or attribute value matches most spans, so for the newest-first listing
+// (the dashboard's) search first bounds that start: it reads the start time b of the next
+// textProbeTraces×(limit+1) traces under the other filters (from the traces_start index)
+// and lists the matching traces that start at or after b, whose spans all start at or
+// after b too, so that only the partitions from b on are searched. That page is exact
+// whatever b is; it is complete when it is full, or when the window held every remaining
+// trace. Otherwise, and for other orders, the matches are bounded by the query's Since only.
+func (l traceLister) search(ctx context.Context, q store.TraceQuery, matches []spanMatch, where []string, args []any, whereArgs int) (store.TracePage, error) {
 	cond := func(args []any, since int64) ([]any, string) {
-		args = append(slices.Clip(args), match)
-		c := "trace_id IN (SELECT s.trace_id FROM spans s WHERE s.project_id = $1 AND s.search_text <> ''" +
-			" AND to_tsvector('simple'::regconfig, s.search_text) @@ to_tsquery('simple'::regconfig, $" + strconv.Itoa(len(args)) + ")"
-		if since != 0 {
-			args = append(args, since)
-			c += " AND s.start_ns >= $" + strconv.Itoa(len(args))
+		args = slices.Clip(args)
+		arg := func(v any) string {
+			args = append(args, v)
+			return "$" + strconv.Itoa(len(args))
 		}
-		return args, c + ")"
+		cs := make([]string, len(matches))
+		for i, m := range matches {
+			c := "trace_id IN (SELECT s.trace_id FROM spans s WHERE s.project_id = $1 AND " + m(arg)
+			if since != 0 {
+				c += " AND s.start_ns >= " + arg(since)
+			}
+			cs[i] = c + ")"
+		}
+		return args, strings.Join(cs, " AND ")
 	}
 	var since int64
 	if !q.Since.IsZero() {
@@ -52,7 +83,7 @@ func (l traceLister) search(ctx context.Context, q store.TraceQuery, terms []sto
 		err := l.s.pool.QueryRow(ctx, fmt.Sprintf("SELECT min(start_ns), count(*) FROM (SELECT start_ns FROM traces WHERE %s %s LIMIT %d) w",
 			strings.Join(where, " AND "), l.order, window), args[:whereArgs]...).Scan(&b, &n)
 		if err != nil {
-			return store.TracePage{}, fmt.Errorf("list traces: text search window: %w", err)
+			return store.TracePage{}, fmt.Errorf("list traces: search window: %w", err)
 		}
 		if n == 0 {
 			return store.TracePage{Traces: []genai.Trace{}}, nil

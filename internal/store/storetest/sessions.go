@@ -19,6 +19,7 @@ func runSessionTests(t *testing.T, open Opener) {
 		{"SessionsPagination", testSessionsPagination},
 		{"TraceSessionFilter", testTraceSessionFilter},
 		{"TraceFieldFilters", testTraceFieldFilters},
+		{"TraceAttributeFilters", testTraceAttributeFilters},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}

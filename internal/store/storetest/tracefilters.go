@@ -61,3 +61,66 @@ func testTraceFieldFilters(t *testing.T, s store.Store) {
 		})
 	}
 }
+
+// testTraceAttributeFilters covers TraceQuery.Attributes: each value type, a value that only
+// an array holds, two filters met by different spans of one trace, project scoping, and
+// attributes with other filters (the text search, an index-driven model filter).
+func testTraceAttributeFilters(t *testing.T, s store.Store) {
+	mk := func(p string, tr, id int, start time.Duration, attrs map[string]any) genai.Span {
+		sp := sessionTrace(p, tr, "", "", start, f64(0.01), false)
+		sp.SpanID = spanID(id)
+		sp.Attributes = attrs
+		return sp
+	}
+	child := span(projectA, 1, 11, 10, "retrieve", time.Millisecond, time.Millisecond)
+	child.Attributes = map[string]any{"db.system": "qdrant", "hits": int64(12)}
+	rag := mk(projectA, 2, 20, time.Hour, map[string]any{"customer.tier": "gold", "retries": int64(3),
+		"temperature": 0.5, "cached": true, "labels": []any{"silver"}, "note": "true"})
+	rag.GenAI.InputMessages = []genai.Message{{Role: "user", Content: "refund policy"}}
+	write(t, s, []genai.Span{
+		mk(projectA, 1, 10, 0, map[string]any{"customer.tier": "gold", "retries": 3.0}),
+		child,
+		rag,
+		mk(projectA, 3, 30, 2*time.Hour, map[string]any{"customer.tier": "silver", "retries": "3", "cached": false}),
+		mk(projectB, 4, 40, 3*time.Hour, map[string]any{"customer.tier": "gold"}),
+	})
+	attr := func(kv ...string) []store.AttributeFilter {
+		var fs []store.AttributeFilter
+		for i := 0; i < len(kv); i += 2 {
+			fs = append(fs, store.AttributeFilter{Key: kv[i], Value: kv[i+1]})
+		}
+		return fs
+	}
+	for _, tt := range []struct {
+		name string
+		q    store.TraceQuery
+		want []int
+	}{
+		{"string", store.TraceQuery{Attributes: attr("customer.tier", "gold")}, []int{2, 1}},
+		{"other string", store.TraceQuery{Attributes: attr("customer.tier", "silver")}, []int{3}},
+		{"number matches integers, floats and the string", store.TraceQuery{Attributes: attr("retries", "3")}, []int{3, 2, 1}},
+		{"number in decimal form", store.TraceQuery{Attributes: attr("retries", "3.0")}, []int{2, 1}},
+		{"fraction", store.TraceQuery{Attributes: attr("temperature", "0.5")}, []int{2}},
+		{"true", store.TraceQuery{Attributes: attr("cached", "true")}, []int{2}},
+		{"false", store.TraceQuery{Attributes: attr("cached", "false")}, []int{3}},
+		{"string spelling true", store.TraceQuery{Attributes: attr("note", "true")}, []int{2}},
+		{"array element does not match", store.TraceQuery{Attributes: attr("labels", "silver")}, nil},
+		{"unknown key", store.TraceQuery{Attributes: attr("customer.plan", "gold")}, nil},
+		{"case matters", store.TraceQuery{Attributes: attr("customer.tier", "Gold")}, nil},
+		{"two filters, two spans", store.TraceQuery{Attributes: attr("customer.tier", "gold", "db.system", "qdrant")}, []int{1}},
+		{"two filters, one unmet", store.TraceQuery{Attributes: attr("customer.tier", "silver", "db.system", "qdrant")}, nil},
+		{"with text", store.TraceQuery{Attributes: attr("customer.tier", "gold"), Text: "refund"}, []int{2}},
+		{"with model", store.TraceQuery{Attributes: attr("retries", "3"), Model: "gpt-4o"}, []int{3, 2, 1}},
+		{"oldest first", store.TraceQuery{Attributes: attr("customer.tier", "gold"), Ascending: true}, []int{1, 2}},
+		{"by duration", store.TraceQuery{Attributes: attr("retries", "3"), Sort: store.SortDuration, Limit: 1}, []int{3}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.q.ProjectID = projectA
+			page, err := s.Traces(context.Background(), tt.q)
+			if err != nil {
+				t.Fatalf("Traces: %v", err)
+			}
+			diff(t, "traces", traceIDs(page.Traces), ids(tt.want))
+		})
+	}
+}
