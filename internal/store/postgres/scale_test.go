@@ -153,11 +153,21 @@ func TestQueryScale(t *testing.T) {
 		{"session filter (5 traces)", runs, func() error {
 			return list(store.TraceQuery{SessionID: "sess-" + strconv.Itoa(rng.IntN(seed.spans/5/scaleProjects/scaleSessionTraces+1))})()
 		}},
-		{"attribute filter, spans.attributes @> (SQL, no index)", min(runs, 20), func() error {
-			var n int
-			return s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT DISTINCT trace_id FROM spans
-				WHERE project_id = $1 AND attributes @> jsonb_build_object('gen_ai.request.id', $2::text) LIMIT 50) x`,
-				project(), "req-"+strconv.Itoa(rng.IntN(seed.spans))).Scan(&n)
+		{"attribute filter, one span (gen_ai.request.id)", runs, func() error {
+			i := rng.IntN(seed.spans / 5) // a trace; its LLM spans are i*5+1 … i*5+4
+			return list(store.TraceQuery{ProjectID: fmt.Sprintf("proj-%d", i%scaleProjects), Attributes: []store.AttributeFilter{
+				{Key: "gen_ai.request.id", Value: "req-" + strconv.Itoa(i*5+1+rng.IntN(4))}}})()
+		}},
+		{"attribute filter, 0.1 % (user.id)", runs, func() error {
+			return list(store.TraceQuery{Attributes: []store.AttributeFilter{{Key: "user.id", Value: "user-" + strconv.Itoa(rng.IntN(scaleUsers))}}})()
+		}},
+		{"attribute filter, 20 % (gen_ai.response.model)", runs, func() error {
+			return list(store.TraceQuery{Attributes: []store.AttributeFilter{{Key: "gen_ai.response.model", Value: scaleModels[rng.IntN(len(scaleModels))]}}})()
+		}},
+		{"attribute filter, every trace (gen_ai.agent.name)", runs, list(store.TraceQuery{Attributes: []store.AttributeFilter{{Key: "gen_ai.agent.name", Value: "support"}}})},
+		{"attribute filter, no match", runs, list(store.TraceQuery{Attributes: []store.AttributeFilter{{Key: "customer.tier", Value: "gold"}}})},
+		{"attribute filter, 20 %, deep cursor", runs, func() error {
+			return list(store.TraceQuery{Cursor: "deep", Attributes: []store.AttributeFilter{{Key: "gen_ai.response.model", Value: scaleModels[rng.IntN(len(scaleModels))]}}})()
 		}},
 		{"trace detail by id", runs, func() error {
 			id := ids[rng.IntN(len(ids))]

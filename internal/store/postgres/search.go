@@ -14,6 +14,10 @@ import (
 // textProbeTraces is how many traces per row of the page a span search's window holds.
 const textProbeTraces = 10
 
+// attributesUnderProject is the expression the spans_attributes index holds (migration
+// 0820): a span's attributes under its project id, so that an index entry names a project.
+const attributesUnderProject = "jsonb_set('{}'::jsonb, ARRAY[s.project_id], s.attributes)"
+
 // spanMatch is a condition on a trace's spans s (the alias), binding its values with arg.
 type spanMatch func(arg func(v any) string) string
 
@@ -32,9 +36,9 @@ func spanMatches(q store.TraceQuery) []spanMatch {
 		ms = append(ms, func(arg func(any) string) string {
 			cs := make([]string, len(docs))
 			for i, d := range docs {
-				cs[i] = "s.attributes @> " + arg(d) + "::jsonb"
+				cs[i] = attributesUnderProject + " @> jsonb_build_object($1::text, " + arg(d) + "::jsonb)"
 			}
-			return "(" + strings.Join(cs, " OR ") + ")"
+			return "s.attributes IS NOT NULL AND (" + strings.Join(cs, " OR ") + ")"
 		})
 	}
 	return ms
