@@ -69,6 +69,10 @@ type Analytics interface {
 	// aggregate query. It returns exactly q.Buckets entries, in time order, empty buckets
 	// included. It fails when q's window is empty (see KeySeriesQuery.Normalize).
 	KeySeries(ctx context.Context, q KeySeriesQuery) ([]KeyBucket, error)
+	// QualitySeries counts the assessed LLM spans of q's window per bucket, in one
+	// aggregate query. It returns exactly q.Buckets entries, in time order, empty buckets
+	// included. It fails when q's window is empty (see QualitySeriesQuery.Normalize).
+	QualitySeries(ctx context.Context, q QualitySeriesQuery) ([]QualityBucket, error)
 }
 
 // AlertStore keeps alert rules, alerts, baseline snapshots, channels and the delivery

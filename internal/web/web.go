@@ -37,9 +37,6 @@ type Store interface {
 	store.AlertStore
 	store.ConversationReader
 	store.EndUserReader
-	// QualityPoints is the quality summary's query (store.JudgeStore), for the overview's
-	// quality chart.
-	QualityPoints(ctx context.Context, q store.QualityQuery) ([]store.QualityPoint, error)
 }
 
 // Pricing is what the dashboard needs of the cost engine: the built-in table (for price
