@@ -45,6 +45,10 @@ type TraceReader interface {
 	Trace(ctx context.Context, projectID, traceID string) (TraceDetail, error)
 	// Logs lists log records matching q, oldest first.
 	Logs(ctx context.Context, q LogQuery) ([]genai.LogRecord, error)
+	// TraceQuality reads the quality of the listed traces' scored LLM calls in one
+	// query, keyed by trace id; a trace without a scored LLM call is not in the map. It
+	// fails for more than MaxTraceQualityIDs traces.
+	TraceQuality(ctx context.Context, projectID string, traceIDs []string) (map[string]TraceQuality, error)
 }
 
 // PriceStore keeps per-project custom prices.
