@@ -134,6 +134,9 @@ type AlertStore interface {
 	UpdateDelivery(ctx context.Context, d Delivery) error
 	// Deliveries lists the outbox items of one alert, oldest first.
 	Deliveries(ctx context.Context, projectID, alertID string) ([]Delivery, error)
+	// ChannelDeliveries lists up to limit outbox items of one channel (see DeliveryLimit),
+	// newest CreatedAt first, then id descending.
+	ChannelDeliveries(ctx context.Context, projectID, channelID string, limit int) ([]Delivery, error)
 }
 
 // Retainer deletes expired traces (the retention job).

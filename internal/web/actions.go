@@ -20,6 +20,7 @@ func (s *Server) registerActions(mux *http.ServeMux) {
 	act("POST /alerts/rules/{id}/delete", s.deleteRule)
 	act("POST /alerts/channels/{id}/test", s.testChannel)
 	act("POST /alerts/channels", s.createChannel)
+	act("POST /alerts/channels/{id}/edit", s.updateChannel)
 	act("POST /alerts/channels/{id}/delete", s.deleteChannel)
 	act("POST /replay/sets", s.createReplaySet)
 	act("POST /replay/sets/{id}/runs", s.startReplayRun)

@@ -29,7 +29,7 @@ var staticFS embed.FS
 // pageNames are the templates/*.html files that are whole pages (each defines "content");
 // the others are shared partials.
 var pageNames = []string{"home", "traces", "trace", "cost", "settings", "error",
-	"alerts", "alert", "alert_rules", "alert_rule", "sessions", "users", "replay", "replay_set", "replay_run", "replay_item"}
+	"alerts", "alert", "alert_rules", "alert_rule", "alert_channel", "sessions", "users", "replay", "replay_set", "replay_run", "replay_item"}
 
 // pages holds one parsed template set per page: layout + partials + the page.
 type pages struct {

@@ -183,6 +183,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	handle("GET /alerts/rules", s.alertRules)
 	handle("GET /alerts/rules/new", s.newRule)
 	handle("GET /alerts/rules/{id}/edit", s.editRule)
+	handle("GET /alerts/channels/{id}", s.channelPage)
 	handle("GET /replay", s.replaySets)
 	handle("GET /replay/sets/{id}", s.replaySet)
 	handle("GET /replay/runs/{id}", s.replayRun)
