@@ -22,6 +22,8 @@ func (s *Server) registerActions(mux *http.ServeMux) {
 	act("POST /alerts/channels", s.createChannel)
 	act("POST /alerts/channels/{id}/edit", s.updateChannel)
 	act("POST /alerts/channels/{id}/delete", s.deleteChannel)
+	act("POST /settings/projects", s.createProject)
+	act("POST /settings/users", s.createUser)
 	act("POST /replay/sets", s.createReplaySet)
 	act("POST /replay/sets/{id}/runs", s.startReplayRun)
 	act("POST /replay/sets/{id}/delete", s.deleteReplaySet)

@@ -179,6 +179,9 @@ func (s *Server) errorView(r *http.Request, err error) view {
 	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound):
 		return view{Page: "error", Title: "Not found", Status: http.StatusNotFound,
 			Data: errorData{Status: 404, Heading: "Not found", Message: "Nothing lives at " + r.URL.Path + " in this project."}}
+	case errors.Is(err, errForbidden):
+		return view{Page: "error", Title: "Forbidden", Status: http.StatusForbidden,
+			Data: errorData{Status: 403, Heading: "Admins only", Message: "Only an admin's dashboard session may do this."}}
 	case errors.Is(err, store.ErrInvalidCursor):
 		return view{Page: "error", Title: "Bad request", Status: http.StatusBadRequest,
 			Data: errorData{Status: 400, Heading: "That page link has expired", Message: "The pagination cursor is not valid; start again from the first page."}}
