@@ -79,12 +79,12 @@ func (s *Server) updateChannel(ctx context.Context, r *request) (string, *view, 
 	stored := ch
 	ch.Type, ch.Name, ch.MinSeverity, ch.Enabled = f.Type, f.Name, f.MinSeverity, f.Enabled
 	for _, w := range []struct {
-		dst         *string
-		field, zero string
+		dst           *string
+		field, remove string
 	}{{&ch.URL, "url", ""}, {&ch.Secret, "secret", "clear_secret"}, {&ch.RoutingKey, "routing_key", "clear_routing_key"}} {
 		if v := p(w.field); v != "" {
 			*w.dst = v
-		} else if w.zero != "" && r.PostFormValue(w.zero) == "on" {
+		} else if w.remove != "" && r.PostFormValue(w.remove) == "on" {
 			*w.dst = ""
 		}
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 
-	"github.com/use-lumina/lumina/internal/auth"
 	"github.com/use-lumina/lumina/internal/store"
 )
 
@@ -35,35 +35,28 @@ type userForm struct {
 }
 
 // Has reports whether the form picked project id.
-func (f userForm) Has(id string) bool {
-	for _, p := range f.Projects {
-		if p == id {
-			return true
-		}
-	}
-	return false
-}
+func (f userForm) Has(id string) bool { return slices.Contains(f.Projects, id) }
 
-// adminPrincipal is the request's principal when it is an admin's dashboard session;
-// errForbidden for anyone else, a bad request when auth is off.
-func (s *Server) adminPrincipal(r *request) (auth.Principal, error) {
+// requireAdmin fails unless the request is an admin's dashboard session: errForbidden for
+// anyone else (an API key included), a bad request when auth is off.
+func (s *Server) requireAdmin(r *request) error {
 	if s.cfg.Auth == nil || !s.cfg.Auth.Required() {
-		return auth.Principal{}, badRequestf("projects and users need AUTH_REQUIRED=true")
+		return badRequestf("projects and users need AUTH_REQUIRED=true")
 	}
 	p, err := s.cfg.Auth.Request(r.Request)
 	if err != nil {
-		return auth.Principal{}, err
+		return err
 	}
 	if p.Method != "session" || !p.Admin {
-		return auth.Principal{}, errForbidden
+		return errForbidden
 	}
-	return p, nil
+	return nil
 }
 
 // createProject makes a project from the settings form, or re-renders the page with what
 // was wrong (400).
 func (s *Server) createProject(ctx context.Context, r *request) (string, *view, error) {
-	if _, err := s.adminPrincipal(r); err != nil {
+	if err := s.requireAdmin(r); err != nil {
 		return "", nil, err
 	}
 	f := projectForm{ID: strings.TrimSpace(r.PostFormValue("id")), Name: strings.TrimSpace(r.PostFormValue("name"))}
@@ -77,7 +70,7 @@ func (s *Server) createProject(ctx context.Context, r *request) (string, *view, 
 // createUser adds a dashboard user from the settings form, or re-renders the page with
 // what was wrong (400) and without the password.
 func (s *Server) createUser(ctx context.Context, r *request) (string, *view, error) {
-	if _, err := s.adminPrincipal(r); err != nil {
+	if err := s.requireAdmin(r); err != nil {
 		return "", nil, err
 	}
 	if err := r.ParseForm(); err != nil {
