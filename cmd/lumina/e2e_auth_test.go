@@ -238,6 +238,8 @@ func TestAuthProjectIsolation(t *testing.T) {
 		{"api", "GET", "/api/v1/baselines", "/api/v1/baselines", ""},
 		{"api", "GET", "/api/v1/channels", "/api/v1/channels", ""},
 		{"api", "POST", "/api/v1/channels", "/api/v1/channels", `{"type":"webhook","name":"a hook","url":"http://127.0.0.1:1/a"}`},
+		{"api", "PATCH", "/api/v1/channels/{id}", "/api/v1/channels/" + channel.ID, `{"name":"renamed by a"}`},
+		{"api", "GET", "/api/v1/channels/{id}/deliveries", "/api/v1/channels/" + channel.ID + "/deliveries", ""},
 		{"api", "DELETE", "/api/v1/channels/{id}", "/api/v1/channels/" + channel.ID, ""},
 		{"api", "POST", "/api/v1/channels/{id}/test", "/api/v1/channels/" + channel.ID + "/test", ""},
 		{"api", "GET", "/api/v1/quality/judge", "/api/v1/quality/judge", ""},

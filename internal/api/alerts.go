@@ -38,6 +38,8 @@ func (s *Server) RegisterAlerts(mux *http.ServeMux, st store.AlertStore, test Ch
 	mux.HandleFunc("GET /api/v1/baselines", s.handle(a.baselines))
 	mux.HandleFunc("GET /api/v1/channels", s.handle(a.listChannels))
 	mux.HandleFunc("POST /api/v1/channels", s.handle(a.createChannel))
+	mux.HandleFunc("PATCH /api/v1/channels/{id}", s.handle(a.patchChannel))
+	mux.HandleFunc("GET /api/v1/channels/{id}/deliveries", s.handle(a.channelDeliveries))
 	mux.HandleFunc("DELETE /api/v1/channels/{id}", s.handle(a.deleteChannel))
 	mux.HandleFunc("POST /api/v1/channels/{id}/test", s.handle(a.testChannel))
 }
@@ -232,6 +234,7 @@ type alertJSON struct {
 
 type deliveryJSON struct {
 	ID          string    `json:"id"`
+	AlertID     string    `json:"alert_id"`
 	ChannelID   string    `json:"channel_id"`
 	Event       string    `json:"event"`
 	Status      string    `json:"status"`
@@ -241,6 +244,12 @@ type deliveryJSON struct {
 	LastError   string    `json:"last_error,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func newDeliveryJSON(d store.Delivery) deliveryJSON {
+	return deliveryJSON{ID: d.ID, AlertID: d.AlertID, ChannelID: d.ChannelID, Event: d.Event, Status: d.Status,
+		Attempts: d.Attempts, NextAttempt: d.NextAttempt, LastStatus: d.LastStatus, LastError: d.LastError,
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 }
 
 func newAlertJSON(al store.Alert) alertJSON {
@@ -309,9 +318,7 @@ func (a *alertRoutes) getAlert(ctx context.Context, project string, r *http.Requ
 	out := newAlertJSON(al)
 	out.Deliveries = []deliveryJSON{}
 	for _, d := range ds {
-		out.Deliveries = append(out.Deliveries, deliveryJSON{ID: d.ID, ChannelID: d.ChannelID, Event: d.Event, Status: d.Status,
-			Attempts: d.Attempts, NextAttempt: d.NextAttempt, LastStatus: d.LastStatus, LastError: d.LastError,
-			CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt})
+		out.Deliveries = append(out.Deliveries, newDeliveryJSON(d))
 	}
 	return out, nil
 }
@@ -472,13 +479,9 @@ func (a *alertRoutes) deleteChannel(ctx context.Context, project string, r *http
 
 // testChannel sends a sample alert to the channel now and reports what it answered.
 func (a *alertRoutes) testChannel(ctx context.Context, project string, r *http.Request) (any, error) {
-	cs, err := a.store.Channels(ctx, project)
+	ch, err := a.channel(ctx, project, r.PathValue("id"))
 	if err != nil {
 		return nil, err
-	}
-	i := slices.IndexFunc(cs, func(c store.Channel) bool { return c.ID == r.PathValue("id") })
-	if i < 0 {
-		return nil, fmt.Errorf("channel %q: %w", r.PathValue("id"), store.ErrNotFound)
 	}
 	if a.test == nil {
 		return nil, errorf(http.StatusNotImplemented, "not_configured", "channel tests are not available in this process")
@@ -490,9 +493,9 @@ func (a *alertRoutes) testChannel(ctx context.Context, project string, r *http.R
 		Metric: alert.MetricCost, Explanation: "This is a test alert from Lumina: the channel is reachable.",
 		Count: 1, FiredAt: now, LastSeenAt: now,
 	}
-	d := store.Delivery{ID: "test:" + cs[i].ID + ":" + strconv.FormatInt(now.UnixNano(), 10), ProjectID: project,
-		AlertID: sample.ID, ChannelID: cs[i].ID, Event: store.EventTest, Alert: sample}
-	status, err := a.test(ctx, cs[i], d)
+	d := store.Delivery{ID: "test:" + ch.ID + ":" + strconv.FormatInt(now.UnixNano(), 10), ProjectID: project,
+		AlertID: sample.ID, ChannelID: ch.ID, Event: store.EventTest, Alert: sample}
+	status, err := a.test(ctx, ch, d)
 	out := map[string]any{"delivered": err == nil, "status": status}
 	if err != nil {
 		out["error"] = err.Error()

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/use-lumina/lumina/internal/genai"
+	"github.com/use-lumina/lumina/internal/store"
 )
 
 // The JSON shapes below are part of Lumina's stable contract (DESIGN.md §11): fields may
@@ -40,6 +41,21 @@ type traceJSON struct {
 	Environment      string    `json:"environment,omitempty"`
 	Tags             []string  `json:"tags,omitempty"`
 	HasRoot          bool      `json:"has_root"`
+	// Quality is the trace's scored LLM calls; absent when none is scored.
+	Quality *traceQualityJSON `json:"quality,omitempty"`
+}
+
+type traceQualityJSON struct {
+	ScoredCalls int64   `json:"scored_calls"`
+	Mean        float64 `json:"mean"`
+	Min         float64 `json:"min"`
+}
+
+// withQuality sets t.Quality from the store's reading of the trace, if it has one.
+func (t *traceJSON) withQuality(q map[string]store.TraceQuality) {
+	if tq, ok := q[t.TraceID]; ok {
+		t.Quality = &traceQualityJSON{ScoredCalls: tq.Scored, Mean: tq.Mean, Min: tq.Min}
+	}
 }
 
 func newTraceJSON(t *genai.Trace) traceJSON {

@@ -25,9 +25,18 @@ func (s *Server) listTraces(ctx context.Context, project string, r *http.Request
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(page.Traces))
+	for i := range page.Traces {
+		ids[i] = page.Traces[i].TraceID
+	}
+	quality, err := s.store.TraceQuality(ctx, project, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := traceList{Traces: make([]traceJSON, len(page.Traces)), NextCursor: page.NextCursor}
 	for i := range page.Traces {
 		out.Traces[i] = newTraceJSON(&page.Traces[i])
+		out.Traces[i].withQuality(quality)
 	}
 	return out, nil
 }
@@ -164,7 +173,12 @@ func (s *Server) getTrace(ctx context.Context, project string, r *http.Request) 
 	if s.join != nil {
 		s.join(d.Spans, d.Logs)
 	}
+	quality, err := s.store.TraceQuality(ctx, project, []string{d.Trace.TraceID})
+	if err != nil {
+		return nil, err
+	}
 	out := traceDetailJSON{traceJSON: newTraceJSON(&d.Trace), Spans: make([]spanJSON, len(d.Spans))}
+	out.withQuality(quality)
 	for i := range d.Spans {
 		out.Spans[i] = newSpanJSON(&d.Spans[i])
 	}

@@ -203,6 +203,15 @@ type Delivery struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
+// DeliveryLimit bounds the items one ChannelDeliveries call lists: ≤ 0 means 50, at most
+// 500.
+func DeliveryLimit(n int) int {
+	if n <= 0 {
+		return 50
+	}
+	return min(n, 500)
+}
+
 // AlertStatusRank orders statuses for the forward-only rule of AlertStore.PutAlert:
 // firing 0, acknowledged 1, resolved 2.
 func AlertStatusRank(status string) int {

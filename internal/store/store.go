@@ -45,6 +45,10 @@ type TraceReader interface {
 	Trace(ctx context.Context, projectID, traceID string) (TraceDetail, error)
 	// Logs lists log records matching q, oldest first.
 	Logs(ctx context.Context, q LogQuery) ([]genai.LogRecord, error)
+	// TraceQuality reads the quality of the listed traces' scored LLM calls in one
+	// query, keyed by trace id; a trace without a scored LLM call is not in the map. It
+	// fails for more than MaxTraceQualityIDs traces.
+	TraceQuality(ctx context.Context, projectID string, traceIDs []string) (map[string]TraceQuality, error)
 }
 
 // PriceStore keeps per-project custom prices.
@@ -69,6 +73,10 @@ type Analytics interface {
 	// aggregate query. It returns exactly q.Buckets entries, in time order, empty buckets
 	// included. It fails when q's window is empty (see KeySeriesQuery.Normalize).
 	KeySeries(ctx context.Context, q KeySeriesQuery) ([]KeyBucket, error)
+	// QualitySeries counts the assessed LLM spans of q's window per bucket, in one
+	// aggregate query. It returns exactly q.Buckets entries, in time order, empty buckets
+	// included. It fails when q's window is empty (see QualitySeriesQuery.Normalize).
+	QualitySeries(ctx context.Context, q QualitySeriesQuery) ([]QualityBucket, error)
 }
 
 // AlertStore keeps alert rules, alerts, baseline snapshots, channels and the delivery
@@ -126,6 +134,9 @@ type AlertStore interface {
 	UpdateDelivery(ctx context.Context, d Delivery) error
 	// Deliveries lists the outbox items of one alert, oldest first.
 	Deliveries(ctx context.Context, projectID, alertID string) ([]Delivery, error)
+	// ChannelDeliveries lists up to limit outbox items of one channel (see DeliveryLimit),
+	// newest CreatedAt first, then id descending.
+	ChannelDeliveries(ctx context.Context, projectID, channelID string, limit int) ([]Delivery, error)
 }
 
 // Retainer deletes expired traces (the retention job).

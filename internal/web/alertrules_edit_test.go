@@ -45,6 +45,8 @@ func TestAlertRuleFormPagesGolden(t *testing.T) {
 		{"alert-rule-new", "/alerts/rules/new", 200},
 		{"alert-rule-edit", "/alerts/rules/rule-budget/edit", 200},
 		{"alert-rule-other-project", "/alerts/rules/rule-other/edit", 404},
+		{"alert-channel", "/alerts/channels/ch-ops", 200},
+		{"alert-channel-not-found", "/alerts/channels/ch-nope", 404},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res, body := get(t, srv, tt.path)

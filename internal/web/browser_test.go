@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/use-lumina/lumina/internal/alert"
 	"github.com/use-lumina/lumina/internal/replay"
 	"github.com/use-lumina/lumina/internal/store"
 )
@@ -148,6 +149,8 @@ func count(t *testing.T, b *browser, selector string) int {
 
 func TestBrowser(t *testing.T) {
 	srv, _ := replayServer(t)
+	// As cmd/lumina wires it; set before the first request, as the replay service is.
+	srv.web.cfg.ValidateChannel = alert.ValidateChannel
 	b := newBrowser(t)
 
 	t.Run("home", func(t *testing.T) {
@@ -183,6 +186,16 @@ func TestBrowser(t *testing.T) {
 			if s != "support-bot" {
 				t.Errorf("filtered list shows service %q", s)
 			}
+		}
+		// The quality column: the mean score of each trace's scored calls (the fixture's chat
+		// call, 0.62, red as it is below 0.7), a dash for traces without one.
+		if h := run(t, b, "the quality header", chromedp.Evaluate[string](`document.querySelector("#trace-table thead th:nth-child(9)").textContent.trim()`)); h != "Quality" {
+			t.Errorf("column 9 header: got %q, want Quality", h)
+		}
+		scores := run(t, b, "row quality", chromedp.Evaluate[[]string](
+			`[...document.querySelectorAll("#trace-table tbody tr[data-trace-id] td:nth-child(9)")].map(td => (td.querySelector(".errtext") ? "low " : "") + td.textContent.trim())`))
+		if len(scores) != 4 || slices.ContainsFunc(scores, func(s string) bool { return s != "low 0.62" && s != "—" }) || !slices.Contains(scores, "low 0.62") {
+			t.Errorf("quality cells: got %q, want 0.62 marked low, or a dash", scores)
 		}
 		b.do(t, "sort by duration", chromedp.Click(chromedp.CSS(`th[aria-sort] a[href*="sort=duration"]`)))
 		b.waitFor(t, "the sorted URL", `location.search.includes("sort=duration") && location.search.includes("service=support-bot")`)
@@ -393,6 +406,40 @@ func TestBrowser(t *testing.T) {
 		b.waitFor(t, "the rule gone", `location.search.includes("deleted=") && document.querySelector('`+row+`') === null && document.querySelector(".flash.ok").textContent.includes("Deleted rule Browser budget.")`)
 		if _, ok := storedRules(t, srv.store, "default")[id]; ok {
 			t.Error("the deleted rule is still stored")
+		}
+		b.clean(t)
+	})
+
+	t.Run("edit a channel", func(t *testing.T) {
+		b.do(t, "open rules", chromedp.Navigate(srv.URL+"/alerts/rules"), chromedp.WaitVisible(chromedp.ID("channels")))
+		b.do(t, "open the channel", chromedp.Click(chromedp.CSS(`#channel-ch-ops a.btn`)))
+		b.waitFor(t, "the channel page", `location.pathname === "/alerts/channels/ch-ops" && document.querySelector("#channel-edit-form") !== null`)
+		if n := count(t, b, "#channel-deliveries tbody tr"); n != 1 {
+			t.Errorf("delivery rows: got %d, want the seeded one", n)
+		}
+		if got := run(t, b, "the delivery's error", chromedp.Evaluate[string](`document.querySelector("#channel-deliveries tbody td.clip").textContent`)); got != "503 Service Unavailable" {
+			t.Errorf("the delivery's last error: got %q", got)
+		}
+		form := func(name string) string { return `#channel-edit-form [name="` + name + `"]` }
+		if got := run(t, b, "the prefilled name", chromedp.Evaluate[string](`document.querySelector('`+form("name")+`').value + "|" + document.querySelector('`+form("url")+`').value`)); got != "Ops webhook|" {
+			t.Errorf("prefilled name|url: got %q, want the name and an empty (write-only) URL", got)
+		}
+		b.do(t, "type a bad URL", chromedp.SetValue(chromedp.CSS(form("url")), "ftp://files.example/x"), chromedp.Click(chromedp.ID("save-channel")))
+		b.waitFor(t, "the channel error", `document.querySelector("#channel-error") !== null && document.querySelector("#channel-error").textContent.includes("url must be an absolute http or https URL")`)
+		b.screenshot(t, "channel-error")
+		b.do(t, "save a new name and URL",
+			chromedp.SetValue(chromedp.CSS(form("name")), "Ops paging"),
+			chromedp.SetValue(chromedp.CSS(form("url")), "https://hooks.example.com/T1/new-path"),
+			chromedp.SetValue(chromedp.CSS(form("min_severity")), "critical"),
+			chromedp.Click(chromedp.ID("save-channel")))
+		b.waitFor(t, "the saved flash", `location.search.includes("saved=1") && document.querySelector(".flash.ok") !== null && document.querySelector("h1").textContent === "Channel Ops paging"`)
+		b.screenshot(t, "channel")
+		c, ok := storedChannel(t, srv.store, "default", "ch-ops")
+		if !ok || c.Name != "Ops paging" || c.URL != "https://hooks.example.com/T1/new-path" || c.MinSeverity != "critical" || c.Secret != "s3cret" || !c.Enabled {
+			t.Errorf("the stored channel: got %+v, want the new name, URL and severity with the secret kept", c)
+		}
+		if html := run(t, b, "the page", chromedp.Evaluate[string](`document.documentElement.outerHTML`)); strings.Contains(html, "new-path") || strings.Contains(html, "s3cret") {
+			t.Error("the channel page shows the URL's path or the secret")
 		}
 		b.clean(t)
 	})

@@ -184,17 +184,20 @@ func (s *Server) livePoll(ctx context.Context, w http.ResponseWriter, q store.Tr
 		}
 		fresh = page.Traces
 	}
-	for i := range fresh {
-		t := &fresh[i]
-		ns := t.StartTime.UnixNano()
-		if ns == cur.after && cur.seen[t.TraceID] {
+	rows, err := s.traceRows(ctx, q.ProjectID, fresh)
+	if err != nil {
+		return err
+	}
+	for i, tr := range rows {
+		ns := fresh[i].StartTime.UnixNano()
+		if ns == cur.after && cur.seen[tr.ID] {
 			continue
 		}
 		if ns != cur.after {
 			cur.after, cur.seen = ns, map[string]bool{}
 		}
-		cur.seen[t.TraceID] = true
-		html, err := s.fragment(row, newTraceRow(t))
+		cur.seen[tr.ID] = true
+		html, err := s.fragment(row, tr)
 		if err != nil {
 			return err
 		}

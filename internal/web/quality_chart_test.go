@@ -40,7 +40,7 @@ func TestQualityChart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Assessed != 4 || p.Scored != 3 || p.Tier2 != 1 || p.Low != 2 || p.Mean != "0.57" || p.Truncated {
+	if p.Assessed != 4 || p.Scored != 3 || p.Tier2 != 1 || p.Low != 2 || p.Mean != "0.57" {
 		t.Errorf("totals: got %+v, want 4 assessed, 3 scored, 1 by the judge, 2 below 0.7, mean 0.57", p)
 	}
 	if len(p.Chart.Lines) != 1 {

@@ -29,7 +29,7 @@ var staticFS embed.FS
 // pageNames are the templates/*.html files that are whole pages (each defines "content");
 // the others are shared partials.
 var pageNames = []string{"home", "traces", "trace", "cost", "settings", "error",
-	"alerts", "alert", "alert_rules", "alert_rule", "sessions", "users", "replay", "replay_set", "replay_run", "replay_item"}
+	"alerts", "alert", "alert_rules", "alert_rule", "alert_channel", "sessions", "users", "replay", "replay_set", "replay_run", "replay_item"}
 
 // pages holds one parsed template set per page: layout + partials + the page.
 type pages struct {
@@ -179,6 +179,9 @@ func (s *Server) errorView(r *http.Request, err error) view {
 	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound):
 		return view{Page: "error", Title: "Not found", Status: http.StatusNotFound,
 			Data: errorData{Status: 404, Heading: "Not found", Message: "Nothing lives at " + r.URL.Path + " in this project."}}
+	case errors.Is(err, errForbidden):
+		return view{Page: "error", Title: "Forbidden", Status: http.StatusForbidden,
+			Data: errorData{Status: 403, Heading: "Admins only", Message: "Only an admin's dashboard session may do this."}}
 	case errors.Is(err, store.ErrInvalidCursor):
 		return view{Page: "error", Title: "Bad request", Status: http.StatusBadRequest,
 			Data: errorData{Status: 400, Heading: "That page link has expired", Message: "The pagination cursor is not valid; start again from the first page."}}

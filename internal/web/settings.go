@@ -31,6 +31,10 @@ type settingsData struct {
 	HasRetention  bool
 	RetentionDays int
 	RetentionAt   string
+	// Admin is the administration section, for an admin's session only; Flash says what
+	// it just created.
+	Admin *adminData
+	Flash string
 }
 
 func (s *Server) settings(ctx context.Context, r *request) (view, error) {
@@ -54,6 +58,18 @@ func (s *Server) settings(ctx context.Context, r *request) (view, error) {
 		}
 		if d.Keys, err = s.cfg.Auth.Keys(ctx, r.Project); err != nil {
 			return view{}, err
+		}
+		if p.Method == "session" && p.Admin {
+			d.Admin = &adminData{}
+			if d.Admin.Users, err = s.cfg.Auth.Users(ctx); err != nil {
+				return view{}, err
+			}
+			switch q := r.URL.Query(); {
+			case q.Get("project_created") != "":
+				d.Flash = "Created project " + q.Get("project_created") + "."
+			case q.Get("user_created") != "":
+				d.Flash = "Created user " + q.Get("user_created") + "."
+			}
 		}
 	}
 	return view{Page: "settings", Title: "Settings", Nav: "settings", Data: d}, nil

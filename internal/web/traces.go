@@ -36,6 +36,15 @@ type traceRow struct {
 	HasRoot   bool
 	SessionID string
 	UserID    string
+	Quality   *rowQuality // nil when no LLM call of the trace is scored
+}
+
+// rowQuality is the quality of a trace's scored LLM calls (store.TraceQuality).
+type rowQuality struct {
+	Mean   string
+	Min    string
+	Scored int64
+	Low    bool // the lowest score is below lowQuality
 }
 
 func newTraceRow(t *genai.Trace) traceRow {
@@ -47,6 +56,32 @@ func newTraceRow(t *genai.Trace) traceRow {
 		SessionID: t.SessionID, UserID: t.UserID,
 	}
 }
+
+// traceRows makes the rows of traces with their quality, read in one store query.
+func (s *Server) traceRows(ctx context.Context, project string, traces []genai.Trace) ([]traceRow, error) {
+	if len(traces) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(traces))
+	for i := range traces {
+		ids[i] = traces[i].TraceID
+	}
+	quality, err := s.store.TraceQuality(ctx, project, ids)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]traceRow, len(traces))
+	for i := range traces {
+		rows[i] = newTraceRow(&traces[i])
+		if q, ok := quality[traces[i].TraceID]; ok {
+			rows[i].Quality = &rowQuality{Mean: fmtScore(q.Mean), Min: fmtScore(q.Min), Scored: q.Scored, Low: q.Min < lowQuality}
+		}
+	}
+	return rows, nil
+}
+
+// fmtScore shows a 0–1 quality score with two decimals.
+func fmtScore(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
 // parseLocalTime reads a datetime-local value (minutes or seconds) as UTC.
 func parseLocalTime(v string) (time.Time, error) {
@@ -333,8 +368,8 @@ func (s *Server) traces(ctx context.Context, r *request) (view, error) {
 	}
 	d := tracesData{Filter: f, Ranges: timeRanges, ClearURL: "/traces", Filtered: len(f.values()) > 0,
 		TimeHeader: f.header("Started (UTC)", store.SortStartTime), DurHeader: f.header("Duration", store.SortDuration)}
-	for i := range page.Traces {
-		d.Rows = append(d.Rows, newTraceRow(&page.Traces[i]))
+	if d.Rows, err = s.traceRows(ctx, f.Query.ProjectID, page.Traces); err != nil {
+		return view{}, err
 	}
 	if page.NextCursor != "" {
 		d.NextURL = f.url(func(v url.Values) { v.Set("cursor", page.NextCursor) })

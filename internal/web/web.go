@@ -37,9 +37,6 @@ type Store interface {
 	store.AlertStore
 	store.ConversationReader
 	store.EndUserReader
-	// QualityPoints is the quality summary's query (store.JudgeStore), for the overview's
-	// quality chart.
-	QualityPoints(ctx context.Context, q store.QualityQuery) ([]store.QualityPoint, error)
 }
 
 // Pricing is what the dashboard needs of the cost engine: the built-in table (for price
@@ -186,6 +183,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	handle("GET /alerts/rules", s.alertRules)
 	handle("GET /alerts/rules/new", s.newRule)
 	handle("GET /alerts/rules/{id}/edit", s.editRule)
+	handle("GET /alerts/channels/{id}", s.channelPage)
 	handle("GET /replay", s.replaySets)
 	handle("GET /replay/sets/{id}", s.replaySet)
 	handle("GET /replay/runs/{id}", s.replayRun)

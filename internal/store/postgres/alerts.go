@@ -361,9 +361,9 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) erro
 		if err != nil {
 			return fmt.Errorf("enqueue deliveries: %w", err)
 		}
-		batch.Queue(`INSERT INTO alert_deliveries (id, project_id, alert_id, status, next_attempt_ns, created_ns, doc)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-			clean(d.ID), clean(d.ProjectID), clean(d.AlertID), clean(d.Status), alertNS(d.NextAttempt), alertNS(d.CreatedAt), doc)
+		batch.Queue(`INSERT INTO alert_deliveries (id, project_id, alert_id, channel_id, status, next_attempt_ns, created_ns, doc)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+			clean(d.ID), clean(d.ProjectID), clean(d.AlertID), clean(d.ChannelID), clean(d.Status), alertNS(d.NextAttempt), alertNS(d.CreatedAt), doc)
 	}
 	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		return tx.SendBatch(ctx, batch).Close()
@@ -437,6 +437,20 @@ func (s *Store) Deliveries(ctx context.Context, projectID, alertID string) ([]st
 	out, err := collectDocs[store.Delivery](rows)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries of alert %q: %w", alertID, err)
+	}
+	return out, nil
+}
+
+// ChannelDeliveries implements store.AlertStore through alert_deliveries_channel.
+func (s *Store) ChannelDeliveries(ctx context.Context, projectID, channelID string, limit int) ([]store.Delivery, error) {
+	rows, err := s.pool.Query(ctx, `SELECT doc FROM alert_deliveries WHERE project_id = $1 AND channel_id = $2
+		ORDER BY created_ns DESC, id DESC LIMIT $3`, clean(projectID), clean(channelID), store.DeliveryLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries of channel %q: %w", channelID, err)
+	}
+	out, err := collectDocs[store.Delivery](rows)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries of channel %q: %w", channelID, err)
 	}
 	return out, nil
 }

@@ -335,9 +335,9 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) erro
 		if err != nil {
 			return fmt.Errorf("enqueue deliveries: encode: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (id, project_id, alert_id, status, next_attempt, created_at, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			d.ID, d.ProjectID, d.AlertID, d.Status, nanos(d.NextAttempt), nanos(d.CreatedAt), string(doc)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (id, project_id, alert_id, channel_id, status, next_attempt, created_at, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			d.ID, d.ProjectID, d.AlertID, d.ChannelID, d.Status, nanos(d.NextAttempt), nanos(d.CreatedAt), string(doc)); err != nil {
 			return fmt.Errorf("enqueue deliveries: %w", err)
 		}
 	}
@@ -415,6 +415,20 @@ func (s *Store) Deliveries(ctx context.Context, projectID, alertID string) ([]st
 	out, err := scanDocs[store.Delivery](rows)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries of alert %q: %w", alertID, err)
+	}
+	return out, nil
+}
+
+// ChannelDeliveries implements store.AlertStore through alert_deliveries_channel.
+func (s *Store) ChannelDeliveries(ctx context.Context, projectID, channelID string, limit int) ([]store.Delivery, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT doc FROM alert_deliveries WHERE project_id = ? AND channel_id = ?
+		ORDER BY created_at DESC, id DESC LIMIT ?`, projectID, channelID, store.DeliveryLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries of channel %q: %w", channelID, err)
+	}
+	out, err := scanDocs[store.Delivery](rows)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries of channel %q: %w", channelID, err)
 	}
 	return out, nil
 }

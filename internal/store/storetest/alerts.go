@@ -21,6 +21,7 @@ var alertTests = []struct {
 	{"AlertBaselines", testAlertBaselines},
 	{"AlertChannels", testAlertChannels},
 	{"AlertOutbox", testAlertOutbox},
+	{"ChannelDeliveries", testChannelDeliveries},
 }
 
 func runAlertTests(t *testing.T, open Opener) {

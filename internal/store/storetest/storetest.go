@@ -62,7 +62,7 @@ func Run(t *testing.T, open Opener) {
 		{"Prices", testPrices},
 		{"UnpricedModels", testUnpricedModels},
 		{"Overview", testOverview}, {"OverviewTopAndBuckets", testOverviewTopAndBuckets}, {"OverviewEmpty", testOverviewEmpty},
-		{"KeySeries", testKeySeries},
+		{"KeySeries", testKeySeries}, {"QualitySeries", testQualitySeries}, {"TraceQuality", testTraceQuality},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"Ping", testPing},
 		{"Retention", testRetention}, {"RetentionKeepsForever", testRetentionKeepsForever},
