@@ -118,11 +118,15 @@ type traceFilter struct {
 	Service, Name, Model, Status, Range, From, To, MinMS, Sort, Order, Limit, Session string
 	User, Env, Tag, Provider, MaxMS, MinCost, MaxCost                                 string
 	Text                                                                              string // q: a full-text search
+	Attr                                                                              string // key=value: a span attribute
 	Query                                                                             store.TraceQuery
 }
 
 // maxSearchText bounds the search box (store.TraceQuery.Text), as the API does.
 const maxSearchText = 256
+
+// maxAttrFilter bounds the attribute filter (key=value), as the API does.
+const maxAttrFilter = 1024
 
 // parseTraceFilter reads the list's query parameters. Unknown values are errors, so a bad
 // deep link says what is wrong rather than showing the wrong traces.
@@ -136,12 +140,19 @@ func parseTraceFilter(r *request) (traceFilter, error) {
 		Session: strings.TrimSpace(v.Get("session")), User: strings.TrimSpace(v.Get("user")), Env: strings.TrimSpace(v.Get("env")),
 		Tag: strings.TrimSpace(v.Get("tag")), Provider: strings.TrimSpace(v.Get("provider")), MaxMS: strings.TrimSpace(v.Get("max_ms")),
 		MinCost: strings.TrimSpace(v.Get("min_cost")), MaxCost: strings.TrimSpace(v.Get("max_cost")),
-		Text: strings.TrimSpace(v.Get("q")),
+		Text: strings.TrimSpace(v.Get("q")), Attr: strings.TrimSpace(v.Get("attr")),
 	}
 	q := store.TraceQuery{ProjectID: r.Project, Service: f.Service, Name: f.Name, Model: f.Model, SessionID: f.Session,
 		UserID: f.User, Environment: f.Env, Tag: f.Tag, Provider: f.Provider, Text: f.Text, Limit: 50, Cursor: v.Get("cursor")}
 	if n := utf8.RuneCountInString(f.Text); n > maxSearchText {
 		return f, badRequestf("search must be at most %d characters, got %d", maxSearchText, n)
+	}
+	if f.Attr != "" {
+		key, value, ok := strings.Cut(f.Attr, "=")
+		if key = strings.TrimSpace(key); !ok || key == "" || len(f.Attr) > maxAttrFilter {
+			return f, badRequestf("attribute must be key=value, like customer.tier=gold (at most %d bytes), got %q", maxAttrFilter, f.Attr)
+		}
+		q.Attributes = []store.AttributeFilter{{Key: key, Value: strings.TrimSpace(value)}}
 	}
 	switch f.Status {
 	case "", genai.StatusOK, genai.StatusError:
@@ -249,6 +260,7 @@ func (f traceFilter) values() url.Values {
 	set("user", f.User, "")
 	set("env", f.Env, "")
 	set("tag", f.Tag, "")
+	set("attr", f.Attr, "")
 	set("provider", f.Provider, "")
 	set("status", f.Status, "")
 	set("range", f.Range, "")
@@ -340,7 +352,7 @@ func newReplayFromFilter(f traceFilter) replayFromFilter {
 	q := f.Query
 	rf := replayFromFilter{Range: f.Range, Limit: q.Limit,
 		Applies: q.Text == "" && q.Name == "" && q.Status == "" && q.SessionID == "" && q.UserID == "" && q.Environment == "" && q.Provider == "" && f.From == "" &&
-			f.To == "" && q.MinDuration == 0 && q.MaxDuration == 0 && q.MinCostUSD == nil && q.MaxCostUSD == nil}
+			f.To == "" && q.MinDuration == 0 && q.MaxDuration == 0 && q.MinCostUSD == nil && q.MaxCostUSD == nil && len(q.Attributes) == 0}
 	for _, r := range timeRanges {
 		if r.Key == f.Range {
 			rf.RangeLabel = strings.ToLower(strings.TrimPrefix(r.Label, "Last "))

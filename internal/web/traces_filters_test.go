@@ -14,6 +14,7 @@ func TestTraceFieldFilters(t *testing.T) {
 	srv := newTestServer(t, func() time.Time { return testNow }, nil)
 	alice := ragTrace(201, testNow.Add(-time.Minute), "rag-api", "q1", false)
 	alice[0].GenAI.UserID, alice[0].GenAI.Environment, alice[0].GenAI.Tags = "alice", "prod", []string{"beta"}
+	alice[1].Attributes = map[string]any{"customer.tier": "gold", "retries": int64(2)}
 	bob := ragTrace(202, testNow.Add(-2*time.Minute), "rag-api", "q2", true)
 	bob[0].GenAI.UserID, bob[0].GenAI.Environment = "bob", "dev"
 	spans := append(append(alice, bob...), unpricedTrace(203, testNow.Add(-3*time.Minute))...)
@@ -36,6 +37,11 @@ func TestTraceFieldFilters(t *testing.T) {
 		{"max_cost=%240.01", 200, []string{tid(201), tid(202)}, ""},
 		{"max_cost=0.001", 200, nil, "No traces match these filters."},
 		{"user=alice&env=dev", 200, nil, ""},
+		{"attr=customer.tier%3Dgold", 200, []string{tid(201)}, `name="attr" value="customer.tier=gold"`},
+		{"attr=retries%3D2", 200, []string{tid(201)}, ""},
+		{"attr=+customer.tier+%3D+silver", 200, nil, "No traces match these filters."},
+		{"attr=customer.tier", 400, nil, "attribute must be key=value, like customer.tier=gold"},
+		{"attr=%3Dgold", 400, nil, "attribute must be key=value"},
 		{"min_ms=2000&max_ms=1000", 400, nil, "maximum duration (1000 ms) must not be below the minimum (2000 ms)"},
 		{"min_cost=abc", 400, nil, "minimum cost must be a number of dollars, got &#34;abc&#34;"},
 		{"min_cost=-1", 400, nil, "minimum cost must be a number of dollars"},
