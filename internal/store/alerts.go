@@ -147,6 +147,21 @@ type Baseline struct {
 	State       []byte    `json:"-"`
 }
 
+// Spend is one budget accumulator: the priced requests of a project and their cost in USD
+// during one UTC Period ("day" or "month") that started at Start, in total (empty Service,
+// Model and User) or within one service, model and/or user. Every worker process adds its
+// share to the same stored accumulator (AlertStore.AddSpend).
+type Spend struct {
+	ProjectID string    `json:"project_id"`
+	Period    string    `json:"period"`
+	Start     time.Time `json:"start"`
+	Service   string    `json:"service,omitempty"`
+	Model     string    `json:"model,omitempty"`
+	User      string    `json:"user,omitempty"`
+	Requests  int64     `json:"requests"`
+	USD       float64   `json:"usd"`
+}
+
 // Channel types.
 const (
 	ChannelWebhook   = "webhook"

@@ -21,6 +21,9 @@ var alertTests = []struct {
 	{"AlertBaselines", testAlertBaselines},
 	{"AlertChannels", testAlertChannels},
 	{"AlertOutbox", testAlertOutbox},
+	{"AlertDedup", testAlertDedup},
+	{"AlertOpenRace", testAlertOpenRace},
+	{"AlertSpend", testAlertSpend},
 }
 
 func runAlertTests(t *testing.T, open Opener) {
