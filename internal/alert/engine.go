@@ -20,8 +20,13 @@ import (
 type Store interface {
 	AlertRules(ctx context.Context, projectID string) ([]store.AlertRule, error)
 	PutAlertRule(ctx context.Context, r store.AlertRule) error
-	PutAlert(ctx context.Context, a store.Alert) error
+	// RecordAlert stores an alert, or counts its repeats on the alert another process
+	// already opened for its dedup key (see store.AlertStore.RecordAlert).
+	RecordAlert(ctx context.Context, a store.Alert, repeats int) (store.Alert, error)
 	OpenAlerts(ctx context.Context) ([]store.Alert, error)
+	// AddSpend adds this process's budget spend to the totals every process shares.
+	AddSpend(ctx context.Context, ds []store.Spend) ([]store.Spend, error)
+	Spends(ctx context.Context, since time.Time) ([]store.Spend, error)
 	PutBaselines(ctx context.Context, bs []store.Baseline) error
 	Baselines(ctx context.Context, projectID string) ([]store.Baseline, error)
 	// Channels is read when an alert event happens, so a channel added a moment ago
@@ -40,8 +45,8 @@ type Config struct {
 	// RecentSpans is how many span ids are remembered to ignore redelivered spans
 	// (default 200,000).
 	RecentSpans int
-	// Tick is the period of Run: windowed rules, rule and channel reloads, user actions
-	// (default 5 s).
+	// Tick is the period of Run: windowed rules, rule and channel reloads, user actions,
+	// and the exchange of budget spend with the other worker processes (default 5 s).
 	Tick time.Duration
 	// SnapshotEvery is how often baselines are written to the store (default 30 s).
 	SnapshotEvery time.Duration
@@ -89,6 +94,7 @@ type Engine struct {
 	resolved map[openID]time.Time    // when each rule and key last resolved, for cooldowns
 	budgets  map[budgetKey]*spend
 	dirty    map[string]*store.Alert // alerts changed since the last flush, by id
+	repeats  map[string]int          // repeats counted since the alert was last written, by id
 	retry    effects                 // writes that failed, tried again on the next tick
 	// written is when each open alert was last stored, in writes: Tick trusts the store's
 	// list of open alerts only for alerts stored before it read that list.
@@ -100,6 +106,10 @@ type Engine struct {
 	// released, so writes land in the order the evaluations ran. Lock order is mu, then
 	// flushMu: nothing may take mu while holding flushMu (apply does not; settle runs after).
 	flushMu sync.Mutex
+	// merged maps the id of an alert this engine opened to the id of the alert another
+	// process had already opened for its dedup key, for writes collected before the engine
+	// adopted that id. Guarded by flushMu.
+	merged map[string]string
 }
 
 // keyState is one key's rolling window and baselines.
@@ -127,7 +137,8 @@ func New(cfg Config, st Store, now func() time.Time, notify func(), logger *slog
 		rules: map[string][]store.AlertRule{}, ensured: map[string]bool{}, pending: map[string]bool{},
 		keys: map[Key]*keyState{}, lru: list.New(),
 		seen: newRecentSet(cfg.RecentSpans), open: map[openID]*store.Alert{}, resolved: map[openID]time.Time{},
-		budgets: map[budgetKey]*spend{}, dirty: map[string]*store.Alert{}, written: map[string]uint64{},
+		budgets: map[budgetKey]*spend{}, dirty: map[string]*store.Alert{}, repeats: map[string]int{},
+		written: map[string]uint64{}, merged: map[string]string{},
 	}
 }
 
@@ -146,6 +157,10 @@ func (e *Engine) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load baselines: %w", err)
 	}
+	spends, err := e.store.Spends(ctx, periodStart(e.now(), PeriodMonth))
+	if err != nil {
+		return fmt.Errorf("load budget spend: %w", err)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.setRules(rules)
@@ -157,6 +172,9 @@ func (e *Engine) Load(ctx context.Context) error {
 	now := e.now()
 	for _, b := range baselines {
 		e.restore(b, now)
+	}
+	for _, sp := range spends {
+		e.restoreSpend(sp, now)
 	}
 	e.lastSnap = now
 	return nil
@@ -209,7 +227,7 @@ func (e *Engine) Observe(ctx context.Context, b store.Batch) {
 	e.settle(done)
 }
 
-// Run ticks until ctx ends, then writes a last baseline snapshot.
+// Run ticks until ctx ends, then adds the last spend and writes a last baseline snapshot.
 func (e *Engine) Run(ctx context.Context) error {
 	t := time.NewTicker(e.cfg.Tick)
 	defer t.Stop()
@@ -218,6 +236,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
+			e.exchangeSpend(final)
 			e.snapshot(final, true)
 			return nil
 		case <-t.C:
@@ -230,6 +249,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // re-evaluates open alerts and budgets against the clock (windows age even without
 // traffic), writes due snapshots and retries failed writes.
 func (e *Engine) Tick(ctx context.Context) {
+	e.exchangeSpend(ctx)
 	e.mu.Lock()
 	before := e.writes
 	e.mu.Unlock()

@@ -173,6 +173,7 @@ func (e *Engine) fire(r *store.AlertRule, k Key, sig signal, now time.Time, fx *
 		a.Count++
 		a.LastSeenAt = now.UTC()
 		e.dirty[a.ID] = a
+		e.repeats[a.ID]++
 		return
 	}
 	if t, found := e.resolved[ok]; found && now.Sub(t) < r.Cooldown {
@@ -187,6 +188,7 @@ func (e *Engine) fire(r *store.AlertRule, k Key, sig signal, now time.Time, fx *
 	}
 	e.open[ok] = a
 	e.dirty[a.ID] = a
+	e.repeats[a.ID] = 1
 	e.m.fired.WithLabelValues(a.Type).Inc()
 	fx.events = append(fx.events, event{alert: *a, kind: store.EventTrigger, at: now})
 }
