@@ -118,6 +118,11 @@ type AlertStore interface {
 	// Baselines lists a project's baselines ordered by key; an empty projectID lists every
 	// project's (with their State, for an engine resuming after a restart).
 	Baselines(ctx context.Context, projectID string) ([]Baseline, error)
+	// PutBaselineParts creates or replaces each process's share of a baseline, keyed by
+	// project, service, endpoint, model, metric and owner, in one transaction.
+	PutBaselineParts(ctx context.Context, ps []BaselinePart) error
+	// BaselineParts lists every owner's parts updated at or after since, by key then owner.
+	BaselineParts(ctx context.Context, since time.Time) ([]BaselinePart, error)
 	// AddSpend adds each item's Requests and USD to its budget accumulator (created at zero)
 	// in one transaction, atomically with respect to every other process, and returns the
 	// accumulators' totals after the addition, in the order of ds. An item of zero reads

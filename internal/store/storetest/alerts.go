@@ -24,6 +24,7 @@ var alertTests = []struct {
 	{"AlertDedup", testAlertDedup},
 	{"AlertOpenRace", testAlertOpenRace},
 	{"AlertSpend", testAlertSpend},
+	{"AlertBaselineParts", testBaselineParts},
 }
 
 func runAlertTests(t *testing.T, open Opener) {

@@ -175,3 +175,29 @@ func testAlertSpend(t *testing.T, s store.Store) {
 		t.Errorf("Spends since yesterday: got %d, want 3", len(list))
 	}
 }
+
+// testBaselineParts stores two owners' shares of one baseline, replaces one, and lists
+// the parts updated since a time, by key then owner.
+func testBaselineParts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	part := func(owner, endpoint string, updated time.Duration, state string) store.BaselinePart {
+		return store.BaselinePart{Owner: owner, ProjectID: projectA, Service: "svc", Endpoint: endpoint, Model: "gpt-4o",
+			Metric: "cost_usd", Arrived: at(updated - time.Second), UpdatedAt: at(updated), State: []byte(state)}
+	}
+	w1, w0, old := part("worker-1", "chat", time.Minute, "one"), part("worker-0", "chat", time.Minute, "zero"), part("worker-0", "embed", 0, "old")
+	if err := s.PutBaselineParts(ctx, []store.BaselinePart{w1, old, w0}); err != nil {
+		t.Fatalf("PutBaselineParts: %v", err)
+	}
+	w1 = part("worker-1", "chat", 2*time.Minute, "one, later")
+	if err := s.PutBaselineParts(ctx, []store.BaselinePart{w1}); err != nil {
+		t.Fatalf("PutBaselineParts(replace): %v", err)
+	}
+	got, err := s.BaselineParts(ctx, at(time.Minute))
+	if err != nil {
+		t.Fatalf("BaselineParts: %v", err)
+	}
+	diff(t, "BaselineParts since a minute", got, []store.BaselinePart{w0, w1})
+	if all, _ := s.BaselineParts(ctx, time.Time{}); len(all) != 3 {
+		t.Errorf("BaselineParts(all): got %d, want 3", len(all))
+	}
+}

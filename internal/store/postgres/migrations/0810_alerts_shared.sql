@@ -42,3 +42,19 @@ SELECT project_id, substr(metric, 7), (extract(epoch FROM (doc->>'window_start')
     coalesce((doc->>'count')::bigint, 0), coalesce((doc->>'sum')::double precision, 0)
 FROM alert_baselines WHERE metric IN ('spend_day', 'spend_month')
 ON CONFLICT DO NOTHING;
+
+-- Each worker process's share of every baseline (owner is the process's slot), merged by
+-- the others on their refresh; arrived_ns is when the owner last received a request of the key.
+CREATE TABLE alert_baseline_parts (
+    project_id text COLLATE "C" NOT NULL,
+    service    text COLLATE "C" NOT NULL,
+    endpoint   text COLLATE "C" NOT NULL,
+    model      text COLLATE "C" NOT NULL,
+    metric     text COLLATE "C" NOT NULL,
+    owner      text COLLATE "C" NOT NULL,
+    arrived_ns bigint NOT NULL,
+    updated_ns bigint NOT NULL,
+    state      bytea NOT NULL,
+    PRIMARY KEY (project_id, service, endpoint, model, metric, owner)
+);
+CREATE INDEX alert_baseline_parts_updated ON alert_baseline_parts (updated_ns);

@@ -36,3 +36,17 @@ SELECT project_id, substr(metric, 7), CAST(unixepoch(json_extract(doc, '$.window
     service, model, CASE WHEN endpoint LIKE 'user:%' THEN substr(endpoint, 6) ELSE '' END,
     coalesce(json_extract(doc, '$.count'), 0), coalesce(json_extract(doc, '$.sum'), 0)
 FROM alert_baselines WHERE metric IN ('spend_day', 'spend_month');
+
+CREATE TABLE alert_baseline_parts (
+    project_id TEXT    NOT NULL,
+    service    TEXT    NOT NULL,
+    endpoint   TEXT    NOT NULL,
+    model      TEXT    NOT NULL,
+    metric     TEXT    NOT NULL,
+    owner      TEXT    NOT NULL,
+    arrived_ns INTEGER NOT NULL,
+    updated_ns INTEGER NOT NULL,
+    state      BLOB    NOT NULL,
+    PRIMARY KEY (project_id, service, endpoint, model, metric, owner)
+);
+CREATE INDEX alert_baseline_parts_updated ON alert_baseline_parts (updated_ns);
