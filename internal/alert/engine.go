@@ -29,6 +29,10 @@ type Store interface {
 	Spends(ctx context.Context, since time.Time) ([]store.Spend, error)
 	PutBaselines(ctx context.Context, bs []store.Baseline) error
 	Baselines(ctx context.Context, projectID string) ([]store.Baseline, error)
+	// PutBaselineParts and BaselineParts keep each worker process's share of the baselines
+	// (only used with Config.Owner).
+	PutBaselineParts(ctx context.Context, ps []store.BaselinePart) error
+	BaselineParts(ctx context.Context, since time.Time) ([]store.BaselinePart, error)
 	// Channels is read when an alert event happens, so a channel added a moment ago
 	// already receives it.
 	Channels(ctx context.Context, projectID string) ([]store.Channel, error)
@@ -50,6 +54,15 @@ type Config struct {
 	Tick time.Duration
 	// SnapshotEvery is how often baselines are written to the store (default 30 s).
 	SnapshotEvery time.Duration
+	// Owner, when set, names this worker process among several that share the store and
+	// each receive a share of the traffic. The engine then writes its share of every
+	// baseline under Owner and, every Refresh, merges the other processes' shares, and when
+	// they last received each key, into what it judges. Empty means the only worker process:
+	// baselines are the engine's own. At most one running process may use an Owner.
+	Owner string
+	// Refresh is how often an engine with an Owner merges the other processes' shares
+	// (default 1 minute).
+	Refresh time.Duration
 	// Registerer receives the engine's Prometheus metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
 }
@@ -69,6 +82,9 @@ func (c *Config) defaults() {
 	}
 	if c.SnapshotEvery <= 0 {
 		c.SnapshotEvery = 30 * time.Second
+	}
+	if c.Refresh <= 0 {
+		c.Refresh = time.Minute
 	}
 }
 
@@ -98,9 +114,10 @@ type Engine struct {
 	retry    effects                 // writes that failed, tried again on the next tick
 	// written is when each open alert was last stored, in writes: Tick trusts the store's
 	// list of open alerts only for alerts stored before it read that list.
-	written  map[string]uint64
-	writes   uint64
-	lastSnap time.Time
+	written     map[string]uint64
+	writes      uint64
+	lastSnap    time.Time
+	lastRefresh time.Time
 
 	// flushMu orders the store writes of successive evaluations: it is taken before mu is
 	// released, so writes land in the order the evaluations ran. Lock order is mu, then
@@ -117,11 +134,12 @@ type keyState struct {
 	key Key
 	win window
 	// arrived is when this process last observed a request of the key (the engine's clock,
-	// not the span's: no_data rules judge silence by arrival).
-	arrived time.Time
-	dists   map[string]*dist
-	elem    *list.Element
-	dirty   bool
+	// not the span's: no_data rules judge silence by arrival); othersArrived is the latest
+	// arrival the other worker processes reported (Config.Owner).
+	arrived, othersArrived time.Time
+	dists                  map[string]*dist
+	elem                   *list.Element
+	dirty                  bool
 }
 
 // New returns an engine. notify, when not nil, is called after new deliveries are stored
@@ -161,6 +179,13 @@ func (e *Engine) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load budget spend: %w", err)
 	}
+	var parts []store.BaselinePart
+	if e.cfg.Owner != "" {
+		if parts, err = e.store.BaselineParts(ctx, e.now().Add(-e.cfg.BaselineWindow)); err != nil {
+			return fmt.Errorf("load baseline parts: %w", err)
+		}
+	}
+	shared := e.decodeParts(parts, true)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.setRules(rules)
@@ -170,9 +195,15 @@ func (e *Engine) Load(ctx context.Context) error {
 		e.written[a.ID] = 0
 	}
 	now := e.now()
-	for _, b := range baselines {
-		e.restore(b, now)
+	// An engine with an owner resumes its own share; the snapshots, written by whichever
+	// process saved last, only start it when no process has saved a share yet (an upgrade).
+	if e.cfg.Owner == "" || len(parts) == 0 {
+		for _, b := range baselines {
+			e.restore(b, now)
+		}
 	}
+	e.applyParts(shared)
+	e.lastRefresh = now
 	for _, sp := range spends {
 		e.restoreSpend(sp, now)
 	}
@@ -280,6 +311,7 @@ func (e *Engine) Tick(ctx context.Context) {
 	e.flushMu.Unlock()
 	e.settle(done)
 	e.snapshot(ctx, false)
+	e.refresh(ctx)
 }
 
 // setRules replaces the in-memory rules with the stored ones. A project without stored

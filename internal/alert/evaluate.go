@@ -124,15 +124,16 @@ func judgeSilence(r *store.AlertRule, ks *keyState, now time.Time) signal {
 	var last *sample
 	ks.win.each(1, 0, func(s *sample) { last = s })
 	sig := signal{metric: MetricSilence, threshold: r.WindowDuration.Minutes()}
-	if last == nil || ks.arrived.IsZero() || ks.win.n < max(r.MinSamples, 1) {
+	arrived := later(ks.arrived, ks.othersArrived) // the other worker processes' arrivals count
+	if last == nil || arrived.IsZero() || ks.win.n < max(r.MinSamples, 1) {
 		return sig
 	}
-	silent := max(now.Sub(ks.arrived), 0)
+	silent := max(now.Sub(arrived), 0)
 	sig.known, sig.observed, sig.traceID, sig.spanID = true, silent.Minutes(), last.traceID, last.spanID
 	sig.degraded = silent >= r.WindowDuration
 	if sig.degraded {
 		sig.explanation = fmt.Sprintf("no request from %s for %s (the last arrived at %s; alert after %s without one)",
-			ks.key, silent.Round(time.Second), ks.arrived.UTC().Format(time.RFC3339), r.WindowDuration)
+			ks.key, silent.Round(time.Second), arrived.UTC().Format(time.RFC3339), r.WindowDuration)
 	}
 	return sig
 }

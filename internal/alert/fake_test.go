@@ -20,6 +20,7 @@ type fakeStore struct {
 	rules      []store.AlertRule
 	alerts     map[string]store.Alert
 	baselines  map[string]store.Baseline
+	parts      map[string]store.BaselinePart
 	channels   []store.Channel
 	deliveries []store.Delivery
 	spend      map[store.Spend]struct {
@@ -31,7 +32,7 @@ type fakeStore struct {
 }
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{alerts: map[string]store.Alert{}, baselines: map[string]store.Baseline{},
+	return &fakeStore{alerts: map[string]store.Alert{}, baselines: map[string]store.Baseline{}, parts: map[string]store.BaselinePart{},
 		spend: map[store.Spend]struct {
 			Requests int64
 			USD      float64
@@ -408,4 +409,28 @@ func (f *fakeStore) PutChannel(_ context.Context, c store.Channel) error {
 	defer f.mu.Unlock()
 	f.channels = append(f.channels, c)
 	return nil
+}
+
+func (f *fakeStore) PutBaselineParts(_ context.Context, ps []store.BaselinePart) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	for _, p := range ps {
+		f.parts[fmt.Sprint(p.ProjectID, p.Service, p.Endpoint, p.Model, p.Metric, p.Owner)] = p
+	}
+	return nil
+}
+
+func (f *fakeStore) BaselineParts(_ context.Context, since time.Time) ([]store.BaselinePart, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.BaselinePart
+	for _, p := range f.parts {
+		if !p.UpdatedAt.Before(since) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }

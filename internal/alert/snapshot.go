@@ -22,6 +22,7 @@ func (e *Engine) snapshot(ctx context.Context, force bool) {
 	}
 	e.lastSnap = now
 	var bs []store.Baseline
+	var parts []store.BaselinePart
 	var keys []*keyState
 	for _, ks := range e.keys {
 		if !ks.dirty {
@@ -39,6 +40,10 @@ func (e *Engine) snapshot(ctx context.Context, force bool) {
 				Metric: metric, WindowStart: now.Add(-e.cfg.BaselineWindow).UTC(), Count: st.Count, Sum: st.Sum,
 				Mean: st.Mean, P50: st.P50, P95: st.P95, P99: st.P99, UpdatedAt: now.UTC(), State: state,
 			})
+			if e.cfg.Owner != "" {
+				parts = append(parts, store.BaselinePart{Owner: e.cfg.Owner, ProjectID: ks.key.Project, Service: ks.key.Service,
+					Endpoint: ks.key.Endpoint, Model: ks.key.Model, Metric: metric, Arrived: ks.arrived.UTC(), UpdatedAt: now.UTC(), State: state})
+			}
 		}
 		ks.dirty = false
 		keys = append(keys, ks)
@@ -68,6 +73,9 @@ func (e *Engine) snapshot(ctx context.Context, force bool) {
 	var err error
 	for i := 0; i < len(bs) && err == nil; i += snapshotChunk {
 		err = e.store.PutBaselines(ctx, bs[i:min(i+snapshotChunk, len(bs))])
+	}
+	for i := 0; i < len(parts) && err == nil; i += snapshotChunk {
+		err = e.store.PutBaselineParts(ctx, parts[i:min(i+snapshotChunk, len(parts))])
 	}
 	if err != nil {
 		e.log.Warn("store baselines failed; retrying at the next snapshot", "baselines", len(bs), "err", err)
