@@ -172,3 +172,28 @@ func retentionCommand(ctx context.Context, args []string, getenv func(string) st
 	fmt.Fprintf(stdout, "vacuumed in %s\n", time.Since(began).Round(time.Millisecond))
 	return nil
 }
+
+// alertOwnerSlots bounds the worker processes whose alert engines share one database.
+const alertOwnerSlots = 256
+
+// alertOwner names this worker process among those sharing the store, for the alert
+// engine's share of the baselines: it takes the first free slot "worker-<n>" under the
+// store's job lease (a PostgreSQL advisory lock, held on a connection of its own until
+// release), so a restarted process resumes the share of the slot it takes and a key keeps
+// at most one share per running process. Embedded SQLite has one worker process: no owner.
+func alertOwner(ctx context.Context, st store.Store) (owner string, release func(), err error) {
+	l, ok := st.(limits.Lease)
+	if !ok {
+		return "", func() {}, nil
+	}
+	for i := range alertOwnerSlots {
+		rel, ok, err := l.TryLock(ctx, fmt.Sprintf("alert-owner-%d", i))
+		if err != nil {
+			return "", nil, fmt.Errorf("take an alert worker slot: %w", err)
+		}
+		if ok {
+			return fmt.Sprintf("worker-%d", i), rel, nil
+		}
+	}
+	return "", nil, fmt.Errorf("take an alert worker slot: all %d are held by other processes", alertOwnerSlots)
+}
