@@ -118,6 +118,7 @@ type Engine struct {
 	writes      uint64
 	lastSnap    time.Time
 	lastRefresh time.Time
+	started     time.Time // when Load ran: windows hold nothing from before
 
 	// flushMu orders the store writes of successive evaluations: it is taken before mu is
 	// released, so writes land in the order the evaluations ran. Lock order is mu, then
@@ -203,7 +204,7 @@ func (e *Engine) Load(ctx context.Context) error {
 		}
 	}
 	e.applyParts(shared)
-	e.lastRefresh = now
+	e.lastRefresh, e.started = now, now
 	for _, sp := range spends {
 		e.restoreSpend(sp, now)
 	}

@@ -71,7 +71,7 @@ func (e *Engine) judge(r *store.AlertRule, ks *keyState, now time.Time) signal {
 		return e.judgeSpike(r, ks, MetricLatency, r.Threshold, now)
 	case store.RuleQualityDrop:
 		roll := ks.win.roll(MetricQuality, r.WindowRequests, r.WindowDuration, now)
-		sig := signal{metric: MetricQuality, threshold: r.Threshold, traceID: roll.traceID, spanID: roll.spanID, empty: ks.win.idle(r.WindowDuration, now)}
+		sig := signal{metric: MetricQuality, threshold: r.Threshold, traceID: roll.traceID, spanID: roll.spanID, empty: e.idle(ks, r.WindowDuration, now)}
 		if roll.n == 0 || roll.n < r.MinSamples {
 			return sig
 		}
@@ -84,7 +84,7 @@ func (e *Engine) judge(r *store.AlertRule, ks *keyState, now time.Time) signal {
 		return sig
 	case store.RuleErrorRate:
 		roll := ks.win.roll(MetricErrors, r.WindowRequests, r.WindowDuration, now)
-		sig := signal{metric: MetricErrors, threshold: r.Threshold, traceID: roll.traceID, spanID: roll.spanID, empty: ks.win.idle(r.WindowDuration, now)}
+		sig := signal{metric: MetricErrors, threshold: r.Threshold, traceID: roll.traceID, spanID: roll.spanID, empty: e.idle(ks, r.WindowDuration, now)}
 		if roll.n == 0 || roll.n < r.MinSamples {
 			return sig
 		}
@@ -118,6 +118,14 @@ func (e *Engine) judge(r *store.AlertRule, ks *keyState, now time.Time) signal {
 	return signal{}
 }
 
+// idle reports whether the key's window holds no request within d. A process that has
+// run for less than d cannot tell: the requests before it started are not in its window
+// (a worker process that just joined, or restarted, would otherwise resolve every open
+// alert at its first tick), so only a window it could have seen whole counts as empty.
+func (e *Engine) idle(ks *keyState, d time.Duration, now time.Time) bool {
+	return ks.win.idle(d, now) && now.Sub(e.started) >= d
+}
+
 // judgeSilence judges a no_data rule: the key had at least MinSamples requests and none
 // arrived within WindowDuration before now. Observed and threshold are in minutes.
 func judgeSilence(r *store.AlertRule, ks *keyState, now time.Time) signal {
@@ -141,7 +149,7 @@ func judgeSilence(r *store.AlertRule, ks *keyState, now time.Time) signal {
 // judgeSpike compares a rolling mean with the baseline's statistic × (1 + threshold).
 func (e *Engine) judgeSpike(r *store.AlertRule, ks *keyState, metric string, threshold float64, now time.Time) signal {
 	roll := ks.win.roll(metric, r.WindowRequests, r.WindowDuration, now)
-	sig := signal{metric: metric, traceID: roll.traceID, spanID: roll.spanID, empty: ks.win.idle(r.WindowDuration, now)}
+	sig := signal{metric: metric, traceID: roll.traceID, spanID: roll.spanID, empty: e.idle(ks, r.WindowDuration, now)}
 	d := ks.dists[metric]
 	if roll.n == 0 || d == nil {
 		return sig
@@ -269,7 +277,9 @@ func (e *Engine) reevaluate(now time.Time, fx *effects) {
 		k := ok.key
 		ks := e.keys[k]
 		if ks == nil {
-			e.resolveOpen(ok, now, "auto", fx)
+			if now.Sub(e.started) >= r.WindowDuration { // see idle
+				e.resolveOpen(ok, now, "auto", fx)
+			}
 			continue
 		}
 		// Only resolve here: a repeat is counted per request, never per tick.

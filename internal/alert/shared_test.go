@@ -273,3 +273,36 @@ func TestTwoEnginesShareABudget(t *testing.T) {
 		})
 	}
 }
+
+// TestJoiningEngineKeepsOpenAlerts starts a second engine (a worker process joining, or
+// restarting) while a spike's alert is open: with nothing in its window yet it cannot
+// tell the key is quiet, so its ticks leave the alert open until a whole window has passed.
+func TestJoiningEngineKeepsOpenAlerts(t *testing.T) {
+	st := newFakeStore()
+	c := &clock{t: t0}
+	es := twoEngines(t, st, c, costRule(10))
+	gen := &harness{t: t, clock: c}
+	ctx := context.Background()
+	var bt store.Batch
+	for range 20 {
+		bt.Spans = append(bt.Spans, gen.span(call{cost: 1}))
+	}
+	es[0].Observe(ctx, bt)
+	es[0].Observe(ctx, store.Batch{Spans: []genai.Span{gen.span(call{cost: 5})}})
+	joined := New(Config{}, st, c.now, nil, nil)
+	if err := joined.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		c.add(time.Minute)
+		joined.Tick(ctx)
+	}
+	if got := alertsOf(t, st, store.RuleCostSpike); len(got) != 1 || got[0].Status != store.AlertFiring {
+		t.Fatalf("10 minutes after a process joined: got %+v, want the alert still firing", got)
+	}
+	c.add(6 * time.Minute)
+	joined.Tick(ctx)
+	if got := alertsOf(t, st, store.RuleCostSpike); len(got) != 1 || got[0].Status != store.AlertResolved {
+		t.Fatalf("after a whole quiet window: got %+v, want the alert resolved", got)
+	}
+}
