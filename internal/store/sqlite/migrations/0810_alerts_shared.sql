@@ -10,7 +10,7 @@ ALTER TABLE alerts ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
 UPDATE alerts SET dedup_key = coalesce(json_extract(doc, '$.dedup_key'), ''),
     repeat_count = coalesce(json_extract(doc, '$.count'), 0);
 
-UPDATE alerts SET status_rank = 2, resolved_at = CAST(unixepoch('subsec') * 1e9 AS INTEGER), resolved_by = 'duplicate'
+UPDATE alerts SET status_rank = 2, resolved_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) * 1000000, resolved_by = 'duplicate'
 WHERE status_rank < 2 AND dedup_key <> '' AND EXISTS (
     SELECT 1 FROM alerts o WHERE o.project_id = alerts.project_id AND o.dedup_key = alerts.dedup_key
         AND o.status_rank < 2 AND (o.fired_at < alerts.fired_at OR (o.fired_at = alerts.fired_at AND o.id < alerts.id)));
@@ -32,7 +32,7 @@ CREATE TABLE alert_spend (
 CREATE INDEX alert_spend_start ON alert_spend (start_ns);
 
 INSERT OR IGNORE INTO alert_spend (project_id, period, start_ns, service, model, user_id, requests, usd)
-SELECT project_id, substr(metric, 7), CAST(unixepoch(json_extract(doc, '$.window_start')) AS INTEGER) * 1000000000,
+SELECT project_id, substr(metric, 7), CAST(strftime('%s', json_extract(doc, '$.window_start')) AS INTEGER) * 1000000000,
     service, model, CASE WHEN endpoint LIKE 'user:%' THEN substr(endpoint, 6) ELSE '' END,
     coalesce(json_extract(doc, '$.count'), 0), coalesce(json_extract(doc, '$.sum'), 0)
 FROM alert_baselines WHERE metric IN ('spend_day', 'spend_month');
