@@ -177,23 +177,20 @@ func retentionCommand(ctx context.Context, args []string, getenv func(string) st
 const alertOwnerSlots = 256
 
 // alertOwner names this worker process among those sharing the store, for the alert
-// engine's share of the baselines: it takes the first free slot "worker-<n>" under the
-// store's job lease (a PostgreSQL advisory lock, held on a connection of its own until
-// release), so a restarted process resumes the share of the slot it takes and a key keeps
-// at most one share per running process. Embedded SQLite has one worker process: no owner.
+// engine's share of the baselines: it takes the first free slot "worker-<n>" under a
+// PostgreSQL advisory lock held until release (on a connection of its own), so a restarted
+// process resumes the share of the slot it takes and a key keeps at most one share per
+// running process. Embedded SQLite has one worker process: no owner.
 func alertOwner(ctx context.Context, st store.Store) (owner string, release func(), err error) {
-	l, ok := st.(limits.Lease)
+	slots, ok := st.(interface {
+		WorkerSlot(ctx context.Context, prefix string, n int) (int, func(), error)
+	})
 	if !ok {
 		return "", func() {}, nil
 	}
-	for i := range alertOwnerSlots {
-		rel, ok, err := l.TryLock(ctx, fmt.Sprintf("alert-owner-%d", i))
-		if err != nil {
-			return "", nil, fmt.Errorf("take an alert worker slot: %w", err)
-		}
-		if ok {
-			return fmt.Sprintf("worker-%d", i), rel, nil
-		}
+	n, release, err := slots.WorkerSlot(ctx, "alert-owner", alertOwnerSlots)
+	if err != nil {
+		return "", nil, fmt.Errorf("alert engine: %w", err)
 	}
-	return "", nil, fmt.Errorf("take an alert worker slot: all %d are held by other processes", alertOwnerSlots)
+	return fmt.Sprintf("worker-%d", n), release, nil
 }
