@@ -295,11 +295,23 @@ func (a *app) runWorker(wctx context.Context, concurrency int, decode worker.Dec
 func (a *app) startAlerts(ctx, run context.Context) (*alert.Engine, error) {
 	sender := &alert.Sender{Timeout: 10 * time.Second}
 	d := alert.NewDispatcher(alert.DispatcherConfig{Registerer: a.registry}, a.store, sender.Send, time.Now, a.log)
-	e := alert.New(alert.Config{Registerer: a.registry}, a.store, time.Now, d.Notify, a.log)
-	if err := e.Load(ctx); err != nil {
+	owner, release, err := alertOwner(ctx, a.store)
+	if err != nil {
 		return nil, err
 	}
-	for _, loop := range []func(context.Context) error{e.Run, d.Run} {
+	e := alert.New(alert.Config{Owner: owner, Registerer: a.registry}, a.store, time.Now, d.Notify, a.log)
+	if err := e.Load(ctx); err != nil {
+		release()
+		return nil, err
+	}
+	if owner != "" {
+		a.log.Info("alert engine shares baselines with the other worker processes", "owner", owner)
+	}
+	runEngine := func(ctx context.Context) error {
+		defer release()
+		return e.Run(ctx)
+	}
+	for _, loop := range []func(context.Context) error{runEngine, d.Run} {
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()

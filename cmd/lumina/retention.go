@@ -172,3 +172,25 @@ func retentionCommand(ctx context.Context, args []string, getenv func(string) st
 	fmt.Fprintf(stdout, "vacuumed in %s\n", time.Since(began).Round(time.Millisecond))
 	return nil
 }
+
+// alertOwnerSlots bounds the worker processes whose alert engines share one database.
+const alertOwnerSlots = 256
+
+// alertOwner names this worker process among those sharing the store, for the alert
+// engine's share of the baselines: it takes the first free slot "worker-<n>" under a
+// PostgreSQL advisory lock held until release (on a connection of its own), so a restarted
+// process resumes the share of the slot it takes and a key keeps at most one share per
+// running process. Embedded SQLite has one worker process: no owner.
+func alertOwner(ctx context.Context, st store.Store) (owner string, release func(), err error) {
+	slots, ok := st.(interface {
+		WorkerSlot(ctx context.Context, prefix string, n int) (int, func(), error)
+	})
+	if !ok {
+		return "", func() {}, nil
+	}
+	n, release, err := slots.WorkerSlot(ctx, "alert-owner", alertOwnerSlots)
+	if err != nil {
+		return "", nil, fmt.Errorf("alert engine: %w", err)
+	}
+	return fmt.Sprintf("worker-%d", n), release, nil
+}

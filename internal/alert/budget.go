@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -16,11 +17,19 @@ type budgetKey struct {
 	service, model, user string
 }
 
+// spend is one accumulator as this process knows it: the shared total as the store last
+// returned it (every process's spend), plus what this process spent since it last added
+// its share. Budgets are judged on the sum.
 type spend struct {
-	n     int64
-	usd   float64
-	dirty bool
+	total    float64
+	totalN   int64
+	pending  float64
+	pendingN int64
+	dirty    bool // changed since the last baseline snapshot
 }
+
+func (sp *spend) usd() float64 { return sp.total + sp.pending }
+func (sp *spend) n() int64     { return sp.totalN + sp.pendingN }
 
 // periodStart is the start of the UTC day or month containing t.
 func periodStart(t time.Time, period string) time.Time {
@@ -64,8 +73,8 @@ func (e *Engine) spendOn(bk budgetKey, usd float64) {
 		sp = &spend{}
 		e.budgets[bk] = sp
 	}
-	sp.n++
-	sp.usd += usd
+	sp.pendingN++
+	sp.pending += usd
 	sp.dirty = true
 }
 
@@ -80,7 +89,7 @@ func (e *Engine) evaluateBudgets(project string, now time.Time, fx *effects) {
 		start := periodStart(now, r.Period)
 		var usd float64
 		if sp := e.budgets[budgetKey{project: project, period: r.Period, start: start.UnixNano(), service: r.Scope.Service, model: r.Scope.Model, user: r.Scope.User}]; sp != nil {
-			usd = sp.usd
+			usd = sp.usd()
 		}
 		k := Key{Project: project, Service: r.Scope.Service, Model: r.Scope.Model}
 		if usd <= r.Threshold {
@@ -133,4 +142,85 @@ func (e *Engine) prune(now time.Time) {
 			}
 		}
 	}
+}
+
+// exchangeSpend adds this process's spend since the last exchange to the shared
+// accumulators and learns their totals, which include every other process's spend: so a
+// budget is judged against all the traffic, one tick (or two: the other process's and
+// this one's) after the spend. The accumulators watched by budget rules are read even when
+// this process spent nothing on them. A failed exchange keeps the spend for the next one.
+func (e *Engine) exchangeSpend(ctx context.Context) {
+	e.mu.Lock()
+	now := e.now()
+	for p, rules := range e.rules {
+		for i := range rules {
+			if r := &rules[i]; r.Enabled && r.Type == store.RuleBudget {
+				bk := budgetKey{project: p, period: r.Period, start: periodStart(now, r.Period).UnixNano(), service: r.Scope.Service, model: r.Scope.Model, user: r.Scope.User}
+				if e.budgets[bk] == nil {
+					e.budgets[bk] = &spend{}
+				}
+			}
+		}
+	}
+	var keys []budgetKey
+	var ds []store.Spend
+	for bk, sp := range e.budgets {
+		if sp.pendingN == 0 && sp.pending == 0 && !e.watched(bk) {
+			continue
+		}
+		keys = append(keys, bk)
+		ds = append(ds, store.Spend{ProjectID: bk.project, Period: bk.period, Start: time.Unix(0, bk.start).UTC(),
+			Service: bk.service, Model: bk.model, User: bk.user, Requests: sp.pendingN, USD: sp.pending})
+	}
+	e.mu.Unlock()
+	if len(ds) == 0 {
+		return
+	}
+	var totals []store.Spend
+	var err error
+	for i := 0; i < len(ds) && err == nil; i += snapshotChunk {
+		var part []store.Spend
+		part, err = e.store.AddSpend(ctx, ds[i:min(i+snapshotChunk, len(ds))])
+		totals = append(totals, part...)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err != nil {
+		e.log.Warn("add budget spend failed; retrying at the next tick", "accumulators", len(ds), "err", err)
+	}
+	for i, t := range totals { // the chunks stored before a failure count
+		sp := e.budgets[keys[i]]
+		if sp == nil {
+			continue // pruned meanwhile: its period is over
+		}
+		sp.pending -= ds[i].USD
+		sp.pendingN -= ds[i].Requests
+		if sp.pendingN == 0 {
+			sp.pending = 0 // no float residue
+		}
+		if t.USD != sp.total || t.Requests != sp.totalN {
+			sp.total, sp.totalN, sp.dirty = t.USD, t.Requests, true
+		}
+	}
+}
+
+// watched reports whether an enabled budget rule judges the accumulator.
+func (e *Engine) watched(bk budgetKey) bool {
+	for i := range e.rules[bk.project] {
+		r := &e.rules[bk.project][i]
+		if r.Enabled && r.Type == store.RuleBudget && r.Period == bk.period && r.Scope.Service == bk.service &&
+			r.Scope.Model == bk.model && r.Scope.User == bk.user {
+			return true
+		}
+	}
+	return false
+}
+
+// restoreSpend resumes a shared accumulator of the current period.
+func (e *Engine) restoreSpend(sp store.Spend, now time.Time) {
+	if !periodStart(now, sp.Period).Equal(sp.Start) {
+		return
+	}
+	bk := budgetKey{project: sp.ProjectID, period: sp.Period, start: sp.Start.UnixNano(), service: sp.Service, model: sp.Model, user: sp.User}
+	e.budgets[bk] = &spend{total: sp.USD, totalN: sp.Requests}
 }

@@ -24,9 +24,12 @@ const (
 type dist struct {
 	Width   int64     `json:"w"` // bucket width, nanoseconds
 	Buckets []*bucket `json:"b"` // oldest first
-	cached  stats
-	stale   int // samples added since cached was computed
-	fresh   bool
+	// peer is the other worker processes' share of the baseline, merged (Config.Owner):
+	// judged together with this one, never persisted with it, replaced on each refresh.
+	peer   *dist
+	cached stats
+	stale  int // samples added since cached was computed
+	fresh  bool
 }
 
 type bucket struct {
@@ -95,8 +98,9 @@ func (d *dist) add(t int64, v float64, rng *rand.Rand) {
 	d.stale++
 }
 
-// expire drops the buckets that ended before the window that ends with newest.
-func (d *dist) expire(newest int64) {
+// expire drops the buckets that ended before the window that ends with newest, and
+// reports whether it dropped any.
+func (d *dist) expire(newest int64) bool {
 	cut := newest - distBuckets*d.Width
 	i := 0
 	for i < len(d.Buckets) && d.Buckets[i].Start < cut {
@@ -106,6 +110,13 @@ func (d *dist) expire(newest int64) {
 		d.Buckets = slices.Delete(d.Buckets, 0, i)
 		d.fresh = false
 	}
+	return i > 0
+}
+
+// setPeer sets the other processes' share judged with this one.
+func (d *dist) setPeer(p *dist) {
+	d.peer = p
+	d.fresh = false
 }
 
 // summary returns the stats of the window that ends at now: count, sum and mean exact, percentiles from the
@@ -116,6 +127,15 @@ func (d *dist) summary(now int64) stats {
 	for _, b := range d.Buckets {
 		s.Count += b.N
 		s.Sum += b.Sum
+	}
+	if d.peer != nil {
+		if d.peer.expire(now) {
+			d.fresh = false
+		}
+		for _, b := range d.peer.Buckets {
+			s.Count += b.N
+			s.Sum += b.Sum
+		}
 	}
 	if s.Count > 0 {
 		s.Mean = s.Sum / float64(s.Count)
@@ -132,7 +152,11 @@ func (d *dist) percentiles() stats {
 	type wv struct{ v, w float64 }
 	var all []wv
 	total := 0.0
-	for _, b := range d.Buckets {
+	buckets := d.Buckets
+	if d.peer != nil {
+		buckets = slices.Concat(d.Buckets, d.peer.Buckets) // weighted alike: time order does not matter
+	}
+	for _, b := range buckets {
 		if len(b.Res) == 0 {
 			continue
 		}

@@ -13,8 +13,15 @@ import (
 // effects are the store writes of one evaluation, made after the engine's lock is released.
 type effects struct {
 	rules  []store.AlertRule
-	alerts []store.Alert
+	alerts []alertWrite
 	events []event
+}
+
+// alertWrite is an alert as it is now and the repeats counted since it was last written:
+// the store adds them to the count every process shares.
+type alertWrite struct {
+	alert   store.Alert
+	repeats int
 }
 
 // event is an alert event to deliver: the alert as it was when it happened.
@@ -40,15 +47,24 @@ func (fx *effects) empty() bool {
 // collect moves the alerts changed since the last flush into fx, as copies.
 func (e *Engine) collect(fx *effects) {
 	for _, id := range slices.Sorted(maps.Keys(e.dirty)) {
-		fx.alerts = append(fx.alerts, *e.dirty[id])
+		fx.alerts = append(fx.alerts, alertWrite{alert: *e.dirty[id], repeats: e.repeats[id]})
+		delete(e.repeats, id)
 	}
 	clear(e.dirty)
 }
 
 // applied is what apply did, for settle to record.
 type applied struct {
-	stored, written []string
-	failed          effects
+	stored []string
+	// written are the open alerts as the store returned them, with the id each was
+	// written under (another process's alert id when it had the dedup key open first).
+	written []adopted
+	failed  effects
+}
+
+type adopted struct {
+	id    string
+	alert store.Alert
 }
 
 // apply writes fx: rules, then alerts, then deliveries (each delivery carries its alert, so
@@ -68,24 +84,54 @@ func (e *Engine) apply(ctx context.Context, fx effects) applied {
 		}
 		stored = append(stored, r.ProjectID)
 	}
-	var written []string
-	for _, a := range fx.alerts {
-		if err := e.store.PutAlert(ctx, a); err != nil {
+	var written []adopted
+	unwritten := map[string]bool{}
+	for _, w := range fx.alerts {
+		a := w.alert
+		if id, ok := e.merged[a.ID]; ok {
+			a.ID = id
+		}
+		got, err := e.store.RecordAlert(ctx, a, w.repeats)
+		if err != nil {
 			e.log.Warn("store alert failed; retrying on the next tick", "alert", a.ID, "err", err)
-			failed.alerts = append(failed.alerts, a)
+			failed.alerts = append(failed.alerts, w)
+			unwritten[w.alert.ID] = true
 			continue
 		}
-		if a.Status != store.AlertResolved {
-			written = append(written, a.ID)
+		if got.ID != a.ID {
+			// Another process opened this dedup key first: its alert counts our repeats,
+			// and ours never existed.
+			e.merged[w.alert.ID] = got.ID
+			e.m.merged.Inc()
+		}
+		if got.Status != store.AlertResolved {
+			written = append(written, adopted{id: w.alert.ID, alert: got})
 		}
 	}
-	if len(fx.events) > 0 {
-		if err := e.enqueue(ctx, fx.events); err != nil {
-			e.log.Warn("enqueue alert deliveries failed; retrying on the next tick", "events", len(fx.events), "err", err)
-			failed.events = fx.events
+	var events []event
+	for _, ev := range fx.events {
+		if unwritten[ev.alert.ID] { // the event waits for its alert to be stored
+			failed.events = append(failed.events, ev)
+			continue
+		}
+		if id, ok := e.merged[ev.alert.ID]; ok {
+			if ev.kind == store.EventTrigger {
+				continue // the process that opened the alert sent its trigger
+			}
+			ev.alert.ID = id
+		}
+		events = append(events, ev)
+	}
+	if len(events) > 0 {
+		if err := e.enqueue(ctx, events); err != nil {
+			e.log.Warn("enqueue alert deliveries failed; retrying on the next tick", "events", len(events), "err", err)
+			failed.events = append(failed.events, events...)
 		} else if e.notify != nil {
 			e.notify()
 		}
+	}
+	if len(e.merged) > maxRetry { // only writes collected before an adoption need it
+		clear(e.merged)
 	}
 	return applied{stored: stored, written: written, failed: failed}
 }
@@ -98,9 +144,10 @@ func (e *Engine) settle(a applied) {
 	for _, p := range stored {
 		delete(e.pending, p)
 	}
-	for _, id := range written {
+	for _, w := range written {
+		e.adopt(w.id, w.alert)
 		e.writes++
-		e.written[id] = e.writes
+		e.written[w.alert.ID] = e.writes
 	}
 	e.retry.merge(failed)
 	e.m.failures.Add(float64(len(failed.rules) + len(failed.alerts) + len(failed.events)))
@@ -141,4 +188,37 @@ func (e *Engine) enqueue(ctx context.Context, events []event) error {
 		return fmt.Errorf("enqueue %d alert deliveries: %w", len(ds), err)
 	}
 	return nil
+}
+
+// adopt takes the stored state of an open alert this engine wrote under id: the count
+// every process added to, and the stored id, which differs when another process opened
+// the dedup key first (later writes and resolves then name that alert).
+func (e *Engine) adopt(id string, stored store.Alert) {
+	ok := openID{rule: stored.RuleID, key: Key{Project: stored.ProjectID, Service: stored.Service, Endpoint: stored.Endpoint, Model: stored.Model}}
+	a := e.open[ok]
+	if a == nil || (a.ID != id && a.ID != stored.ID) {
+		return // resolved or replaced since it was written
+	}
+	pending := e.repeats[a.ID]
+	if a.ID != stored.ID {
+		delete(e.written, a.ID)
+		delete(e.repeats, a.ID)
+		e.repeats[stored.ID] += pending
+		if d, found := e.dirty[a.ID]; found {
+			delete(e.dirty, a.ID)
+			e.dirty[stored.ID] = d
+		}
+		*a = stored
+	}
+	a.Count, a.LastSeenAt = stored.Count+pending, later(a.LastSeenAt, stored.LastSeenAt)
+	if store.AlertStatusRank(stored.Status) > store.AlertStatusRank(a.Status) {
+		a.Status, a.AcknowledgedAt = stored.Status, stored.AcknowledgedAt
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

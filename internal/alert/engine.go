@@ -20,10 +20,19 @@ import (
 type Store interface {
 	AlertRules(ctx context.Context, projectID string) ([]store.AlertRule, error)
 	PutAlertRule(ctx context.Context, r store.AlertRule) error
-	PutAlert(ctx context.Context, a store.Alert) error
+	// RecordAlert stores an alert, or counts its repeats on the alert another process
+	// already opened for its dedup key (see store.AlertStore.RecordAlert).
+	RecordAlert(ctx context.Context, a store.Alert, repeats int) (store.Alert, error)
 	OpenAlerts(ctx context.Context) ([]store.Alert, error)
+	// AddSpend adds this process's budget spend to the totals every process shares.
+	AddSpend(ctx context.Context, ds []store.Spend) ([]store.Spend, error)
+	Spends(ctx context.Context, since time.Time) ([]store.Spend, error)
 	PutBaselines(ctx context.Context, bs []store.Baseline) error
 	Baselines(ctx context.Context, projectID string) ([]store.Baseline, error)
+	// PutBaselineParts and BaselineParts keep each worker process's share of the baselines
+	// (only used with Config.Owner).
+	PutBaselineParts(ctx context.Context, ps []store.BaselinePart) error
+	BaselineParts(ctx context.Context, since time.Time) ([]store.BaselinePart, error)
 	// Channels is read when an alert event happens, so a channel added a moment ago
 	// already receives it.
 	Channels(ctx context.Context, projectID string) ([]store.Channel, error)
@@ -40,11 +49,20 @@ type Config struct {
 	// RecentSpans is how many span ids are remembered to ignore redelivered spans
 	// (default 200,000).
 	RecentSpans int
-	// Tick is the period of Run: windowed rules, rule and channel reloads, user actions
-	// (default 5 s).
+	// Tick is the period of Run: windowed rules, rule and channel reloads, user actions,
+	// and the exchange of budget spend with the other worker processes (default 5 s).
 	Tick time.Duration
 	// SnapshotEvery is how often baselines are written to the store (default 30 s).
 	SnapshotEvery time.Duration
+	// Owner, when set, names this worker process among several that share the store and
+	// each receive a share of the traffic. The engine then writes its share of every
+	// baseline under Owner and, every Refresh, merges the other processes' shares, and when
+	// they last received each key, into what it judges. Empty means the only worker process:
+	// baselines are the engine's own. At most one running process may use an Owner.
+	Owner string
+	// Refresh is how often an engine with an Owner merges the other processes' shares
+	// (default 1 minute).
+	Refresh time.Duration
 	// Registerer receives the engine's Prometheus metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
 }
@@ -64,6 +82,9 @@ func (c *Config) defaults() {
 	}
 	if c.SnapshotEvery <= 0 {
 		c.SnapshotEvery = 30 * time.Second
+	}
+	if c.Refresh <= 0 {
+		c.Refresh = time.Minute
 	}
 }
 
@@ -89,17 +110,24 @@ type Engine struct {
 	resolved map[openID]time.Time    // when each rule and key last resolved, for cooldowns
 	budgets  map[budgetKey]*spend
 	dirty    map[string]*store.Alert // alerts changed since the last flush, by id
+	repeats  map[string]int          // repeats counted since the alert was last written, by id
 	retry    effects                 // writes that failed, tried again on the next tick
 	// written is when each open alert was last stored, in writes: Tick trusts the store's
 	// list of open alerts only for alerts stored before it read that list.
-	written  map[string]uint64
-	writes   uint64
-	lastSnap time.Time
+	written     map[string]uint64
+	writes      uint64
+	lastSnap    time.Time
+	lastRefresh time.Time
+	started     time.Time // when Load ran: windows hold nothing from before
 
 	// flushMu orders the store writes of successive evaluations: it is taken before mu is
 	// released, so writes land in the order the evaluations ran. Lock order is mu, then
 	// flushMu: nothing may take mu while holding flushMu (apply does not; settle runs after).
 	flushMu sync.Mutex
+	// merged maps the id of an alert this engine opened to the id of the alert another
+	// process had already opened for its dedup key, for writes collected before the engine
+	// adopted that id. Guarded by flushMu.
+	merged map[string]string
 }
 
 // keyState is one key's rolling window and baselines.
@@ -107,11 +135,12 @@ type keyState struct {
 	key Key
 	win window
 	// arrived is when this process last observed a request of the key (the engine's clock,
-	// not the span's: no_data rules judge silence by arrival).
-	arrived time.Time
-	dists   map[string]*dist
-	elem    *list.Element
-	dirty   bool
+	// not the span's: no_data rules judge silence by arrival); othersArrived is the latest
+	// arrival the other worker processes reported (Config.Owner).
+	arrived, othersArrived time.Time
+	dists                  map[string]*dist
+	elem                   *list.Element
+	dirty                  bool
 }
 
 // New returns an engine. notify, when not nil, is called after new deliveries are stored
@@ -127,7 +156,8 @@ func New(cfg Config, st Store, now func() time.Time, notify func(), logger *slog
 		rules: map[string][]store.AlertRule{}, ensured: map[string]bool{}, pending: map[string]bool{},
 		keys: map[Key]*keyState{}, lru: list.New(),
 		seen: newRecentSet(cfg.RecentSpans), open: map[openID]*store.Alert{}, resolved: map[openID]time.Time{},
-		budgets: map[budgetKey]*spend{}, dirty: map[string]*store.Alert{}, written: map[string]uint64{},
+		budgets: map[budgetKey]*spend{}, dirty: map[string]*store.Alert{}, repeats: map[string]int{},
+		written: map[string]uint64{}, merged: map[string]string{},
 	}
 }
 
@@ -146,6 +176,17 @@ func (e *Engine) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load baselines: %w", err)
 	}
+	spends, err := e.store.Spends(ctx, periodStart(e.now(), PeriodMonth))
+	if err != nil {
+		return fmt.Errorf("load budget spend: %w", err)
+	}
+	var parts []store.BaselinePart
+	if e.cfg.Owner != "" {
+		if parts, err = e.store.BaselineParts(ctx, e.now().Add(-e.cfg.BaselineWindow)); err != nil {
+			return fmt.Errorf("load baseline parts: %w", err)
+		}
+	}
+	shared := e.decodeParts(parts, true)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.setRules(rules)
@@ -155,8 +196,17 @@ func (e *Engine) Load(ctx context.Context) error {
 		e.written[a.ID] = 0
 	}
 	now := e.now()
-	for _, b := range baselines {
-		e.restore(b, now)
+	// An engine with an owner resumes its own share; the snapshots, written by whichever
+	// process saved last, only start it when no process has saved a share yet (an upgrade).
+	if e.cfg.Owner == "" || len(parts) == 0 {
+		for _, b := range baselines {
+			e.restore(b, now)
+		}
+	}
+	e.applyParts(shared)
+	e.lastRefresh, e.started = now, now
+	for _, sp := range spends {
+		e.restoreSpend(sp, now)
 	}
 	e.lastSnap = now
 	return nil
@@ -209,7 +259,7 @@ func (e *Engine) Observe(ctx context.Context, b store.Batch) {
 	e.settle(done)
 }
 
-// Run ticks until ctx ends, then writes a last baseline snapshot.
+// Run ticks until ctx ends, then adds the last spend and writes a last baseline snapshot.
 func (e *Engine) Run(ctx context.Context) error {
 	t := time.NewTicker(e.cfg.Tick)
 	defer t.Stop()
@@ -218,6 +268,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
+			e.exchangeSpend(final)
 			e.snapshot(final, true)
 			return nil
 		case <-t.C:
@@ -230,6 +281,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // re-evaluates open alerts and budgets against the clock (windows age even without
 // traffic), writes due snapshots and retries failed writes.
 func (e *Engine) Tick(ctx context.Context) {
+	e.exchangeSpend(ctx)
 	e.mu.Lock()
 	before := e.writes
 	e.mu.Unlock()
@@ -260,6 +312,7 @@ func (e *Engine) Tick(ctx context.Context) {
 	e.flushMu.Unlock()
 	e.settle(done)
 	e.snapshot(ctx, false)
+	e.refresh(ctx)
 }
 
 // setRules replaces the in-memory rules with the stored ones. A project without stored

@@ -489,13 +489,13 @@ func TestBudgetPerUser(t *testing.T) {
 	if len(got) != 1 || got[0].Observed != 2.01 {
 		t.Fatalf("over the budget: got %+v, want one alert at $2.01", got)
 	}
-	// The per-user spend survives a restart through its snapshot.
-	h.e.snapshot(context.Background(), true)
+	// The per-user spend survives a restart through the shared accumulators.
+	h.e.exchangeSpend(context.Background())
 	e := New(Config{}, h.store, h.clock.now, nil, nil)
 	if err := e.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if sp := e.budgets[budgetKey{project: "p", period: PeriodMonth, start: periodStart(h.clock.now(), PeriodMonth).UnixNano(), user: "u-42"}]; sp == nil || sp.usd != 2.01 {
+	if sp := e.budgets[budgetKey{project: "p", period: PeriodMonth, start: periodStart(h.clock.now(), PeriodMonth).UnixNano(), user: "u-42"}]; sp == nil || sp.usd() != 2.01 {
 		t.Errorf("restored spend of u-42: got %+v, want $2.01", sp)
 	}
 	bad := store.AlertRule{Type: store.RuleCostSpike, Threshold: 0.2, Scope: store.AlertScope{User: "u"}}

@@ -71,7 +71,7 @@ func (e *Engine) judge(r *store.AlertRule, ks *keyState, now time.Time) signal {
 		return e.judgeSpike(r, ks, MetricLatency, r.Threshold, now)
 	case store.RuleQualityDrop:
 		roll := ks.win.roll(MetricQuality, r.WindowRequests, r.WindowDuration, now)
-		sig := signal{metric: MetricQuality, threshold: r.Threshold, traceID: roll.traceID, spanID: roll.spanID, empty: ks.win.idle(r.WindowDuration, now)}
+		sig := signal{metric: MetricQuality, threshold: r.Threshold, traceID: roll.traceID, spanID: roll.spanID, empty: e.idle(ks, r.WindowDuration, now)}
 		if roll.n == 0 || roll.n < r.MinSamples {
 			return sig
 		}
@@ -84,7 +84,7 @@ func (e *Engine) judge(r *store.AlertRule, ks *keyState, now time.Time) signal {
 		return sig
 	case store.RuleErrorRate:
 		roll := ks.win.roll(MetricErrors, r.WindowRequests, r.WindowDuration, now)
-		sig := signal{metric: MetricErrors, threshold: r.Threshold, traceID: roll.traceID, spanID: roll.spanID, empty: ks.win.idle(r.WindowDuration, now)}
+		sig := signal{metric: MetricErrors, threshold: r.Threshold, traceID: roll.traceID, spanID: roll.spanID, empty: e.idle(ks, r.WindowDuration, now)}
 		if roll.n == 0 || roll.n < r.MinSamples {
 			return sig
 		}
@@ -118,21 +118,30 @@ func (e *Engine) judge(r *store.AlertRule, ks *keyState, now time.Time) signal {
 	return signal{}
 }
 
+// idle reports whether the key's window holds no request within d. A process that has
+// run for less than d cannot tell: the requests before it started are not in its window
+// (a worker process that just joined, or restarted, would otherwise resolve every open
+// alert at its first tick), so only a window it could have seen whole counts as empty.
+func (e *Engine) idle(ks *keyState, d time.Duration, now time.Time) bool {
+	return ks.win.idle(d, now) && now.Sub(e.started) >= d
+}
+
 // judgeSilence judges a no_data rule: the key had at least MinSamples requests and none
 // arrived within WindowDuration before now. Observed and threshold are in minutes.
 func judgeSilence(r *store.AlertRule, ks *keyState, now time.Time) signal {
 	var last *sample
 	ks.win.each(1, 0, func(s *sample) { last = s })
 	sig := signal{metric: MetricSilence, threshold: r.WindowDuration.Minutes()}
-	if last == nil || ks.arrived.IsZero() || ks.win.n < max(r.MinSamples, 1) {
+	arrived := later(ks.arrived, ks.othersArrived) // the other worker processes' arrivals count
+	if last == nil || arrived.IsZero() || ks.win.n < max(r.MinSamples, 1) {
 		return sig
 	}
-	silent := max(now.Sub(ks.arrived), 0)
+	silent := max(now.Sub(arrived), 0)
 	sig.known, sig.observed, sig.traceID, sig.spanID = true, silent.Minutes(), last.traceID, last.spanID
 	sig.degraded = silent >= r.WindowDuration
 	if sig.degraded {
 		sig.explanation = fmt.Sprintf("no request from %s for %s (the last arrived at %s; alert after %s without one)",
-			ks.key, silent.Round(time.Second), ks.arrived.UTC().Format(time.RFC3339), r.WindowDuration)
+			ks.key, silent.Round(time.Second), arrived.UTC().Format(time.RFC3339), r.WindowDuration)
 	}
 	return sig
 }
@@ -140,7 +149,7 @@ func judgeSilence(r *store.AlertRule, ks *keyState, now time.Time) signal {
 // judgeSpike compares a rolling mean with the baseline's statistic × (1 + threshold).
 func (e *Engine) judgeSpike(r *store.AlertRule, ks *keyState, metric string, threshold float64, now time.Time) signal {
 	roll := ks.win.roll(metric, r.WindowRequests, r.WindowDuration, now)
-	sig := signal{metric: metric, traceID: roll.traceID, spanID: roll.spanID, empty: ks.win.idle(r.WindowDuration, now)}
+	sig := signal{metric: metric, traceID: roll.traceID, spanID: roll.spanID, empty: e.idle(ks, r.WindowDuration, now)}
 	d := ks.dists[metric]
 	if roll.n == 0 || d == nil {
 		return sig
@@ -173,6 +182,7 @@ func (e *Engine) fire(r *store.AlertRule, k Key, sig signal, now time.Time, fx *
 		a.Count++
 		a.LastSeenAt = now.UTC()
 		e.dirty[a.ID] = a
+		e.repeats[a.ID]++
 		return
 	}
 	if t, found := e.resolved[ok]; found && now.Sub(t) < r.Cooldown {
@@ -187,6 +197,7 @@ func (e *Engine) fire(r *store.AlertRule, k Key, sig signal, now time.Time, fx *
 	}
 	e.open[ok] = a
 	e.dirty[a.ID] = a
+	e.repeats[a.ID] = 1
 	e.m.fired.WithLabelValues(a.Type).Inc()
 	fx.events = append(fx.events, event{alert: *a, kind: store.EventTrigger, at: now})
 }
@@ -266,7 +277,9 @@ func (e *Engine) reevaluate(now time.Time, fx *effects) {
 		k := ok.key
 		ks := e.keys[k]
 		if ks == nil {
-			e.resolveOpen(ok, now, "auto", fx)
+			if now.Sub(e.started) >= r.WindowDuration { // see idle
+				e.resolveOpen(ok, now, "auto", fx)
+			}
 			continue
 		}
 		// Only resolve here: a repeat is counted per request, never per tick.

@@ -20,13 +20,23 @@ type fakeStore struct {
 	rules      []store.AlertRule
 	alerts     map[string]store.Alert
 	baselines  map[string]store.Baseline
+	parts      map[string]store.BaselinePart
 	channels   []store.Channel
 	deliveries []store.Delivery
-	fail       error // returned by every write while set
+	spend      map[store.Spend]struct {
+		Requests int64
+		USD      float64
+	} // keyed with zero Requests and USD
+	writes int
+	fail   error // returned by every write while set
 }
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{alerts: map[string]store.Alert{}, baselines: map[string]store.Baseline{}}
+	return &fakeStore{alerts: map[string]store.Alert{}, baselines: map[string]store.Baseline{}, parts: map[string]store.BaselinePart{},
+		spend: map[store.Spend]struct {
+			Requests int64
+			USD      float64
+		}{}}
 }
 
 func (f *fakeStore) AlertRules(_ context.Context, p string) ([]store.AlertRule, error) {
@@ -53,16 +63,85 @@ func (f *fakeStore) PutAlertRule(_ context.Context, r store.AlertRule) error {
 }
 
 func (f *fakeStore) PutAlert(_ context.Context, a store.Alert) error {
+	_, err := f.put(a, a.Count, false)
+	return err
+}
+
+func (f *fakeStore) RecordAlert(_ context.Context, a store.Alert, repeats int) (store.Alert, error) {
+	return f.put(a, repeats, true)
+}
+
+// put keeps the contract of store.AlertStore.RecordAlert: one open alert per dedup key,
+// forward-only status, counts added (or the greater kept), the later last-seen time.
+func (f *fakeStore) put(a store.Alert, count int, add bool) (store.Alert, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
-		return f.fail
+		return store.Alert{}, f.fail
 	}
-	if old, ok := f.alerts[a.ID]; ok && store.AlertStatusRank(old.Status) > store.AlertStatusRank(a.Status) {
-		a.Status, a.AcknowledgedAt, a.ResolvedAt, a.ResolvedBy = old.Status, old.AcknowledgedAt, old.ResolvedAt, old.ResolvedBy
+	old, ok := f.alerts[a.ID]
+	target := a
+	if !ok && a.Status != store.AlertResolved {
+		for _, o := range f.alerts {
+			if o.ProjectID == a.ProjectID && o.DedupKey == a.DedupKey && a.DedupKey != "" && o.Status != store.AlertResolved {
+				old, ok, target, add = o, true, o, true
+			}
+		}
 	}
-	f.alerts[a.ID] = a
-	return nil
+	if !ok {
+		f.alerts[a.ID] = a
+		return a, nil
+	}
+	if store.AlertStatusRank(old.Status) >= store.AlertStatusRank(a.Status) {
+		target.Status, target.AcknowledgedAt, target.ResolvedAt, target.ResolvedBy = old.Status, old.AcknowledgedAt, old.ResolvedAt, old.ResolvedBy
+	} else {
+		target.Status = a.Status
+		if old.AcknowledgedAt.IsZero() {
+			target.AcknowledgedAt = a.AcknowledgedAt
+		}
+		target.ResolvedAt, target.ResolvedBy = a.ResolvedAt, a.ResolvedBy
+	}
+	if add {
+		target.Count = old.Count + count
+	} else {
+		target.Count = max(old.Count, count)
+	}
+	target.LastSeenAt = later(old.LastSeenAt, a.LastSeenAt)
+	f.alerts[target.ID] = target
+	f.writes++
+	return target, nil
+}
+
+func (f *fakeStore) AddSpend(_ context.Context, ds []store.Spend) ([]store.Spend, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	out := slices.Clone(ds)
+	for i, d := range ds {
+		k := d
+		k.Requests, k.USD = 0, 0
+		t := f.spend[k]
+		t.Requests += d.Requests
+		t.USD += d.USD
+		f.spend[k] = t
+		out[i].Requests, out[i].USD = t.Requests, t.USD
+	}
+	return out, nil
+}
+
+func (f *fakeStore) Spends(_ context.Context, since time.Time) ([]store.Spend, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.Spend
+	for k, t := range f.spend {
+		if !k.Start.Before(since) {
+			k.Requests, k.USD = t.Requests, t.USD
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeStore) OpenAlerts(context.Context) ([]store.Alert, error) {
@@ -312,4 +391,46 @@ func (h *harness) open(typ string) []store.Alert {
 		}
 	}
 	return out
+}
+
+func (f *fakeStore) Alerts(_ context.Context, q store.AlertQuery) (store.AlertPage, error) {
+	var page store.AlertPage
+	for _, a := range f.alertsOf(q.Type) {
+		if a.ProjectID == q.ProjectID && (q.Status == "" || a.Status == q.Status) {
+			page.Alerts = append(page.Alerts, a)
+		}
+	}
+	slices.Reverse(page.Alerts)
+	return page, nil
+}
+
+func (f *fakeStore) PutChannel(_ context.Context, c store.Channel) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.channels = append(f.channels, c)
+	return nil
+}
+
+func (f *fakeStore) PutBaselineParts(_ context.Context, ps []store.BaselinePart) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	for _, p := range ps {
+		f.parts[fmt.Sprint(p.ProjectID, p.Service, p.Endpoint, p.Model, p.Metric, p.Owner)] = p
+	}
+	return nil
+}
+
+func (f *fakeStore) BaselineParts(_ context.Context, since time.Time) ([]store.BaselinePart, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.BaselinePart
+	for _, p := range f.parts {
+		if !p.UpdatedAt.Before(since) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ type metrics struct {
 	fired      *prometheus.CounterVec // by rule type
 	resolved   *prometheus.CounterVec // by resolved_by
 	failures   prometheus.Counter     // store writes that failed (retried)
+	merged     prometheus.Counter     // opens that found the dedup key open in another process
 	evaluation prometheus.Histogram
 	deliveries *prometheus.CounterVec // the dispatcher's: by channel type and outcome
 }
@@ -27,13 +28,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		failures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "lumina_alert_write_failures_total", Help: "Alert store writes that failed and were kept for the next tick.",
 		}),
+		merged: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lumina_alerts_merged_total", Help: "Alerts this process opened that another process had already opened for the same dedup key: stored as repeats of that alert.",
+		}),
 		evaluation: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "lumina_alert_evaluation_seconds", Help: "Time to evaluate one committed batch (in memory, before the store writes).",
 			Buckets: prometheus.ExponentialBuckets(0.00001, 4, 10),
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.spans, m.fired, m.resolved, m.failures, m.evaluation)
+		reg.MustRegister(m.spans, m.fired, m.resolved, m.failures, m.merged, m.evaluation)
 	}
 	return m
 }

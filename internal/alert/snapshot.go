@@ -11,7 +11,7 @@ import (
 // snapshotChunk bounds the baselines written in one transaction.
 const snapshotChunk = 256
 
-// snapshot writes the baselines and spend changed since the last snapshot, when one is due
+// snapshot writes the baselines and spend (as this process knows the shared totals) changed since the last snapshot, when one is due
 // (or always, with force). A failed write leaves them marked for the next one.
 func (e *Engine) snapshot(ctx context.Context, force bool) {
 	e.mu.Lock()
@@ -22,6 +22,7 @@ func (e *Engine) snapshot(ctx context.Context, force bool) {
 	}
 	e.lastSnap = now
 	var bs []store.Baseline
+	var parts []store.BaselinePart
 	var keys []*keyState
 	for _, ks := range e.keys {
 		if !ks.dirty {
@@ -39,6 +40,10 @@ func (e *Engine) snapshot(ctx context.Context, force bool) {
 				Metric: metric, WindowStart: now.Add(-e.cfg.BaselineWindow).UTC(), Count: st.Count, Sum: st.Sum,
 				Mean: st.Mean, P50: st.P50, P95: st.P95, P99: st.P99, UpdatedAt: now.UTC(), State: state,
 			})
+			if e.cfg.Owner != "" {
+				parts = append(parts, store.BaselinePart{Owner: e.cfg.Owner, ProjectID: ks.key.Project, Service: ks.key.Service,
+					Endpoint: ks.key.Endpoint, Model: ks.key.Model, Metric: metric, Arrived: ks.arrived.UTC(), UpdatedAt: now.UTC(), State: state})
+			}
 		}
 		ks.dirty = false
 		keys = append(keys, ks)
@@ -56,7 +61,7 @@ func (e *Engine) snapshot(ctx context.Context, force bool) {
 		}
 		bs = append(bs, store.Baseline{
 			ProjectID: bk.project, Service: bk.service, Endpoint: endpoint, Model: bk.model, Metric: "spend_" + bk.period,
-			WindowStart: time.Unix(0, bk.start).UTC(), Count: sp.n, Sum: sp.usd, Mean: sp.usd / float64(max(sp.n, 1)),
+			WindowStart: time.Unix(0, bk.start).UTC(), Count: sp.n(), Sum: sp.usd(), Mean: sp.usd() / float64(max(sp.n(), 1)),
 			UpdatedAt: now.UTC(),
 		})
 	}
@@ -68,6 +73,9 @@ func (e *Engine) snapshot(ctx context.Context, force bool) {
 	var err error
 	for i := 0; i < len(bs) && err == nil; i += snapshotChunk {
 		err = e.store.PutBaselines(ctx, bs[i:min(i+snapshotChunk, len(bs))])
+	}
+	for i := 0; i < len(parts) && err == nil; i += snapshotChunk {
+		err = e.store.PutBaselineParts(ctx, parts[i:min(i+snapshotChunk, len(parts))])
 	}
 	if err != nil {
 		e.log.Warn("store baselines failed; retrying at the next snapshot", "baselines", len(bs), "err", err)
@@ -82,16 +90,11 @@ func (e *Engine) snapshot(ctx context.Context, force bool) {
 	}
 }
 
-// restore resumes one stored baseline or spend accumulator. Spend of a period that is over
-// is dropped; a baseline whose state cannot be decoded starts again empty.
+// restore resumes one stored baseline. Spend rows are the API's view of the shared
+// accumulators (restoreSpend resumes those); a baseline whose state cannot be decoded
+// starts again empty.
 func (e *Engine) restore(b store.Baseline, now time.Time) {
-	if period, ok := strings.CutPrefix(b.Metric, "spend_"); ok {
-		if !periodStart(now, period).Equal(b.WindowStart) {
-			return
-		}
-		user, _ := strings.CutPrefix(b.Endpoint, "user:")
-		e.budgets[budgetKey{project: b.ProjectID, period: period, start: b.WindowStart.UnixNano(), service: b.Service, model: b.Model, user: user}] =
-			&spend{n: b.Count, usd: b.Sum}
+	if strings.HasPrefix(b.Metric, "spend_") {
 		return
 	}
 	if len(b.State) == 0 {

@@ -147,6 +147,37 @@ type Baseline struct {
 	State       []byte    `json:"-"`
 }
 
+// BaselinePart is one worker process's share of a baseline: the distribution of the
+// requests of the key that this process observed (State, the engine's encoding), and when
+// it last received one (Arrived). Owner names the process's slot, which a restarted process
+// takes over, so a key has at most one part per concurrent worker process.
+type BaselinePart struct {
+	Owner     string
+	ProjectID string
+	Service   string
+	Endpoint  string
+	Model     string
+	Metric    string
+	Arrived   time.Time
+	UpdatedAt time.Time
+	State     []byte
+}
+
+// Spend is one budget accumulator: the priced requests of a project and their cost in USD
+// during one UTC Period ("day" or "month") that started at Start, in total (empty Service,
+// Model and User) or within one service, model and/or user. Every worker process adds its
+// share to the same stored accumulator (AlertStore.AddSpend).
+type Spend struct {
+	ProjectID string    `json:"project_id"`
+	Period    string    `json:"period"`
+	Start     time.Time `json:"start"`
+	Service   string    `json:"service,omitempty"`
+	Model     string    `json:"model,omitempty"`
+	User      string    `json:"user,omitempty"`
+	Requests  int64     `json:"requests"`
+	USD       float64   `json:"usd"`
+}
+
 // Channel types.
 const (
 	ChannelWebhook   = "webhook"

@@ -92,8 +92,24 @@ type AlertStore interface {
 	// PutAlert creates or updates the alert with a.ID in a.ProjectID. The stored status
 	// only moves forward (firing → acknowledged → resolved): a put with an earlier status
 	// keeps the stored one and its AcknowledgedAt, ResolvedAt and ResolvedBy, so an engine
-	// counting repeats never reopens what a user acknowledged or resolved.
+	// counting repeats never reopens what a user acknowledged or resolved. Count and
+	// LastSeenAt never move back either (the greater is kept), so a user's acknowledgement
+	// written from an older read loses no repeats. At most one alert per project and
+	// DedupKey (when not empty) is open, across every process: a put of a new alert whose
+	// DedupKey is already open stores no second alert but counts a.Count repeats on the
+	// open one, as RecordAlert does.
 	PutAlert(ctx context.Context, a Alert) error
+	// RecordAlert is how an alert engine writes, safe when engines in several processes
+	// judge the same keys. It applies a to the stored alert a.ID if there is one, else to
+	// the project's open (not resolved) alert with a.DedupKey, opened by another engine
+	// (unless a itself is resolved: a resolved alert never closes another's incident);
+	// else it stores a as a new alert. Applied to a stored alert it moves the status
+	// forward only (as PutAlert), adds repeats to Count and keeps the later LastSeenAt; the
+	// rest of the document is replaced by a's only when the stored alert is a.ID. It
+	// returns the alert as stored: an ID other than a.ID means another engine opened the
+	// incident first, and later writes should name that ID. Two concurrent calls opening
+	// one dedup key store one alert.
+	RecordAlert(ctx context.Context, a Alert, repeats int) (Alert, error)
 	// Alert returns one alert; ErrNotFound when the project has no such alert.
 	Alert(ctx context.Context, projectID, id string) (Alert, error)
 	// Alerts lists a project's alerts matching q, newest first, one page at a time.
@@ -110,6 +126,18 @@ type AlertStore interface {
 	// Baselines lists a project's baselines ordered by key; an empty projectID lists every
 	// project's (with their State, for an engine resuming after a restart).
 	Baselines(ctx context.Context, projectID string) ([]Baseline, error)
+	// PutBaselineParts creates or replaces each process's share of a baseline, keyed by
+	// project, service, endpoint, model, metric and owner, in one transaction.
+	PutBaselineParts(ctx context.Context, ps []BaselinePart) error
+	// BaselineParts lists every owner's parts updated at or after since, by key then owner.
+	BaselineParts(ctx context.Context, since time.Time) ([]BaselinePart, error)
+	// AddSpend adds each item's Requests and USD to its budget accumulator (created at zero)
+	// in one transaction, atomically with respect to every other process, and returns the
+	// accumulators' totals after the addition, in the order of ds. An item of zero reads
+	// the total.
+	AddSpend(ctx context.Context, ds []Spend) ([]Spend, error)
+	// Spends lists the accumulators of periods that started at or after since, by key.
+	Spends(ctx context.Context, since time.Time) ([]Spend, error)
 
 	// PutChannel creates or replaces the channel with c.ID in c.ProjectID.
 	PutChannel(ctx context.Context, c Channel) error

@@ -91,34 +91,96 @@ func (s *Store) DeleteAlertRule(ctx context.Context, projectID, id string) error
 	return s.deleteAlertRow(ctx, "alert rule", "DELETE FROM alert_rules WHERE project_id = $1 AND id = $2", projectID, id)
 }
 
-// PutAlert implements store.AlertStore: the status columns only move forward.
+// PutAlert implements store.AlertStore: the status columns only move forward, and the
+// count and last-seen time keep the greater value.
 func (s *Store) PutAlert(ctx context.Context, a store.Alert) error {
+	_, err := s.putAlert(ctx, a, a.Count, false)
+	return err
+}
+
+// RecordAlert implements store.AlertStore.
+func (s *Store) RecordAlert(ctx context.Context, a store.Alert, repeats int) (store.Alert, error) {
+	return s.putAlert(ctx, a, repeats, true)
+}
+
+// alertForward is the SET list that moves a stored alert forward: $3 status rank, $4 and
+// $5 the acknowledged and resolved times, $6 resolved by, $7 the count (added when $8,
+// else the greater kept), $9 the last-seen time.
+const alertForward = `status_rank = GREATEST(alerts.status_rank, $3),
+	acknowledged_ns = CASE WHEN alerts.acknowledged_ns <> 0 THEN alerts.acknowledged_ns ELSE $4 END,
+	resolved_ns = CASE WHEN alerts.resolved_ns <> 0 THEN alerts.resolved_ns ELSE $5 END,
+	resolved_by = CASE WHEN alerts.resolved_by <> '' THEN alerts.resolved_by ELSE $6 END,
+	repeat_count = CASE WHEN $8 THEN alerts.repeat_count + $7 ELSE GREATEST(alerts.repeat_count, $7) END,
+	last_seen_ns = GREATEST(alerts.last_seen_ns, $9)`
+
+// putAlert applies a to the alert a.ID, else to the open alert of its dedup key, else
+// inserts it. Each step is one statement, so no transaction is held between them; an
+// insert that meets a concurrent one (the same id, or an open alert of the same key)
+// stores nothing and the steps start again, then finding the winner's row.
+func (s *Store) putAlert(ctx context.Context, a store.Alert, count int, add bool) (store.Alert, error) {
 	if a.ID == "" || a.ProjectID == "" {
-		return fmt.Errorf("put alert %q: an alert needs an id and a project", a.ID)
+		return store.Alert{}, fmt.Errorf("put alert %q: an alert needs an id and a project", a.ID)
 	}
 	doc, err := docJSON(a)
 	if err != nil {
-		return fmt.Errorf("put alert %q: %w", a.ID, err)
+		return store.Alert{}, fmt.Errorf("put alert %q: %w", a.ID, err)
 	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO alerts (project_id, id, fired_ns, status_rank, type, severity,
-		service, acknowledged_ns, resolved_ns, resolved_by, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (project_id, id) DO UPDATE SET
-		fired_ns = EXCLUDED.fired_ns, type = EXCLUDED.type, severity = EXCLUDED.severity,
-		service = EXCLUDED.service, doc = EXCLUDED.doc,
-		status_rank = GREATEST(alerts.status_rank, EXCLUDED.status_rank),
-		acknowledged_ns = CASE WHEN alerts.acknowledged_ns <> 0 THEN alerts.acknowledged_ns ELSE EXCLUDED.acknowledged_ns END,
-		resolved_ns = CASE WHEN alerts.resolved_ns <> 0 THEN alerts.resolved_ns ELSE EXCLUDED.resolved_ns END,
-		resolved_by = CASE WHEN alerts.resolved_by <> '' THEN alerts.resolved_by ELSE EXCLUDED.resolved_by END`,
-		clean(a.ProjectID), clean(a.ID), alertNS(a.FiredAt), store.AlertStatusRank(a.Status), clean(a.Type),
-		clean(a.Severity), clean(a.Service), alertNS(a.AcknowledgedAt), alertNS(a.ResolvedAt), clean(a.ResolvedBy), doc); err != nil {
-		return fmt.Errorf("put alert %q: %w", a.ID, err)
+	rank, acked, solved, by, seen := store.AlertStatusRank(a.Status), alertNS(a.AcknowledgedAt), alertNS(a.ResolvedAt), clean(a.ResolvedBy), alertNS(a.LastSeenAt)
+	project, id, key := clean(a.ProjectID), clean(a.ID), clean(a.DedupKey)
+	for range 5 {
+		out, err := s.alertRows(ctx, `UPDATE alerts SET `+alertForward+`, fired_ns = $10, type = $11, severity = $12,
+			service = $13, dedup_key = $14, doc = $15 WHERE project_id = $1 AND id = $2 RETURNING `+alertColumns,
+			project, id, rank, acked, solved, by, count, add, seen, alertNS(a.FiredAt), clean(a.Type), clean(a.Severity),
+			clean(a.Service), key, doc)
+		if err != nil || len(out) > 0 {
+			return first(out), wrapPut(a.ID, err)
+		}
+		if key != "" && rank < 2 {
+			out, err := s.alertRows(ctx, `UPDATE alerts SET `+alertForward+`
+				WHERE project_id = $1 AND dedup_key = $2 AND status_rank < 2 RETURNING `+alertColumns,
+				project, key, rank, acked, solved, by, count, true, seen)
+			if err != nil || len(out) > 0 {
+				return first(out), wrapPut(a.ID, err)
+			}
+		}
+		out, err = s.alertRows(ctx, `INSERT INTO alerts (project_id, id, fired_ns, status_rank, type, severity, service,
+			acknowledged_ns, resolved_ns, resolved_by, dedup_key, repeat_count, last_seen_ns, doc)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING RETURNING `+alertColumns,
+			project, id, alertNS(a.FiredAt), rank, clean(a.Type), clean(a.Severity), clean(a.Service), acked, solved, by,
+			key, a.Count, seen, doc)
+		if err != nil || len(out) > 0 {
+			return first(out), wrapPut(a.ID, err)
+		}
+	}
+	return store.Alert{}, fmt.Errorf("put alert %q: kept meeting concurrent writes of dedup key %q", a.ID, a.DedupKey)
+}
+
+func (s *Store) alertRows(ctx context.Context, query string, args ...any) ([]store.Alert, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	out, _, err := collectAlerts(rows)
+	return out, err
+}
+
+func first(as []store.Alert) store.Alert {
+	if len(as) == 0 {
+		return store.Alert{}
+	}
+	return as[0]
+}
+
+func wrapPut(id string, err error) error {
+	if err != nil {
+		return fmt.Errorf("put alert %q: %w", id, err)
 	}
 	return nil
 }
 
-const alertColumns = `id, fired_ns, status_rank, acknowledged_ns, resolved_ns, resolved_by, doc`
+const alertColumns = `id, fired_ns, status_rank, acknowledged_ns, resolved_ns, resolved_by, repeat_count, last_seen_ns, doc`
 
-// collectAlerts reads alertColumns, overlaying the forward-only status columns on the document.
+// collectAlerts reads alertColumns, overlaying the forward-only columns on the document.
 func collectAlerts(rows pgx.Rows) ([]store.Alert, []int64, error) {
 	var fired []int64
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Alert, error) {
@@ -128,15 +190,20 @@ func collectAlerts(rows pgx.Rows) ([]store.Alert, []int64, error) {
 			f             int64
 			rank          int16
 			acked, solved int64
+			count, seen   int64
 			doc           []byte
 		)
-		if err := r.Scan(&id, &f, &rank, &acked, &solved, &by, &doc); err != nil {
+		if err := r.Scan(&id, &f, &rank, &acked, &solved, &by, &count, &seen, &doc); err != nil {
 			return a, err
 		}
 		if err := json.Unmarshal(doc, &a); err != nil {
 			return a, fmt.Errorf("decode alert: %w", err)
 		}
 		a.Status, a.AcknowledgedAt, a.ResolvedAt, a.ResolvedBy = store.AlertStatusOfRank(int(rank)), alertTime(acked), alertTime(solved), by
+		a.Count = int(count)
+		if t := alertTime(seen); t.After(a.LastSeenAt) {
+			a.LastSeenAt = t
+		}
 		a.FiredAt, a.LastSeenAt = a.FiredAt.UTC(), a.LastSeenAt.UTC()
 		fired = append(fired, f)
 		return a, nil

@@ -49,48 +49,109 @@ func (s *Store) DeleteAlertRule(ctx context.Context, projectID, id string) error
 	return s.deleteOne(ctx, "alert rule", `DELETE FROM alert_rules WHERE project_id = ? AND id = ?`, projectID, id)
 }
 
-// PutAlert implements store.AlertStore: the status columns only move forward.
+// PutAlert implements store.AlertStore: the status columns only move forward, and the
+// count and last-seen time keep the greater value.
 func (s *Store) PutAlert(ctx context.Context, a store.Alert) error {
+	_, err := s.putAlert(ctx, a, a.Count, false)
+	return err
+}
+
+// RecordAlert implements store.AlertStore.
+func (s *Store) RecordAlert(ctx context.Context, a store.Alert, repeats int) (store.Alert, error) {
+	return s.putAlert(ctx, a, repeats, true)
+}
+
+// alertForward is the SET list that moves a stored alert forward: ?1 status rank, ?2 and ?3
+// the acknowledged and resolved times, ?4 resolved by, ?5 the count (added when ?6, else
+// the greater kept), ?7 the last-seen time.
+const alertForward = `status_rank = max(status_rank, ?1),
+	acknowledged_at = CASE WHEN acknowledged_at <> 0 THEN acknowledged_at ELSE ?2 END,
+	resolved_at = CASE WHEN resolved_at <> 0 THEN resolved_at ELSE ?3 END,
+	resolved_by = CASE WHEN resolved_by <> '' THEN resolved_by ELSE ?4 END,
+	repeat_count = CASE WHEN ?6 THEN repeat_count + ?5 ELSE max(repeat_count, ?5) END,
+	last_seen_at = max(last_seen_at, ?7)`
+
+// putAlert applies a to the alert a.ID, else to the open alert of its dedup key, else
+// inserts it, in one transaction of the single writer.
+func (s *Store) putAlert(ctx context.Context, a store.Alert, count int, add bool) (store.Alert, error) {
 	if a.ID == "" || a.ProjectID == "" {
-		return fmt.Errorf("put alert %q: an alert needs an id and a project", a.ID)
+		return store.Alert{}, fmt.Errorf("put alert %q: an alert needs an id and a project", a.ID)
 	}
 	doc, err := json.Marshal(a)
 	if err != nil {
-		return fmt.Errorf("put alert %q: encode: %w", a.ID, err)
+		return store.Alert{}, fmt.Errorf("put alert %q: encode: %w", a.ID, err)
 	}
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO alerts (project_id, id, fired_at, status_rank, type, severity,
-		service, acknowledged_at, resolved_at, resolved_by, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (project_id, id) DO UPDATE SET
-		fired_at = excluded.fired_at, type = excluded.type, severity = excluded.severity,
-		service = excluded.service, doc = excluded.doc,
-		status_rank = max(alerts.status_rank, excluded.status_rank),
-		acknowledged_at = CASE WHEN alerts.acknowledged_at <> 0 THEN alerts.acknowledged_at ELSE excluded.acknowledged_at END,
-		resolved_at = CASE WHEN alerts.resolved_at <> 0 THEN alerts.resolved_at ELSE excluded.resolved_at END,
-		resolved_by = CASE WHEN alerts.resolved_by <> '' THEN alerts.resolved_by ELSE excluded.resolved_by END`,
-		a.ProjectID, a.ID, nanos(a.FiredAt), store.AlertStatusRank(a.Status), a.Type, a.Severity, a.Service,
-		nanos(a.AcknowledgedAt), nanos(a.ResolvedAt), a.ResolvedBy, string(doc)); err != nil {
-		return fmt.Errorf("put alert %q: %w", a.ID, err)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return store.Alert{}, fmt.Errorf("put alert %q: %w", a.ID, err)
 	}
-	return nil
+	defer tx.Rollback()
+	forward := []any{store.AlertStatusRank(a.Status), nanos(a.AcknowledgedAt), nanos(a.ResolvedAt), a.ResolvedBy, count, add, nanos(a.LastSeenAt)}
+	res, err := tx.ExecContext(ctx, `UPDATE alerts SET `+alertForward+`, fired_at = ?8, type = ?9, severity = ?10,
+		service = ?11, dedup_key = ?12, doc = ?13 WHERE project_id = ?14 AND id = ?15`,
+		append(forward, nanos(a.FiredAt), a.Type, a.Severity, a.Service, a.DedupKey, string(doc), a.ProjectID, a.ID)...)
+	if err != nil {
+		return store.Alert{}, fmt.Errorf("put alert %q: %w", a.ID, err)
+	}
+	id := a.ID
+	if n, _ := res.RowsAffected(); n == 0 {
+		var open string
+		if a.DedupKey != "" && store.AlertStatusRank(a.Status) < 2 {
+			err = tx.QueryRowContext(ctx, `SELECT id FROM alerts WHERE project_id = ? AND dedup_key = ? AND status_rank < 2`,
+				a.ProjectID, a.DedupKey).Scan(&open)
+			if err != nil && err != sql.ErrNoRows {
+				return store.Alert{}, fmt.Errorf("put alert %q: find the open alert of %q: %w", a.ID, a.DedupKey, err)
+			}
+		}
+		if open != "" {
+			id = open
+			forward[5] = true // a repeat of the open alert
+			_, err = tx.ExecContext(ctx, `UPDATE alerts SET `+alertForward+` WHERE project_id = ?8 AND id = ?9`,
+				append(forward, a.ProjectID, open)...)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO alerts (project_id, id, fired_at, status_rank, type, severity,
+				service, acknowledged_at, resolved_at, resolved_by, dedup_key, repeat_count, last_seen_at, doc)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				a.ProjectID, a.ID, nanos(a.FiredAt), store.AlertStatusRank(a.Status), a.Type, a.Severity, a.Service,
+				nanos(a.AcknowledgedAt), nanos(a.ResolvedAt), a.ResolvedBy, a.DedupKey, a.Count, nanos(a.LastSeenAt), string(doc))
+		}
+		if err != nil {
+			return store.Alert{}, fmt.Errorf("put alert %q: %w", a.ID, err)
+		}
+	}
+	stored, err := scanAlert(tx.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM alerts WHERE project_id = ? AND id = ?`,
+		a.ProjectID, id).Scan)
+	if err != nil {
+		return store.Alert{}, fmt.Errorf("put alert %q: read it back: %w", a.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return store.Alert{}, fmt.Errorf("put alert %q: %w", a.ID, err)
+	}
+	return stored, nil
 }
 
-const alertColumns = `status_rank, acknowledged_at, resolved_at, resolved_by, doc`
+const alertColumns = `status_rank, acknowledged_at, resolved_at, resolved_by, repeat_count, last_seen_at, doc`
 
-// scanAlert reads alertColumns, overlaying the forward-only status columns on the document.
+// scanAlert reads alertColumns, overlaying the forward-only columns on the document.
 func scanAlert(scan func(...any) error) (store.Alert, error) {
 	var (
 		a             store.Alert
 		rank          int
 		acked, solved int64
+		count, seen   int64
 		by, doc       string
 	)
-	if err := scan(&rank, &acked, &solved, &by, &doc); err != nil {
+	if err := scan(&rank, &acked, &solved, &by, &count, &seen, &doc); err != nil {
 		return a, err
 	}
 	if err := json.Unmarshal([]byte(doc), &a); err != nil {
 		return a, fmt.Errorf("decode alert: %w", err)
 	}
 	a.Status, a.AcknowledgedAt, a.ResolvedAt, a.ResolvedBy = store.AlertStatusOfRank(rank), fromNanos(acked), fromNanos(solved), by
+	a.Count = int(count)
+	if t := fromNanos(seen); t.After(a.LastSeenAt) {
+		a.LastSeenAt = t
+	}
 	a.FiredAt, a.LastSeenAt = a.FiredAt.UTC(), a.LastSeenAt.UTC()
 	return a, nil
 }

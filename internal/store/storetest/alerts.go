@@ -22,6 +22,10 @@ var alertTests = []struct {
 	{"AlertChannels", testAlertChannels},
 	{"AlertOutbox", testAlertOutbox},
 	{"ChannelDeliveries", testChannelDeliveries},
+	{"AlertDedup", testAlertDedup},
+	{"AlertOpenRace", testAlertOpenRace},
+	{"AlertSpend", testAlertSpend},
+	{"AlertBaselineParts", testBaselineParts},
 }
 
 func runAlertTests(t *testing.T, open Opener) {
