@@ -26,6 +26,9 @@ type Store struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
 	parts  *partitions
+	// resolveTraces: an attribute filter with at most this many traces is resolved to
+	// them before the listing (see traceLister.search).
+	resolveTraces int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -36,10 +39,11 @@ type config struct {
 	// pastDays and futureDays bound the days, relative to today, whose partitions a write
 	// creates on demand; spans outside land in the DEFAULT partition.
 	pastDays, futureDays int
+	resolveTraces        int // Store.resolveTraces
 }
 
 func defaultConfig() config {
-	return config{now: time.Now, pastDays: 31, futureDays: 7}
+	return config{now: time.Now, pastDays: 31, futureDays: 7, resolveTraces: 10_000}
 }
 
 // Open connects to the PostgreSQL database at url (a postgres:// URL or key=value DSN;
@@ -55,11 +59,17 @@ func open(ctx context.Context, url string, logger *slog.Logger, cfg config) (*St
 	if err != nil {
 		return nil, fmt.Errorf("parse postgres url: %w", err)
 	}
+	// JIT compilation is for long analytic queries; for the dashboard's it cost more than
+	// the query (1 s of compiling for a 50 ms trace list whose rows the planner had
+	// overestimated). A jit parameter in the URL wins.
+	if _, set := pcfg.ConnConfig.RuntimeParams["jit"]; !set {
+		pcfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("create postgres pool: %w", err)
 	}
-	s := &Store{pool: pool, logger: orDiscard(logger)}
+	s := &Store{pool: pool, logger: orDiscard(logger), resolveTraces: cfg.resolveTraces}
 	if err := s.start(ctx, cfg); err != nil {
 		pool.Close()
 		return nil, err

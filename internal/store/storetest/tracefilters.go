@@ -124,3 +124,9 @@ func testTraceAttributeFilters(t *testing.T, s store.Store) {
 		})
 	}
 }
+
+// RunAttributeFilters runs the suite's test of TraceQuery.Attributes (Run includes it), for
+// a backend to run again with another query strategy.
+func RunAttributeFilters(t *testing.T, open Opener) {
+	testTraceAttributeFilters(t, open(t))
+}
