@@ -27,8 +27,10 @@ func TestAttributeFiltersUnresolved(t *testing.T) {
 // window of the next traces (20 for a page of 1) ends inside a run of traces that start at
 // the same instant S: 15 newer traces and the first 5 of the run (all "silver") fill it,
 // and the run's next trace matches on a child span that starts an hour after S, later than
-// any trace of the window ends. The first page must find that trace, not the run's
-// later ones, and every page after it.
+// any trace of the window ends. The first page must find that trace, not the run's later
+// ones, and every page after it. (Bounding the window's span search by the window's last
+// end, as a deep-page optimization once did, missed it; so would a span whose end precedes
+// its start, which the store keeps as sent.)
 func TestSpanSearchWindowPages(t *testing.T) {
 	s := openTemp(t, defaultConfig())
 	ctx := context.Background()

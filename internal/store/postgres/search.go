@@ -64,17 +64,17 @@ func spanMatches(q store.TraceQuery) []spanMatch {
 // A common word or attribute value matches most spans, so for the newest-first listing
 // (the dashboard's) search first bounds that start: it reads the start time b of the next
 // textProbeTraces×(limit+1) traces under the other filters (from the traces_start index)
-// and lists the matching traces that start after b (at or after b when the window held
-// every remaining trace), whose spans all start between b and the window's last end, so
-// that only those partitions are searched. That page is exact whatever b is; it is
-// complete when it is full, or when the window held every remaining trace. Otherwise, and for other orders, the matches are bounded by the query's Since
+// and lists the matching traces that start at or after b, whose spans all start at or
+// after b too, so that only the partitions from b on are searched. That page is exact
+// whatever b is; it is complete when it is full, or when the window held every remaining
+// trace. Otherwise, and for other orders, the matches are bounded by the query's Since
 // only, and an attribute match is first resolved to the ids of its traces when it has at
 // most Store.resolveTraces of them: PostgreSQL guesses a fixed share of the spans for a jsonb
 // containment, and for a rare value that guess made it hash every trace of the project
 // (2.4 s at 10M spans) instead of reading the few matches' traces by key.
 func (l traceLister) search(ctx context.Context, q store.TraceQuery, matches []spanMatch, where []string, args []any, whereArgs int) (store.TracePage, error) {
 	resolved := make([][]string, len(matches)) // the trace ids of a resolved match
-	cond := func(args []any, since, until int64) ([]any, string) {
+	cond := func(args []any, since int64) ([]any, string) {
 		args = slices.Clip(args)
 		arg := binder(&args)
 		cs := make([]string, len(matches))
@@ -87,12 +87,10 @@ func (l traceLister) search(ctx context.Context, q store.TraceQuery, matches []s
 			if since != 0 {
 				c += " AND s.start_ns >= " + arg(since)
 			}
-			if until != 0 {
-				c += " AND s.start_ns <= " + arg(until)
-			}
 			cs[i] = c + ")"
 		}
 		return args, strings.Join(cs, " AND ")
+
 	}
 	var since int64
 	if !q.Since.IsZero() {
@@ -101,28 +99,20 @@ func (l traceLister) search(ctx context.Context, q store.TraceQuery, matches []s
 	if l.key == "start_ns" && !q.Ascending {
 		window := textProbeTraces * (l.limit + 1)
 		var (
-			b, e *int64
-			n    int
+			b *int64
+			n int
 		)
-		err := l.s.pool.QueryRow(ctx, fmt.Sprintf("SELECT min(start_ns), max(end_ns), count(*) FROM (SELECT start_ns, end_ns FROM traces WHERE %s %s LIMIT %d) w",
-			strings.Join(where, " AND "), l.order, window), args[:whereArgs]...).Scan(&b, &e, &n)
+		err := l.s.pool.QueryRow(ctx, fmt.Sprintf("SELECT min(start_ns), count(*) FROM (SELECT start_ns FROM traces WHERE %s %s LIMIT %d) w",
+			strings.Join(where, " AND "), l.order, window), args[:whereArgs]...).Scan(&b, &n)
 		if err != nil {
 			return store.TracePage{}, fmt.Errorf("list traces: search window: %w", err)
 		}
 		if n == 0 {
 			return store.TracePage{Traces: []genai.Trace{}}, nil
 		}
-		// The traces after b are in the window (the listing's other conditions bound them
-		// above), and so are those at b when the window holds every remaining trace; a span
-		// starts no earlier than its trace and no later than it ends, so their spans start in
-		// [b, e]: a deep page searches its own partitions only.
-		after := " > "
-		if n < window {
-			after = " >= "
-		}
-		bounded, c := cond(args, max(*b, since), *e)
+		bounded, c := cond(args, max(*b, since))
 		bounded = append(bounded, *b)
-		page, err := l.list(ctx, append(slices.Clip(where), c, "start_ns"+after+"$"+strconv.Itoa(len(bounded))), bounded)
+		page, err := l.list(ctx, append(slices.Clip(where), c, "start_ns >= $"+strconv.Itoa(len(bounded))), bounded)
 		if err != nil || page.NextCursor != "" || n < window {
 			return page, err
 		}
@@ -140,7 +130,7 @@ func (l traceLister) search(ctx context.Context, q store.TraceQuery, matches []s
 		}
 		resolved[i] = ids
 	}
-	all, c := cond(args, since, 0)
+	all, c := cond(args, since)
 	return l.list(ctx, append(slices.Clip(where), c), all)
 }
 
