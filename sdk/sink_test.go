@@ -23,6 +23,10 @@ import (
 // measure (getrusage) is the SDK's alone, not the receiver's.
 const sinkEnv = "LUMINA_BENCH_OTLP_SINK"
 
+// sinkURLEnv names a receiver already running (such as this binary started with sinkEnv=1),
+// used instead of starting one: for runs under valgrind, which follows no child process.
+const sinkURLEnv = "LUMINA_BENCH_OTLP_URL"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(sinkEnv) == "1" {
 		if err := runSink(os.Stdin, os.Stdout); err != nil {
@@ -86,6 +90,10 @@ var sink struct {
 func externalSink(b *testing.B) string {
 	b.Helper()
 	sink.once.Do(func() {
+		if u := os.Getenv(sinkURLEnv); u != "" {
+			sink.url = u
+			return
+		}
 		exe, err := os.Executable()
 		if err != nil {
 			sink.err = err
