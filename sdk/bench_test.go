@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime/metrics"
 	"slices"
 	"syscall"
 	"testing"
@@ -161,6 +162,15 @@ func reportCPU(b *testing.B) func() {
 	return func() { b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op") }
 }
 
+// heapAllocs returns the objects and bytes the process has allocated so far. Unlike allocs/op,
+// which counts only the loop, the difference across a run that ends with a Flush counts every
+// span's processing and export.
+func heapAllocs() [2]uint64 {
+	m := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(m)
+	return [2]uint64{m[0].Value.Uint64(), m[1].Value.Uint64()}
+}
+
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -207,6 +217,7 @@ func callerLatency(b *testing.B, canned cannedTransport, body string, sdk bool, 
 		sent0 = sinkSpans(b)
 	}
 	lat := make([]time.Duration, 0, 1<<16)
+	heap0 := heapAllocs()
 	cpu0 := cpuTime()
 	n := 0
 	b.ReportAllocs()
@@ -235,6 +246,9 @@ func callerLatency(b *testing.B, canned cannedTransport, body string, sdk bool, 
 		}
 	}
 	cpu := cpuTime() - cpu0
+	heap := heapAllocs()
+	b.ReportMetric(float64(heap[0]-heap0[0])/float64(n), "total-allocs/op")
+	b.ReportMetric(float64(heap[1]-heap0[1])/float64(n), "total-B/op")
 	if sdk {
 		reportDrops(b, c)
 		if got := sinkSpans(b) - sent0; got != int64(n) {
