@@ -14,7 +14,7 @@ import (
 
 // fastChatMessages returns gen_ai.input.messages for the messages array of a request.
 func fastChatMessages(arr []byte, limit int) (string, bool) {
-	w := jsonWriter{left: limit}
+	w := jsonWriter{left: limit, b: make([]byte, 0, outputSize(arr))}
 	w.b = append(w.b, '[')
 	n := 0
 	ok := true
@@ -38,7 +38,7 @@ func fastChatMessages(arr []byte, limit int) (string, bool) {
 // fastChatChoices returns gen_ai.output.messages and the finish reasons for the choices
 // array of a response.
 func fastChatChoices(arr []byte, limit int) (string, []string, bool) {
-	w := jsonWriter{left: limit}
+	w := jsonWriter{left: limit, b: make([]byte, 0, outputSize(arr))}
 	w.b = append(w.b, '[')
 	var reasons []string
 	ok := true
@@ -73,6 +73,11 @@ func fastChatChoices(arr []byte, limit int) (string, []string, bool) {
 	w.b = append(w.b, ']')
 	return string(w.b), reasons, true
 }
+
+// outputSize is room for the conventions' JSON of the messages in arr: about their own size
+// (the text is copied as it is) plus the part wrappers, so the buffer grows once, not in
+// doublings.
+func outputSize(arr []byte) int { return len(arr) + len(arr)/4 + 64 }
 
 // jsonWriter appends the conventions' JSON, spending a byte budget on the text it copies.
 type jsonWriter struct {
