@@ -153,6 +153,7 @@ func reportDrops(b *testing.B, c *Client) {
 	st := c.Stats()
 	b.ReportMetric(float64(st.Dropped), "dropped-spans")
 	b.ReportMetric(float64(st.DroppedCalls), "dropped-calls")
+	b.ReportMetric(float64(st.Failed), "failed-spans")
 }
 
 // reportCPU starts measuring the process's CPU time; the function it returns reports it per
@@ -209,7 +210,8 @@ func callerLatency(b *testing.B, canned cannedTransport, body string, sdk bool, 
 			b.Fatal(err)
 		}
 		// Queues large enough that a tight loop drops nothing: every span is paid for.
-		c = benchClient(b, Config{Exporters: []sdktrace.SpanExporter{exp}, Batch: BatchConfig{MaxQueueSize: 1 << 16}})
+		// A long export timeout, for runs under valgrind.
+		c = benchClient(b, Config{Exporters: []sdktrace.SpanExporter{exp}, Batch: BatchConfig{MaxQueueSize: 1 << 16, ExportTimeout: time.Minute}})
 		client = &http.Client{Transport: c.Transport(canned)}
 	}
 	var sent0 int64
