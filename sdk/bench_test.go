@@ -5,8 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
+	"runtime/metrics"
 	"slices"
 	"syscall"
 	"testing"
@@ -153,17 +153,7 @@ func reportDrops(b *testing.B, c *Client) {
 	st := c.Stats()
 	b.ReportMetric(float64(st.Dropped), "dropped-spans")
 	b.ReportMetric(float64(st.DroppedCalls), "dropped-calls")
-}
-
-// otlpSink is an in-process OTLP/HTTP receiver that discards what it gets.
-func otlpSink(b *testing.B) string {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		w.WriteHeader(http.StatusOK)
-	}))
-	b.Cleanup(srv.Close)
-	return srv.URL
+	b.ReportMetric(float64(st.Failed), "failed-spans")
 }
 
 // reportCPU starts measuring the process's CPU time; the function it returns reports it per
@@ -173,6 +163,15 @@ func reportCPU(b *testing.B) func() {
 	return func() { b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op") }
 }
 
+// heapAllocs returns the objects and bytes the process has allocated so far. Unlike allocs/op,
+// which counts only the loop, the difference across a run that ends with a Flush counts every
+// span's processing and export.
+func heapAllocs() [2]uint64 {
+	m := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(m)
+	return [2]uint64{m[0].Value.Uint64(), m[1].Value.Uint64()}
+}
+
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -180,8 +179,9 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkCallerLatency reports the caller's latency per call (p50, p99, p999) and the
-// process CPU per call, including the export over OTLP/HTTP to an in-process receiver, for
-// the same call without the SDK and through it. The SDK's cost is the difference. "tight"
+// process CPU per call, including the export over OTLP/HTTP to a receiver in another process
+// (so the CPU counted is the application's and the SDK's only), for the same call without the
+// SDK and through it. The SDK's cost is the difference. "tight"
 // calls back to back, with queues large enough to drop nothing, so its CPU per call includes
 // every span's processing and export; "paced" sleeps 200 µs between calls (outside the
 // timing), closer to an application's rate: its CPU figure is dominated by the runtime's
@@ -205,15 +205,21 @@ func callerLatency(b *testing.B, canned cannedTransport, body string, sdk bool, 
 	client := &http.Client{Transport: canned}
 	var c *Client
 	if sdk {
-		exp, err := newExporter(context.Background(), settings{Config: Config{Endpoint: otlpSink(b), Protocol: ProtocolHTTP}})
+		exp, err := newExporter(context.Background(), settings{Config: Config{Endpoint: externalSink(b), Protocol: ProtocolHTTP}})
 		if err != nil {
 			b.Fatal(err)
 		}
 		// Queues large enough that a tight loop drops nothing: every span is paid for.
-		c = benchClient(b, Config{Exporters: []sdktrace.SpanExporter{exp}, Batch: BatchConfig{MaxQueueSize: 1 << 16}})
+		// A long export timeout, for runs under valgrind.
+		c = benchClient(b, Config{Exporters: []sdktrace.SpanExporter{exp}, Batch: BatchConfig{MaxQueueSize: 1 << 16, ExportTimeout: time.Minute}})
 		client = &http.Client{Transport: c.Transport(canned)}
 	}
+	var sent0 int64
+	if sdk {
+		sent0 = sinkSpans(b)
+	}
 	lat := make([]time.Duration, 0, 1<<16)
+	heap0 := heapAllocs()
 	cpu0 := cpuTime()
 	n := 0
 	b.ReportAllocs()
@@ -240,9 +246,17 @@ func callerLatency(b *testing.B, canned cannedTransport, body string, sdk bool, 
 		if err := c.Flush(context.Background()); err != nil { // the last spans, counted in CPU
 			b.Fatal(err)
 		}
-		reportDrops(b, c)
 	}
 	cpu := cpuTime() - cpu0
+	heap := heapAllocs()
+	b.ReportMetric(float64(heap[0]-heap0[0])/float64(n), "total-allocs/op")
+	b.ReportMetric(float64(heap[1]-heap0[1])/float64(n), "total-B/op")
+	if sdk {
+		reportDrops(b, c)
+		if got := sinkSpans(b) - sent0; got != int64(n) {
+			b.Fatalf("the receiver got %d spans, want %d", got, n)
+		}
+	}
 	slices.Sort(lat)
 	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
 	b.ReportMetric(q(0.50), "p50-ns")
@@ -254,8 +268,8 @@ func callerLatency(b *testing.B, canned cannedTransport, body string, sdk bool, 
 // BenchmarkCallerSide splits a call's cost between the application's goroutine and the
 // SDK's. The processor is held back during the loop (its queue holds every call), so ns/op,
 // allocs/op and caller-cpu-ns/op are the caller's own; then the processor records the spans
-// and the batch processor exports them over OTLP/HTTP to an in-process receiver (whose CPU is
-// counted too: an upper bound), and bg-cpu-ns/span is that phase's process CPU per span.
+// and the batch processor exports them over OTLP/HTTP to a receiver in another process, and
+// bg-cpu-ns/span is that phase's process CPU per span: the SDK's work after the call.
 // Pools start empty because nothing is recycled during the loop, so the caller's allocations
 // are an upper bound as well.
 func BenchmarkCallerSide(b *testing.B) {
@@ -272,7 +286,7 @@ func BenchmarkCallerSide(b *testing.B) {
 		for _, content := range []bool{true, false} {
 			name := map[bool]string{false: "/lumina_no_content", true: "/lumina_content"}[content]
 			b.Run(mode+name, func(b *testing.B) {
-				exp, err := newExporter(context.Background(), settings{Config: Config{Endpoint: otlpSink(b), Protocol: ProtocolHTTP}})
+				exp, err := newExporter(context.Background(), settings{Config: Config{Endpoint: externalSink(b), Protocol: ProtocolHTTP}})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -281,6 +295,7 @@ func BenchmarkCallerSide(b *testing.B) {
 				held := newProcessor(1 << 30)
 				c.proc = held
 				client := &http.Client{Transport: c.Transport(canned)}
+				sent0 := sinkSpans(b)
 				b.ReportAllocs()
 				cpu0 := cpuTime()
 				for b.Loop() {
@@ -300,6 +315,9 @@ func BenchmarkCallerSide(b *testing.B) {
 				st := c.Stats()
 				if st.Exported != uint64(b.N) {
 					b.Fatalf("stats %+v, want %d exported", st, b.N)
+				}
+				if got := sinkSpans(b) - sent0; got != int64(b.N) {
+					b.Fatalf("the receiver got %d spans, want %d", got, b.N)
 				}
 				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "caller-cpu-ns/op")
 				b.ReportMetric(float64((cpu2-cpu1).Nanoseconds())/float64(b.N), "bg-cpu-ns/span")

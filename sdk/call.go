@@ -189,6 +189,9 @@ func (c *call) end() {
 		c.str(keyErrorType, c.errType)
 	}
 	if c.span == nil {
+		if r := c.client.direct; r != nil && r.record(c) {
+			return
+		}
 		_, c.span = c.client.tracer.Start(c.ctx, c.spanName(), spanKindClient, trace.WithTimestamp(c.start),
 			trace.WithAttributes(c.attrs...))
 		if c.errType != "" {

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -35,6 +36,7 @@ type Client struct {
 	procs    []sdktrace.SpanProcessor // registered on provider, in order
 	batchers []*batcher
 	proc     *processor // parses the transport's calls and records their spans
+	direct   *recorder  // records the transport's spans without the tracer; nil: the tracer does
 	content  bool
 	maxBytes int
 
@@ -86,16 +88,26 @@ func Init(ctx context.Context, cfg Config) (*Client, error) {
 			return nil, errors.Join(fmt.Errorf("init lumina: %w", err), c.proc.Shutdown(ctx), c.stopBatchers(ctx))
 		}
 		opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+		var sampler sdktrace.Sampler
 		switch {
 		case s.Sampler != nil:
-			opts = append(opts, sdktrace.WithSampler(s.Sampler))
+			sampler = s.Sampler
 		case s.ratio > 0:
-			opts = append(opts, sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(s.ratio))))
+			sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(s.ratio))
+		case os.Getenv("OTEL_TRACES_SAMPLER") == "":
+			sampler = sdktrace.ParentBased(sdktrace.AlwaysSample()) // the provider's default
+		}
+		if sampler != nil { // else the provider reads OTEL_TRACES_SAMPLER
+			opts = append(opts, sdktrace.WithSampler(sampler))
 		}
 		for _, p := range c.procs {
 			opts = append(opts, sdktrace.WithSpanProcessor(p))
 		}
 		c.provider, c.own = sdktrace.NewTracerProvider(opts...), true
+		if sampler != nil && directAllowed(os.Getenv) {
+			c.direct = &recorder{sampler: sampler, resource: res, batchers: c.batchers,
+				scope: instrumentation.Scope{Name: scopeName, Version: Version}}
+		}
 	}
 	c.tracer = c.provider.Tracer(scopeName, trace.WithInstrumentationVersion(Version))
 

@@ -2,6 +2,7 @@ package lumina
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -15,7 +16,8 @@ import (
 // fastChatMessages returns gen_ai.input.messages for the messages array of a request.
 func fastChatMessages(arr []byte, limit int) (string, bool) {
 	w := jsonWriter{left: limit}
-	w.b = append(w.b, '[')
+	w.b.Grow(outputSize(arr))
+	w.b.WriteByte('[')
 	n := 0
 	ok := true
 	eachElement(arr, func(m []byte) {
@@ -23,7 +25,7 @@ func fastChatMessages(arr []byte, limit int) (string, bool) {
 			return
 		}
 		if n > 0 {
-			w.b = append(w.b, ',')
+			w.b.WriteByte(',')
 		}
 		n++
 		ok = w.message(m, "", nil)
@@ -31,15 +33,16 @@ func fastChatMessages(arr []byte, limit int) (string, bool) {
 	if !ok || w.failed {
 		return "", false
 	}
-	w.b = append(w.b, ']')
-	return string(w.b), true
+	w.b.WriteByte(']')
+	return w.b.String(), true
 }
 
 // fastChatChoices returns gen_ai.output.messages and the finish reasons for the choices
 // array of a response.
 func fastChatChoices(arr []byte, limit int) (string, []string, bool) {
 	w := jsonWriter{left: limit}
-	w.b = append(w.b, '[')
+	w.b.Grow(outputSize(arr))
+	w.b.WriteByte('[')
 	var reasons []string
 	ok := true
 	eachElement(arr, func(ch []byte) {
@@ -62,7 +65,7 @@ func fastChatChoices(arr []byte, limit int) (string, []string, bool) {
 			return
 		}
 		if len(reasons) > 0 {
-			w.b = append(w.b, ',')
+			w.b.WriteByte(',')
 		}
 		reasons = append(reasons, reason)
 		ok = w.message(msg, finishReason(reason), []byte(`"assistant"`))
@@ -70,13 +73,18 @@ func fastChatChoices(arr []byte, limit int) (string, []string, bool) {
 	if !ok || w.failed {
 		return "", nil, false
 	}
-	w.b = append(w.b, ']')
-	return string(w.b), reasons, true
+	w.b.WriteByte(']')
+	return w.b.String(), reasons, true
 }
+
+// outputSize is room for the conventions' JSON of the messages in arr: about their own size
+// (the text is copied as it is) plus the part wrappers, so the buffer grows once, not in
+// doublings.
+func outputSize(arr []byte) int { return len(arr) + len(arr)/4 + 64 }
 
 // jsonWriter appends the conventions' JSON, spending a byte budget on the text it copies.
 type jsonWriter struct {
-	b      []byte
+	b      strings.Builder // its String does not copy what was written
 	left   int
 	failed bool
 }
@@ -108,16 +116,16 @@ func (w *jsonWriter) message(m []byte, finish string, role []byte) bool {
 	if name != nil && string(name) != "null" && !plainJSONString(name) {
 		return false
 	}
-	w.b = append(w.b, `{"role":`...)
-	w.b = append(w.b, role...)
-	w.b = append(w.b, `,"parts":[`...)
+	w.b.WriteString(`{"role":`)
+	w.b.Write(role)
+	w.b.WriteString(`,"parts":[`)
 	parts := 0
 	switch {
 	case content == nil || string(content) == "null":
 	case len(content) > 2 && content[0] == '"' && w.text(content):
-		w.b = append(w.b, `{"type":"text","content":`...)
-		w.b = append(w.b, content...)
-		w.b = append(w.b, '}')
+		w.b.WriteString(`{"type":"text","content":`)
+		w.b.Write(content)
+		w.b.WriteByte('}')
 		parts++
 	default:
 		return false // content parts, an empty or an unusual string
@@ -125,23 +133,23 @@ func (w *jsonWriter) message(m []byte, finish string, role []byte) bool {
 	if calls != nil && string(calls) != "null" {
 		eachElement(calls, func(tc []byte) {
 			if parts > 0 {
-				w.b = append(w.b, ',')
+				w.b.WriteByte(',')
 			}
 			parts++
 			w.toolCall(tc)
 		})
 	}
-	w.b = append(w.b, ']')
+	w.b.WriteByte(']')
 	if name != nil && string(name) != "null" && string(name) != `""` {
-		w.b = append(w.b, `,"name":`...)
-		w.b = append(w.b, name...)
+		w.b.WriteString(`,"name":`)
+		w.b.Write(name)
 	}
 	if finish != "" {
-		w.b = append(w.b, `,"finish_reason":"`...)
-		w.b = append(w.b, finish...)
-		w.b = append(w.b, '"')
+		w.b.WriteString(`,"finish_reason":"`)
+		w.b.WriteString(finish)
+		w.b.WriteByte('"')
 	}
-	w.b = append(w.b, '}')
+	w.b.WriteByte('}')
 	return true
 }
 
@@ -169,20 +177,20 @@ func (w *jsonWriter) toolCall(tc []byte) {
 		w.failed = true
 		return
 	}
-	w.b = append(w.b, `{"type":"tool_call","id":`...)
-	w.b = append(w.b, id...)
-	w.b = append(w.b, `,"name":`...)
-	w.b = append(w.b, name...)
+	w.b.WriteString(`{"type":"tool_call","id":`)
+	w.b.Write(id)
+	w.b.WriteString(`,"name":`)
+	w.b.Write(name)
 	if a := jsonString(args); a != "" {
 		if !json.Valid([]byte(a)) || len(a) > w.left {
 			w.failed = true // the general path keeps it as a string, or cuts it (arguments do
 			// not spend the budget there either)
 			return
 		}
-		w.b = append(w.b, `,"arguments":`...)
-		w.b = append(w.b, a...)
+		w.b.WriteString(`,"arguments":`)
+		w.b.WriteString(a)
 	}
-	w.b = append(w.b, '}')
+	w.b.WriteByte('}')
 }
 
 // text reports whether the JSON string s can be copied as it is: valid UTF-8, well-formed

@@ -1,5 +1,7 @@
 package lumina
 
+import "bytes"
+
 // A minimal, allocation-free scanner over the top level of a JSON object, so the transport
 // decodes only the few small values a span needs (usage, model, finish reasons) instead of a
 // whole response body with encoding/json. Malformed input makes it stop; callers then record
@@ -82,17 +84,26 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// skipString returns the index after the string starting at b[i] == '"', or -1.
+// skipString returns the index after the string starting at b[i] == '"', or -1. It jumps
+// from quote to quote (bytes.IndexByte is vectorized: message text is most of a body) and
+// ends at the first quote preceded by an even number of backslashes.
 func skipString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		j += k
+		escaped := false
+		for p := j - 1; p > i && b[p] == '\\'; p-- {
+			escaped = !escaped
+		}
+		if !escaped {
 			return j + 1
 		}
+		j++
 	}
-	return -1
 }
 
 // skipValue returns the index after the value starting at b[i], or -1.

@@ -14,6 +14,7 @@ func TestEachField(t *testing.T) {
 		{`{}`, ``, true},
 		{` { "a" : 1 , "b":"x\"}y" ,"c":{"d":[1,{"e":"]"}]},"f":null,"g":true}`, `a=1;b="x\"}y";c={"d":[1,{"e":"]"}]};f=null;g=true`, true},
 		{`{"k\"ey":[[],{}]}`, `k\"ey=[[],{}]`, true},
+		{`{"a":"x\\","b":"\\\"q\\\\","c":1}`, `a="x\\";b="\\\"q\\\\";c=1`, true},
 		{`{"a":1`, `a=1`, false},
 		{`{"a":"unterminated}`, ``, false},
 		{`[1,2]`, ``, false},

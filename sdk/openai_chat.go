@@ -92,6 +92,7 @@ type chatExchange struct {
 	seen bool // response id and model recorded
 	// choices accumulates a stream's output, by choice index.
 	choices []streamChoice
+	scratch []chatChunkChoice // the decoded choices of the current chunk, reused
 }
 
 type streamChoice struct {
@@ -386,21 +387,28 @@ func (x *chatExchange) tail(c *call, tail []byte) {
 
 // chatChunk is a streamed chunk, decoded into as little as the span needs.
 type chatChunk struct {
-	ID                string `json:"id"`
-	Model             string `json:"model"`
-	ServiceTier       string `json:"service_tier"`
-	SystemFingerprint string `json:"system_fingerprint"`
-	Choices           []struct {
-		Index int `json:"index"`
-		Delta struct {
-			Content   *string        `json:"content"`
-			Reasoning string         `json:"reasoning_content"`
-			Refusal   *string        `json:"refusal"`
-			ToolCalls []chatToolCall `json:"tool_calls"`
-		} `json:"delta"`
-		FinishReason string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *chatUsage `json:"usage"`
+	ID                string            `json:"id"`
+	Model             string            `json:"model"`
+	ServiceTier       string            `json:"service_tier"`
+	SystemFingerprint string            `json:"system_fingerprint"`
+	Choices           []chatChunkChoice `json:"choices"`
+	Usage             *chatUsage        `json:"usage"`
+}
+
+// chatChunkChoice is one choice of a streamed chunk.
+type chatChunkChoice struct {
+	Index int            `json:"index"`
+	Delta chatChunkDelta `json:"delta"`
+	// FinishReason is the choice's finish reason, in its last chunk.
+	FinishReason string `json:"finish_reason"`
+}
+
+// chatChunkDelta is what a chunk adds to a choice.
+type chatChunkDelta struct {
+	Content   *string        `json:"content"`
+	Reasoning string         `json:"reasoning_content"`
+	Refusal   *string        `json:"refusal"`
+	ToolCalls []chatToolCall `json:"tool_calls"`
 }
 
 func (x *chatExchange) event(c *call, _ string, data []byte) bool {
@@ -450,7 +458,10 @@ func (x *chatExchange) event(c *call, _ string, data []byte) bool {
 		x.chunkMeta(c, choices)
 		return false
 	}
-	if json.Unmarshal(choices, &r.Choices) != nil {
+	var ok2 bool
+	if r.Choices, ok2 = scanChunkChoices(choices, x.scratch[:0]); ok2 {
+		x.scratch = r.Choices
+	} else if r.Choices = nil; json.Unmarshal(choices, &r.Choices) != nil {
 		return false
 	}
 	for i := range r.Choices {
