@@ -26,6 +26,9 @@ const attributesUnderProject = "jsonb_set('{}'::jsonb, ARRAY[s.project_id], s.at
 type spanMatch struct {
 	sql     func(arg func(v any) string) string
 	resolve bool
+	// row, when set, is the condition on one span's row without an index, for testing the
+	// spans of a few traces (the window's, through the spans' primary key).
+	row func(arg func(v any) string) string
 }
 
 // spanMatches are q's conditions that a span of the trace must meet, each on a GIN index of
@@ -44,13 +47,18 @@ func spanMatches(q store.TraceQuery) []spanMatch {
 	}
 	for _, f := range q.Attributes {
 		docs := f.Documents()
-		ms = append(ms, spanMatch{resolve: true, sql: func(arg func(any) string) string {
-			cs := make([]string, len(docs))
-			for i, d := range docs {
-				cs[i] = attributesUnderProject + " @> jsonb_build_object($1::text, " + arg(d) + "::jsonb)"
+		contains := func(expr, doc string) func(arg func(any) string) string {
+			return func(arg func(any) string) string {
+				cs := make([]string, len(docs))
+				for i, d := range docs {
+					cs[i] = expr + " @> " + fmt.Sprintf(doc, arg(d))
+				}
+				return "s.attributes IS NOT NULL AND (" + strings.Join(cs, " OR ") + ")"
 			}
-			return "s.attributes IS NOT NULL AND (" + strings.Join(cs, " OR ") + ")"
-		}})
+		}
+		ms = append(ms, spanMatch{resolve: true,
+			sql: contains(attributesUnderProject, "jsonb_build_object($1::text, %s::jsonb)"),
+			row: contains("s.attributes", "%s::jsonb")})
 	}
 	return ms
 }
@@ -65,7 +73,10 @@ func spanMatches(q store.TraceQuery) []spanMatch {
 // (the dashboard's) search first bounds that start: it reads the start time b of the next
 // textProbeTraces×(limit+1) traces under the other filters (from the traces_start index)
 // and lists the matching traces that start at or after b, whose spans all start at or
-// after b too, so that only the partitions from b on are searched. That page is exact
+// after b too, so that only the partitions from b on are searched; an attribute match
+// tests the spans of each of those traces instead (through the spans' primary key: the
+// GIN lookup of a common value read every match from b on, 1 s and more on a deep page
+// at 10M spans, where the window's spans are a few thousand rows). That page is exact
 // whatever b is; it is complete when it is full, or when the window held every remaining
 // trace. Otherwise, and for other orders, the matches are bounded by the query's Since
 // only, and an attribute match is first resolved to the ids of its traces when it has at
@@ -74,13 +85,18 @@ func spanMatches(q store.TraceQuery) []spanMatch {
 // (2.4 s at 10M spans) instead of reading the few matches' traces by key.
 func (l traceLister) search(ctx context.Context, q store.TraceQuery, matches []spanMatch, where []string, args []any, whereArgs int) (store.TracePage, error) {
 	resolved := make([][]string, len(matches)) // the trace ids of a resolved match
-	cond := func(args []any, since int64) ([]any, string) {
+	cond := func(args []any, since int64, window bool) ([]any, string) {
 		args = slices.Clip(args)
 		arg := binder(&args)
 		cs := make([]string, len(matches))
 		for i, m := range matches {
 			if resolved[i] != nil {
 				cs[i] = "trace_id = ANY(" + arg(resolved[i]) + "::text[])"
+				continue
+			}
+			if window && m.row != nil {
+				cs[i] = "EXISTS (SELECT 1 FROM spans s WHERE s.project_id = traces.project_id AND s.trace_id = traces.trace_id" +
+					" AND s.start_ns >= traces.start_ns AND " + m.row(arg) + ")"
 				continue
 			}
 			c := "trace_id IN (SELECT s.trace_id FROM spans s WHERE " + m.sql(arg)
@@ -90,7 +106,6 @@ func (l traceLister) search(ctx context.Context, q store.TraceQuery, matches []s
 			cs[i] = c + ")"
 		}
 		return args, strings.Join(cs, " AND ")
-
 	}
 	var since int64
 	if !q.Since.IsZero() {
@@ -110,7 +125,7 @@ func (l traceLister) search(ctx context.Context, q store.TraceQuery, matches []s
 		if n == 0 {
 			return store.TracePage{Traces: []genai.Trace{}}, nil
 		}
-		bounded, c := cond(args, max(*b, since))
+		bounded, c := cond(args, max(*b, since), true)
 		bounded = append(bounded, *b)
 		page, err := l.list(ctx, append(slices.Clip(where), c, "start_ns >= $"+strconv.Itoa(len(bounded))), bounded)
 		if err != nil || page.NextCursor != "" || n < window {
@@ -130,7 +145,7 @@ func (l traceLister) search(ctx context.Context, q store.TraceQuery, matches []s
 		}
 		resolved[i] = ids
 	}
-	all, c := cond(args, since)
+	all, c := cond(args, since, false)
 	return l.list(ctx, append(slices.Clip(where), c), all)
 }
 
