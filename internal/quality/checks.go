@@ -22,13 +22,27 @@ var refusalPhrases = []string{
 // refusalWindow is how far into a response a refusal phrase may start.
 const refusalWindow = 160
 
-// refusalFirst marks the bytes a refusal phrase starts with.
+// refusalFirst marks the bytes a refusal phrase starts with, and refusalByHead groups the
+// phrases by their first four bytes (every phrase is longer), so a position is compared
+// with the few phrases that can start there.
 var refusalFirst = func() (t [256]bool) {
 	for _, p := range refusalPhrases {
 		t[p[0]] = true
 	}
 	return t
 }()
+
+var refusalByHead = func() map[uint32][]string {
+	m := map[uint32][]string{}
+	for _, p := range refusalPhrases { // TestRefusalPhrasesHaveHeads checks their lengths
+		m[head4(p)] = append(m[head4(p)], p)
+	}
+	return m
+}()
+
+func head4[T string | []byte](s T) uint32 {
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
 
 // isRefusal reports whether text opens with a refusal: a phrase starts within the first
 // refusalWindow bytes of its lower-cased head (’ read as ').
@@ -56,11 +70,11 @@ func isRefusal(text string) bool {
 // refusalIn reports whether a refusal phrase starts in head at an offset of at most
 // refusalWindow.
 func refusalIn(head []byte) bool {
-	for i := 0; i < len(head) && i <= refusalWindow; i++ {
+	for i := 0; i+4 <= len(head) && i <= refusalWindow; i++ {
 		if !refusalFirst[head[i]] {
 			continue
 		}
-		for _, p := range refusalPhrases {
+		for _, p := range refusalByHead[head4(head[i:])] {
 			if len(head)-i >= len(p) && string(head[i:i+len(p)]) == p {
 				return true
 			}

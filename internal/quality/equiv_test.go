@@ -107,3 +107,13 @@ func TestStopwords(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusalPhrasesHaveHeads checks that every refusal phrase is longer than the four
+// bytes refusalIn indexes them by.
+func TestRefusalPhrasesHaveHeads(t *testing.T) {
+	for _, p := range refusalPhrases {
+		if len(p) <= 4 {
+			t.Errorf("refusal phrase %q is too short for refusalByHead", p)
+		}
+	}
+}

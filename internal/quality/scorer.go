@@ -19,8 +19,9 @@ const (
 )
 
 // ScorerConfig bounds the Scorer's memory. Memory is about
-// (MaxEndpoints×RefsPerEndpoint + MaxPrompts×RefsPerPrompt) × ~0.55 KB: references keep
-// fingerprints, never text. Zero values take the defaults.
+// (MaxEndpoints×RefsPerEndpoint + MaxPrompts×RefsPerPrompt) × ~0.55 KB, plus at most as
+// many empty slots of ~0.14 KB each (a key's references grow in place, see refSet):
+// references keep fingerprints, never text. Zero values take the defaults.
 type ScorerConfig struct {
 	MaxEndpoints    int           // endpoint keys kept (LRU); default 2,000
 	RefsPerEndpoint int           // latest responses kept per endpoint; default 16
