@@ -212,28 +212,54 @@ func (p *jsonParser) array(depth int) (any, error) {
 	}
 }
 
+// strClass sorts the bytes of a JSON string for str's fast path: plain ASCII (0), above
+// ASCII (strHigh), or the end of the plain run (strStop: a quote, a backslash, a control
+// character).
+var strClass = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case c == '"' || c == '\\' || c < 0x20:
+			t[c] = strStop
+		case c >= utf8.RuneSelf:
+			t[c] = strHigh
+		}
+	}
+	return t
+}()
+
+const (
+	strHigh = 1
+	strStop = 2
+)
+
 // str reads a string starting at the opening quote.
 func (p *jsonParser) str() (string, error) {
 	p.i++ // "
 	start := p.i
-	// Fast path: no escapes, valid UTF-8, no control characters.
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		if c == '"' {
+	// Fast path: no escapes, valid UTF-8, no control characters. UTF-8 is only checked when
+	// the string has a byte above ASCII.
+	var high byte
+	i, src := p.i, p.s
+	for ; i < len(src); i++ {
+		k := strClass[src[i]]
+		if k == strStop {
+			break
+		}
+		high |= k
+	}
+	p.i = i
+	if p.i < len(p.s) {
+		switch c := p.s[p.i]; {
+		case c == '"':
 			s := p.s[start:p.i]
 			p.i++
-			if !utf8.ValidString(s) {
+			if high != 0 && !utf8.ValidString(s) {
 				return fixUTF8(s), nil
 			}
 			return s, nil
-		}
-		if c == '\\' {
-			break
-		}
-		if c < 0x20 {
+		case c < 0x20:
 			return "", errJSONSyntax
 		}
-		p.i++
 	}
 	if p.i >= len(p.s) {
 		return fixUTF8Prefix(p.s[start:]), p.eof()

@@ -2,6 +2,7 @@ package quality
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/use-lumina/lumina/internal/genai"
 )
@@ -21,16 +22,62 @@ var refusalPhrases = []string{
 // refusalWindow is how far into a response a refusal phrase may start.
 const refusalWindow = 160
 
-// isRefusal reports whether text opens with a refusal.
+// refusalFirst marks the bytes a refusal phrase starts with, and refusalByHead groups the
+// phrases by their first four bytes (every phrase is longer), so a position is compared
+// with the few phrases that can start there.
+var refusalFirst = func() (t [256]bool) {
+	for _, p := range refusalPhrases {
+		t[p[0]] = true
+	}
+	return t
+}()
+
+var refusalByHead = func() map[uint32][]string {
+	m := map[uint32][]string{}
+	for _, p := range refusalPhrases { // TestRefusalPhrasesHaveHeads checks their lengths
+		m[head4(p)] = append(m[head4(p)], p)
+	}
+	return m
+}()
+
+func head4[T string | []byte](s T) uint32 {
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+// isRefusal reports whether text opens with a refusal: a phrase starts within the first
+// refusalWindow bytes of its lower-cased head (’ read as ').
 func isRefusal(text string) bool {
 	head := text
 	if len(head) > refusalWindow+40 {
 		head = head[:refusalWindow+40]
 	}
-	head = strings.ToLower(strings.ReplaceAll(head, "’", "'"))
-	for _, p := range refusalPhrases {
-		if i := strings.Index(head, p); i >= 0 && i <= refusalWindow {
-			return true
+	// The usual head is ASCII: lower-case it on the stack (strings.ToLower would allocate,
+	// and ’ cannot occur).
+	var buf [refusalWindow + 40]byte
+	for i := 0; i < len(head); i++ {
+		c := head[i]
+		if c >= utf8.RuneSelf {
+			return refusalIn([]byte(strings.ToLower(strings.ReplaceAll(head, "’", "'"))))
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return refusalIn(buf[:len(head)])
+}
+
+// refusalIn reports whether a refusal phrase starts in head at an offset of at most
+// refusalWindow.
+func refusalIn(head []byte) bool {
+	for i := 0; i+4 <= len(head) && i <= refusalWindow; i++ {
+		if !refusalFirst[head[i]] {
+			continue
+		}
+		for _, p := range refusalByHead[head4(head[i:])] {
+			if len(head)-i >= len(p) && string(head[i:i+len(p)]) == p {
+				return true
+			}
 		}
 	}
 	return false
@@ -58,6 +105,14 @@ func finishFlags(c *genai.Call) (truncated, filtered bool) {
 // responseText is what the call answered: the text of its output messages, and the name and
 // arguments of each tool call it requested.
 func responseText(c *genai.Call) (text string, toolCalls int) {
+	if len(c.OutputMessages) == 1 && len(c.OutputMessages[0].ToolCalls) == 0 {
+		// The usual answer, one message: its text as is, not a copy.
+		m := &c.OutputMessages[0]
+		if m.Content != "" {
+			return m.Content, 0
+		}
+		return m.Raw, 0
+	}
 	var b strings.Builder
 	for _, m := range c.OutputMessages {
 		content := m.Content
@@ -110,4 +165,34 @@ func promptText(c *genai.Call) string {
 		b.WriteByte('\n')
 	}
 	return normalizeSpace(b.String())
+}
+
+// promptHash is fnv64(promptText(c)), hashed as the pieces go by instead of building the
+// prompt twice (joined, then folded). Every piece from the call is written between ASCII
+// separators, which normHash may be fed at.
+func promptHash(c *genai.Call) uint64 {
+	n := normHash{h: fnvOffset}
+	if c.SystemInstructions != "" {
+		n.write("system: ")
+		n.write(c.SystemInstructions)
+		n.write("\n")
+	}
+	for _, m := range c.InputMessages {
+		content := m.Content
+		if content == "" {
+			content = m.Raw
+		}
+		n.write(m.Role)
+		n.write(": ")
+		n.write(content)
+		for _, tc := range m.ToolCalls {
+			n.write(" [tool ")
+			n.write(tc.Name)
+			n.write(" ")
+			n.write(tc.Arguments)
+			n.write("]")
+		}
+		n.write("\n")
+	}
+	return n.h
 }

@@ -2,6 +2,7 @@ package quality
 
 import (
 	"container/list"
+	"slices"
 	"time"
 )
 
@@ -16,8 +17,10 @@ type ref struct {
 	at      time.Time
 }
 
-// refSet is the references of one key, oldest first. The slice is replaced, never
-// modified in place, so a reader may keep it after the lock is released.
+// refSet is the references of one key, oldest first. No element a reader was given is ever
+// written again, so a reader may keep the slice after the lock is released: add only
+// appends beyond the end of every slice handed out so far (the backing array has room for
+// twice the references kept, and is replaced when full), or builds a new slice.
 type refSet struct {
 	key  string
 	refs []ref
@@ -61,17 +64,25 @@ func (l *refLRU) add(key string, r ref) {
 		l.order.MoveToFront(e)
 	}
 	set := e.Value.(*refSet)
-	next := make([]ref, 0, min(len(set.refs)+1, l.perKey))
-	for _, old := range set.refs {
-		if r.id == "" || old.id != r.id {
-			next = append(next, old)
+	if r.id != "" && slices.ContainsFunc(set.refs, func(old ref) bool { return old.id == r.id }) {
+		// A redelivered span replaces its earlier reference: a new slice without it.
+		next := make([]ref, 0, 2*l.perKey)
+		for _, old := range set.refs {
+			if old.id != r.id {
+				next = append(next, old)
+			}
 		}
+		set.refs = append(next, r)
+		return
 	}
-	next = append(next, r)
-	if len(next) > l.perKey {
-		next = next[len(next)-l.perKey:]
+	refs := set.refs
+	if len(refs) >= l.perKey {
+		refs = refs[len(refs)-l.perKey+1:]
 	}
-	set.refs = next
+	if len(refs) == cap(refs) {
+		refs = append(make([]ref, 0, 2*l.perKey), refs...)
+	}
+	set.refs = append(refs, r)
 }
 
 // len is the number of keys held.

@@ -1,7 +1,6 @@
 package quality
 
 import (
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -20,8 +19,9 @@ const (
 )
 
 // ScorerConfig bounds the Scorer's memory. Memory is about
-// (MaxEndpoints×RefsPerEndpoint + MaxPrompts×RefsPerPrompt) × ~0.55 KB: references keep
-// fingerprints, never text. Zero values take the defaults.
+// (MaxEndpoints×RefsPerEndpoint + MaxPrompts×RefsPerPrompt) × ~0.55 KB, plus at most as
+// many empty slots of ~0.14 KB each (a key's references grow in place, see refSet):
+// references keep fingerprints, never text. Zero values take the defaults.
 type ScorerConfig struct {
 	MaxEndpoints    int           // endpoint keys kept (LRU); default 2,000
 	RefsPerEndpoint int           // latest responses kept per endpoint; default 16
@@ -95,7 +95,7 @@ func Endpoint(s *genai.Span) string {
 		}
 	}
 	if v, ok := s.Attributes["llm.prompt_template.template"].(string); ok && v != "" {
-		return key + fmt.Sprintf(" / template:%016x", fnv64(v))
+		return key + " / template:" + hex16(fnv64(v))
 	}
 	return key
 }
@@ -133,8 +133,7 @@ func (s *Scorer) score(projectID, endpoint, id string, c *genai.Call) *genai.Qua
 	}
 	now := s.now()
 	text, toolCalls := responseText(c)
-	prompt := promptText(c)
-	q := &genai.Quality{Tier: genai.QualityTier1, ScoredAt: now, PromptHash: fmt.Sprintf("%016x", fnv64(prompt))}
+	q := &genai.Quality{Tier: genai.QualityTier1, ScoredAt: now, PromptHash: hex16(promptHash(c))}
 	if strings.TrimSpace(text) == "" && toolCalls == 0 && c.ErrorType != "" {
 		q.Method = MethodNoOutput
 		q.Reason = "the call failed (" + c.ErrorType + ") before answering; nothing to score"
@@ -192,4 +191,15 @@ func usable(refs []ref, id string, cutoff time.Time) []ref {
 		out = append(out, r)
 	}
 	return out
+}
+
+// hex16 is fmt.Sprintf("%016x", x), without fmt on the per-span path.
+func hex16(x uint64) string {
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[x&15]
+		x >>= 4
+	}
+	return string(b[:])
 }

@@ -13,10 +13,10 @@ const minHashK = 64
 // fnv64 is FNV-1a over s: stable across processes and releases, so stored sketches and
 // hashes stay comparable.
 func fnv64[T string | []byte](s T) uint64 {
-	h := uint64(14695981039346656037)
+	h := uint64(fnvOffset)
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])
-		h *= 1099511628211
+		h *= fnvPrime
 	}
 	return h
 }
@@ -40,19 +40,26 @@ type textSketch struct {
 }
 
 // sketchText computes the sketches of s in one pass over its tokens.
+//
+// The SimHash weight of bit i is (tokens with bit i set) − (tokens without it). Rather
+// than updating 64 counters per token, the set bits are counted eight at a time in the
+// bytes of lanes (byte k of lanes[j] counts bit 8k+j) and moved to 32-bit counts every 255
+// tokens, before a byte can overflow.
 func sketchText(s string) textSketch {
-	var weights [64]int32
+	var lanes [8]uint64
+	var set [64]int32
+	inLanes := 0
 	var sk textSketch
 	mh := make([]uint32, 0, minHashK+1)
 	forEachToken(s, func(tok []byte) {
 		h := mix64(fnv64(tok))
 		sk.tokens++
-		for i := range weights {
-			if h&(1<<uint(i)) != 0 {
-				weights[i]++
-			} else {
-				weights[i]--
-			}
+		for j := range lanes {
+			lanes[j] += h >> j & 0x0101010101010101
+		}
+		if inLanes++; inLanes == 255 {
+			drainLanes(&lanes, &set)
+			inLanes = 0
 		}
 		v := uint32(h >> 32)
 		if len(mh) == minHashK && v >= mh[len(mh)-1] {
@@ -67,13 +74,24 @@ func sketchText(s string) textSketch {
 			mh = mh[:minHashK]
 		}
 	})
-	for i, w := range weights {
-		if w > 0 {
+	drainLanes(&lanes, &set)
+	for i, n := range set {
+		if 2*n > int32(sk.tokens) { // set − (tokens − set) > 0
 			sk.simhash |= 1 << uint(i)
 		}
 	}
 	sk.minhash = mh
 	return sk
+}
+
+// drainLanes adds the per-byte bit counts of lanes to set and clears them.
+func drainLanes(lanes *[8]uint64, set *[64]int32) {
+	for j, l := range lanes {
+		for k := range 8 {
+			set[8*k+j] += int32(byte(l >> (8 * k)))
+		}
+		lanes[j] = 0
+	}
 }
 
 // SimHashSimilarity compares two 64-bit SimHash sketches (genai.Quality.Sketch): 1 for
@@ -90,23 +108,26 @@ func minHashJaccard(a, b []uint32) float64 {
 		return 1
 	}
 	// The k smallest hashes of the union are each among the k smallest of A or of B, so
-	// merging the two sketches yields the union's sketch exactly.
+	// merging the two sketches yields the union's sketch exactly. The merge steps without
+	// branches while both have hashes left; then the rest of one only adds to the union.
 	var i, j, union, both int
-	for union < minHashK && (i < len(a) || j < len(b)) {
-		switch {
-		case j == len(b) || (i < len(a) && a[i] < b[j]):
-			i++
-		case i == len(a) || b[j] < a[i]:
-			j++
-		default:
-			i++
-			j++
-			both++
-		}
+	for union < minHashK && i < len(a) && j < len(b) {
+		x, y := a[i], b[j]
+		both += b2i(x == y)
+		i += b2i(x <= y)
+		j += b2i(y <= x)
 		union++
 	}
+	union += min(minHashK-union, len(a)-i+len(b)-j)
 	if union == 0 {
 		return 0
 	}
 	return float64(both) / float64(union)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
