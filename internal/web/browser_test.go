@@ -129,12 +129,15 @@ func (b *browser) screenshot(t *testing.T, name string) {
 	}
 }
 
-// waitFor polls a JavaScript condition until it holds.
+// waitFor polls a JavaScript condition until it holds in a completely loaded document: a
+// new location alone may still show a document being parsed (an alert page's bars were
+// counted as 0 in CI).
 func (b *browser) waitFor(t *testing.T, what, cond string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
+	loaded := `document.readyState === "complete" && (` + cond + `)`
 	for time.Now().Before(deadline) {
-		if ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](cond)); err == nil && ok {
+		if ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](loaded)); err == nil && ok {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
