@@ -142,28 +142,7 @@ func responseText(c *genai.Call) (text string, toolCalls int) {
 // case and spacing folded.
 func promptText(c *genai.Call) string {
 	var b strings.Builder
-	if c.SystemInstructions != "" {
-		b.WriteString("system: ")
-		b.WriteString(c.SystemInstructions)
-		b.WriteByte('\n')
-	}
-	for _, m := range c.InputMessages {
-		content := m.Content
-		if content == "" {
-			content = m.Raw
-		}
-		b.WriteString(m.Role)
-		b.WriteString(": ")
-		b.WriteString(content)
-		for _, tc := range m.ToolCalls {
-			b.WriteString(" [tool ")
-			b.WriteString(tc.Name)
-			b.WriteByte(' ')
-			b.WriteString(tc.Arguments)
-			b.WriteByte(']')
-		}
-		b.WriteByte('\n')
-	}
+	writePrompt(c, func(s string) { b.WriteString(s) })
 	return normalizeSpace(b.String())
 }
 
@@ -172,27 +151,33 @@ func promptText(c *genai.Call) string {
 // separators, which normHash may be fed at.
 func promptHash(c *genai.Call) uint64 {
 	n := normHash{h: fnvOffset}
+	writePrompt(c, n.write)
+	return n.h
+}
+
+// writePrompt writes the prompt's pieces in order: the system instructions, then each input
+// message as "role: content", its tool calls as " [tool name arguments]", and a newline.
+func writePrompt(c *genai.Call, write func(string)) {
 	if c.SystemInstructions != "" {
-		n.write("system: ")
-		n.write(c.SystemInstructions)
-		n.write("\n")
+		write("system: ")
+		write(c.SystemInstructions)
+		write("\n")
 	}
 	for _, m := range c.InputMessages {
 		content := m.Content
 		if content == "" {
 			content = m.Raw
 		}
-		n.write(m.Role)
-		n.write(": ")
-		n.write(content)
+		write(m.Role)
+		write(": ")
+		write(content)
 		for _, tc := range m.ToolCalls {
-			n.write(" [tool ")
-			n.write(tc.Name)
-			n.write(" ")
-			n.write(tc.Arguments)
-			n.write("]")
+			write(" [tool ")
+			write(tc.Name)
+			write(" ")
+			write(tc.Arguments)
+			write("]")
 		}
-		n.write("\n")
+		write("\n")
 	}
-	return n.h
 }
