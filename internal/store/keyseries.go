@@ -1,10 +1,6 @@
 package store
 
-import (
-	"errors"
-	"fmt"
-	"time"
-)
+import "time"
 
 // KeySeriesQuery selects the requests of one alert key (what the alert engine samples:
 // model calls, and root spans that are not model calls) in a window, to chart an alert's
@@ -25,19 +21,7 @@ type KeySeriesQuery struct {
 // Normalize bounds q's Buckets and returns the bucket width, rounded up to the nanosecond
 // as OverviewQuery.Normalize does. It fails when the window is empty.
 func (q *KeySeriesQuery) Normalize() (time.Duration, error) {
-	if q.Since.IsZero() {
-		return 0, errors.New("key series window: since is required")
-	}
-	if !q.Until.After(q.Since) {
-		return 0, fmt.Errorf("key series window: until %s is not after since %s", q.Until.Format(time.RFC3339Nano), q.Since.Format(time.RFC3339Nano))
-	}
-	q.Buckets = min(max(q.Buckets, 1), MaxOverviewBuckets)
-	span := q.Until.Sub(q.Since)
-	width := span / time.Duration(q.Buckets)
-	if width*time.Duration(q.Buckets) < span {
-		width++
-	}
-	return width, nil
+	return bucketWidth("key series", q.Since, q.Until, &q.Buckets)
 }
 
 // KeyBucket sums the selected requests that started in [Start, Start+width). A request

@@ -1,10 +1,6 @@
 package store
 
-import (
-	"errors"
-	"fmt"
-	"time"
-)
+import "time"
 
 // QualitySeriesQuery selects a project's LLM spans that carry a quality assessment (the
 // spans QualityPoints lists) in a window, to chart quality over time. Since and Until
@@ -22,19 +18,7 @@ type QualitySeriesQuery struct {
 // as OverviewQuery.Normalize does, so a series and an overview of the same window and
 // bucket count have the same buckets. It fails when the window is empty.
 func (q *QualitySeriesQuery) Normalize() (time.Duration, error) {
-	if q.Since.IsZero() {
-		return 0, errors.New("quality series window: since is required")
-	}
-	if !q.Until.After(q.Since) {
-		return 0, fmt.Errorf("quality series window: until %s is not after since %s", q.Until.Format(time.RFC3339Nano), q.Since.Format(time.RFC3339Nano))
-	}
-	q.Buckets = min(max(q.Buckets, 1), MaxOverviewBuckets)
-	span := q.Until.Sub(q.Since)
-	width := span / time.Duration(q.Buckets)
-	if width*time.Duration(q.Buckets) < span {
-		width++
-	}
-	return width, nil
+	return bucketWidth("quality series", q.Since, q.Until, &q.Buckets)
 }
 
 // QualityBucket counts the assessed LLM spans that started in [Start, Start+width). Sums

@@ -433,20 +433,28 @@ type OverviewQuery struct {
 // starts at Since + i×width and every trace of the window falls in a bucket below Buckets.
 // It fails when the window is empty.
 func (q *OverviewQuery) Normalize() (time.Duration, error) {
-	if q.Since.IsZero() {
-		return 0, errors.New("overview window: since is required")
-	}
-	if !q.Until.After(q.Since) {
-		return 0, fmt.Errorf("overview window: until %s is not after since %s", q.Until.Format(time.RFC3339Nano), q.Since.Format(time.RFC3339Nano))
-	}
-	q.Buckets = min(max(q.Buckets, 1), MaxOverviewBuckets)
 	if q.Top <= 0 {
 		q.Top = defaultOverviewTop
 	}
 	q.Top = min(q.Top, maxOverviewTop)
-	span := q.Until.Sub(q.Since)
-	width := span / time.Duration(q.Buckets)
-	if width*time.Duration(q.Buckets) < span {
+	return bucketWidth("overview", q.Since, q.Until, &q.Buckets)
+}
+
+// bucketWidth bounds *buckets to 1..MaxOverviewBuckets and returns the width of each of
+// that many equal buckets of [since, until), rounded up to the nanosecond so every instant
+// of the window falls in a bucket below *buckets. It fails when the window is empty; what
+// names the window in the error.
+func bucketWidth(what string, since, until time.Time, buckets *int) (time.Duration, error) {
+	if since.IsZero() {
+		return 0, fmt.Errorf("%s window: since is required", what)
+	}
+	if !until.After(since) {
+		return 0, fmt.Errorf("%s window: until %s is not after since %s", what, until.Format(time.RFC3339Nano), since.Format(time.RFC3339Nano))
+	}
+	*buckets = min(max(*buckets, 1), MaxOverviewBuckets)
+	span := until.Sub(since)
+	width := span / time.Duration(*buckets)
+	if width*time.Duration(*buckets) < span {
 		width++
 	}
 	return width, nil
