@@ -28,11 +28,7 @@ func testTraceFieldFilters(t *testing.T, s store.Store) {
 	other := mk(4, "u1", "prod", []string{"a"}, 3*time.Hour, time.Millisecond, f64(0.01))
 	other.ProjectID = projectB
 	write(t, s, []genai.Span{other})
-	for _, tt := range []struct {
-		name string
-		q    store.TraceQuery
-		want []int
-	}{
+	runTraceQueries(t, s, []traceQueryCase{
 		{"user", store.TraceQuery{UserID: "u1"}, []int{3, 1}},
 		{"environment", store.TraceQuery{Environment: "dev"}, []int{2}},
 		{"tag", store.TraceQuery{Tag: "b"}, []int{2, 1}},
@@ -50,16 +46,7 @@ func testTraceFieldFilters(t *testing.T, s store.Store) {
 		{"inclusive bounds", store.TraceQuery{MinCostUSD: f64(0.5), MaxCostUSD: f64(0.5)}, []int{2}},
 		{"together", store.TraceQuery{UserID: "u1", Environment: "prod", MaxCostUSD: f64(1)}, []int{1}},
 		{"by duration", store.TraceQuery{UserID: "u1", Sort: store.SortDuration}, []int{3, 1}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			tt.q.ProjectID = projectA
-			page, err := s.Traces(context.Background(), tt.q)
-			if err != nil {
-				t.Fatalf("Traces: %v", err)
-			}
-			diff(t, "traces", traceIDs(page.Traces), ids(tt.want))
-		})
-	}
+	})
 }
 
 // testTraceAttributeFilters covers TraceQuery.Attributes: each value type, a value that only
@@ -91,11 +78,7 @@ func testTraceAttributeFilters(t *testing.T, s store.Store) {
 		}
 		return fs
 	}
-	for _, tt := range []struct {
-		name string
-		q    store.TraceQuery
-		want []int
-	}{
+	runTraceQueries(t, s, []traceQueryCase{
 		{"string", store.TraceQuery{Attributes: attr("customer.tier", "gold")}, []int{2, 1}},
 		{"other string", store.TraceQuery{Attributes: attr("customer.tier", "silver")}, []int{3}},
 		{"number matches integers, floats and the string", store.TraceQuery{Attributes: attr("retries", "3")}, []int{3, 2, 1}},
@@ -113,7 +96,24 @@ func testTraceAttributeFilters(t *testing.T, s store.Store) {
 		{"with model", store.TraceQuery{Attributes: attr("retries", "3"), Model: "gpt-4o"}, []int{3, 2, 1}},
 		{"oldest first", store.TraceQuery{Attributes: attr("customer.tier", "gold"), Ascending: true}, []int{1, 2}},
 		{"by duration", store.TraceQuery{Attributes: attr("retries", "3"), Sort: store.SortDuration, Limit: 1}, []int{3}},
-	} {
+	})
+}
+
+// RunAttributeFilters runs the suite's test of TraceQuery.Attributes (Run includes it), for
+// a backend to run again with another query strategy.
+func RunAttributeFilters(t *testing.T, open Opener) {
+	testTraceAttributeFilters(t, open(t))
+}
+
+// traceQueryCase is a trace listing of project A and the traces it must return, in order.
+type traceQueryCase struct {
+	name string
+	q    store.TraceQuery
+	want []int
+}
+
+func runTraceQueries(t *testing.T, s store.Store, cases []traceQueryCase) {
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.q.ProjectID = projectA
 			page, err := s.Traces(context.Background(), tt.q)
@@ -123,10 +123,4 @@ func testTraceAttributeFilters(t *testing.T, s store.Store) {
 			diff(t, "traces", traceIDs(page.Traces), ids(tt.want))
 		})
 	}
-}
-
-// RunAttributeFilters runs the suite's test of TraceQuery.Attributes (Run includes it), for
-// a backend to run again with another query strategy.
-func RunAttributeFilters(t *testing.T, open Opener) {
-	testTraceAttributeFilters(t, open(t))
 }
