@@ -46,7 +46,8 @@ func spanMatches(q store.TraceQuery) []spanMatch {
 		}})
 	}
 	for _, f := range q.Attributes {
-		docs := f.Documents()
+		// Stored as the encoder stores them: NUL and invalid UTF-8 as U+FFFD.
+		docs := store.AttributeFilter{Key: clean(f.Key), Value: clean(f.Value)}.Documents()
 		contains := func(expr, doc string) func(arg func(any) string) string {
 			return func(arg func(any) string) string {
 				cs := make([]string, len(docs))

@@ -62,7 +62,7 @@ func testTraceAttributeFilters(t *testing.T, s store.Store) {
 	child := span(projectA, 1, 11, 10, "retrieve", time.Millisecond, time.Millisecond)
 	child.Attributes = map[string]any{"db.system": "qdrant", "hits": int64(12)}
 	rag := mk(projectA, 2, 20, time.Hour, map[string]any{"customer.tier": "gold", "retries": int64(3),
-		"temperature": 0.5, "cached": true, "labels": []any{"silver"}, "note": "true"})
+		"temperature": 0.5, "cached": true, "labels": []any{"silver"}, "note": "true", "nul": "a\x00b"})
 	rag.GenAI.InputMessages = []genai.Message{{Role: "user", Content: "refund policy"}}
 	write(t, s, []genai.Span{
 		mk(projectA, 1, 10, 0, map[string]any{"customer.tier": "gold", "retries": 3.0}),
@@ -89,6 +89,7 @@ func testTraceAttributeFilters(t *testing.T, s store.Store) {
 		{"string spelling true", store.TraceQuery{Attributes: attr("note", "true")}, []int{2}},
 		{"array element does not match", store.TraceQuery{Attributes: attr("labels", "silver")}, nil},
 		{"unknown key", store.TraceQuery{Attributes: attr("customer.plan", "gold")}, nil},
+		{"a NUL in the value", store.TraceQuery{Attributes: attr("nul", "a\x00b")}, []int{2}},
 		{"case matters", store.TraceQuery{Attributes: attr("customer.tier", "Gold")}, nil},
 		{"two filters, two spans", store.TraceQuery{Attributes: attr("customer.tier", "gold", "db.system", "qdrant")}, []int{1}},
 		{"two filters, one unmet", store.TraceQuery{Attributes: attr("customer.tier", "silver", "db.system", "qdrant")}, nil},
