@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 
 	"github.com/use-lumina/lumina/internal/testenv"
@@ -28,40 +27,7 @@ import (
 // pgSchema creates a schema for the test and returns a URL that uses it (through addr when
 // addr is not empty); the schema is dropped when the test ends.
 func pgSchema(t *testing.T, addr string) string {
-	t.Helper()
-	raw := testenv.URL(t, testenv.PostgresURL)
-	schema := testenv.Name("lumina_e2e_")
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), raw)
-		if err != nil {
-			t.Errorf("drop schema: %v", err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if addr != "" {
-		u.Host = addr
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return testenv.PostgresSchema(t, "lumina_e2e_", addr)
 }
 
 func hostPort(t *testing.T, raw string) string {

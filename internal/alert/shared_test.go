@@ -2,13 +2,10 @@ package alert
 
 import (
 	"context"
-	"net/url"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
@@ -47,36 +44,8 @@ var sharedBackends = []struct {
 // openPostgres opens a store in a schema of the test's own on the test server.
 func openPostgres(t *testing.T) sharedStore {
 	t.Helper()
-	raw := testenv.URL(t, testenv.PostgresURL)
-	schema := testenv.Name("lumina_alert_")
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), raw)
-		if err != nil {
-			t.Errorf("drop schema: %v", err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := postgres.Open(ctx, u.String(), nil)
+	db, err := postgres.Open(ctx, testenv.PostgresSchema(t, "lumina_alert_", ""), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -234,6 +234,16 @@ type Delivery struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
+// PageLimit is the page size of a trace, conversation or end-user listing for a requested
+// limit: ≤ 0 means 50, at most 1000 (the limits TraceQuery, ConversationQuery and
+// EndUserQuery document).
+func PageLimit(n int) int {
+	if n <= 0 {
+		return 50
+	}
+	return min(n, 1000)
+}
+
 // DeliveryLimit bounds the items one ChannelDeliveries call lists: ≤ 0 means 50, at most
 // 500.
 func DeliveryLimit(n int) int {

@@ -12,16 +12,9 @@ import (
 // EndUsers implements store.EndUserReader: one GROUP BY over the window's traces that have a
 // user id (index traces_user), keyset-paginated on (last seen, user id).
 func (s *Store) EndUsers(ctx context.Context, q store.EndUserQuery) (store.EndUserPage, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultTraceLimit
-	}
-	limit = min(limit, maxTraceLimit)
+	limit := store.PageLimit(q.Limit)
 	args := []any{q.ProjectID}
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	arg := binder(&args)
 	where := []string{"project_id = $1", "user_id <> ''"}
 	if !q.Since.IsZero() {
 		where = append(where, "start_ns >= "+arg(toNS(q.Since)))

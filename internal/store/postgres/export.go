@@ -24,10 +24,7 @@ func (s *Store) UntracedLogs(ctx context.Context, q store.UntracedLogQuery) ([]g
 	where := []string{"l.project_id = $1", `NOT EXISTS (SELECT 1 FROM traces t
 		WHERE t.project_id = l.project_id AND t.trace_id = l.trace_id)`}
 	args := []any{q.ProjectID}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	arg := binder(&args)
 	if !q.Since.IsZero() {
 		where = append(where, "l.time_ns >= "+arg(toNS(q.Since)))
 	}

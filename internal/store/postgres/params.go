@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -162,4 +163,13 @@ func execArrays(ctx context.Context, tx pgx.Tx, name, sql string, p *arrayParams
 	}
 	_, err = conn.PgConn().ExecPrepared(ctx, sd.Name, p.params, formats, nil).Close()
 	return err
+}
+
+// binder returns a statement's arg function: it appends a value to args and returns the
+// value's placeholder ($1, $2, …).
+func binder(args *[]any) func(v any) string {
+	return func(v any) string {
+		*args = append(*args, v)
+		return "$" + strconv.Itoa(len(*args))
+	}
 }

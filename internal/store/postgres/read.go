@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -14,12 +13,8 @@ import (
 	"github.com/use-lumina/lumina/internal/store"
 )
 
-// Listing limits, as the contract fixes them.
-const (
-	defaultTraceLimit = 50
-	maxTraceLimit     = 1000
-	defaultLogLimit   = 100
-)
+// defaultLogLimit is a log listing's page size when LogQuery.Limit is 0.
+const defaultLogLimit = 100
 
 // traceReadColumns are read by scanTrace, in its order.
 const traceReadColumns = `project_id, trace_id, start_ns, end_ns, span_count, error_count,
@@ -153,21 +148,14 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	default:
 		return page, fmt.Errorf("list traces: unknown sort %q", q.Sort)
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultTraceLimit
-	}
-	limit = min(limit, maxTraceLimit)
+	limit := store.PageLimit(q.Limit)
 
 	// Model and service filters are array containment on the GIN indexes; the others are
 	// btree-friendly and go in the inner query of the probe (below).
 	var where, contains []string
 	var containsService, containsModel bool
 	args := []any{q.ProjectID}
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	arg := binder(&args)
 	where = append(where, "project_id = $1")
 	if q.Service != "" {
 		containsService = true

@@ -176,14 +176,6 @@ func (l traceLister) resolve(ctx context.Context, project string, m spanMatch, s
 	return ids, nil
 }
 
-// binder returns an arg function that appends a value to args and returns its placeholder.
-func binder(args *[]any) func(v any) string {
-	return func(v any) string {
-		*args = append(*args, v)
-		return "$" + strconv.Itoa(len(*args))
-	}
-}
-
 // tsQuery is terms as to_tsquery input: each word a quoted lexeme (quotes and backslashes
 // escaped, though ParseSearch leaves none), a phrase's words joined by <-> (next to each
 // other, in order), the terms joined by &. Quoting makes every word a literal lexeme:

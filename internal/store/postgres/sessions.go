@@ -12,16 +12,9 @@ import (
 // Conversations implements store.ConversationReader: one GROUP BY over the window's traces
 // that have a session id (index traces_session), keyset-paginated on (last seen, session id).
 func (s *Store) Conversations(ctx context.Context, q store.ConversationQuery) (store.ConversationPage, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultTraceLimit
-	}
-	limit = min(limit, maxTraceLimit)
+	limit := store.PageLimit(q.Limit)
 	args := []any{q.ProjectID}
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	arg := binder(&args)
 	where := []string{"project_id = $1", "session_id <> ''"}
 	if q.UserID != "" {
 		where = append(where, "user_id = "+arg(q.UserID))

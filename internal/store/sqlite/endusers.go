@@ -12,11 +12,7 @@ import (
 // user id (the window is a range of index traces_start), keyset-paginated on (last seen,
 // user id).
 func (s *Store) EndUsers(ctx context.Context, q store.EndUserQuery) (store.EndUserPage, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultTraceLimit
-	}
-	limit = min(limit, maxTraceLimit)
+	limit := store.PageLimit(q.Limit)
 	where, args := []string{"project_id = ?", "user_id <> ''"}, []any{q.ProjectID}
 	if !q.Since.IsZero() {
 		where, args = append(where, "start_time >= ?"), append(args, nanos(q.Since))

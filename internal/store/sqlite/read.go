@@ -12,12 +12,6 @@ import (
 	"github.com/use-lumina/lumina/internal/store"
 )
 
-// Limits of a trace listing page.
-const (
-	defaultTraceLimit = 50
-	maxTraceLimit     = 1000
-)
-
 // Trace returns the trace's rollup, its spans by start time then span id, and its log
 // records oldest first, all read from one snapshot.
 func (s *Store) Trace(ctx context.Context, projectID, traceID string) (store.TraceDetail, error) {
@@ -160,11 +154,7 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 	default:
 		return store.TracePage{}, fmt.Errorf("list traces: unknown sort %q", q.Sort)
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultTraceLimit
-	}
-	limit = min(limit, maxTraceLimit)
+	limit := store.PageLimit(q.Limit)
 
 	// A listing walks one index in sort order and stops after a page. Listing by start time
 	// for a service or model walks that value's rows in trace_services or trace_models;

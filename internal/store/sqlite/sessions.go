@@ -11,11 +11,7 @@ import (
 // Conversations implements store.ConversationReader: one GROUP BY over the window's traces
 // that have a session id (index traces_session), keyset-paginated on (last seen, session id).
 func (s *Store) Conversations(ctx context.Context, q store.ConversationQuery) (store.ConversationPage, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultTraceLimit
-	}
-	limit = min(limit, maxTraceLimit)
+	limit := store.PageLimit(q.Limit)
 	where, args := []string{"project_id = ?", "session_id <> ''"}, []any{q.ProjectID}
 	if q.UserID != "" {
 		where, args = append(where, "user_id = ?"), append(args, q.UserID)

@@ -171,20 +171,11 @@ func testAlertQuery(t *testing.T, s store.Store) {
 	list := func(q store.AlertQuery) []store.Alert {
 		t.Helper()
 		q.ProjectID = projectA
-		var out []store.Alert
-		for range 20 {
+		return allPages(t, "Alerts", q.Limit, func(cursor string) ([]store.Alert, string, error) {
+			q.Cursor = cursor
 			page, err := s.Alerts(ctx, q)
-			if err != nil {
-				t.Fatalf("Alerts(%+v): %v", q, err)
-			}
-			out = append(out, page.Alerts...)
-			if page.NextCursor == "" {
-				return out
-			}
-			q.Cursor = page.NextCursor
-		}
-		t.Fatal("Alerts: pagination does not end")
-		return nil
+			return page.Alerts, page.NextCursor, err
+		})
 	}
 	// Newest first; ties on FiredAt broken by id, descending.
 	wantAll := []string{alertID(6), alertID(5), alertID(4), alertID(3), alertID(2), alertID(1), alertID(0)}

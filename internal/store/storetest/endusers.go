@@ -103,25 +103,10 @@ func testEndUsersPagination(t *testing.T, s store.Store) {
 		spans = append(spans, sessionTrace(projectA, 20+i, "", id, start, f64(0.001), false))
 	}
 	write(t, s, spans)
-	var got []string
-	cursor := ""
-	for pages := 0; ; pages++ {
-		if pages > 10 {
-			t.Fatal("pagination does not end")
-		}
+	got := allPages(t, "EndUsers", 2, func(cursor string) ([]string, string, error) {
 		page, err := s.EndUsers(ctx, store.EndUserQuery{ProjectID: projectA, Limit: 2, Cursor: cursor})
-		if err != nil {
-			t.Fatalf("EndUsers page %d: %v", pages, err)
-		}
-		if len(page.Users) > 2 {
-			t.Fatalf("page %d has %d users, want at most 2", pages, len(page.Users))
-		}
-		got = append(got, endUserIDs(page.Users)...)
-		if page.NextCursor == "" {
-			break
-		}
-		cursor = page.NextCursor
-	}
+		return endUserIDs(page.Users), page.NextCursor, err
+	})
 	diff(t, "end users over pages", got, []string{"user-5", "user-4", "user-3", "user-2", "user-1"})
 	if _, err := s.EndUsers(ctx, store.EndUserQuery{ProjectID: projectA, Cursor: "not a cursor!"}); !errors.Is(err, store.ErrInvalidCursor) {
 		t.Errorf("bad cursor: got %v, want ErrInvalidCursor", err)

@@ -136,25 +136,10 @@ func testSessionsPagination(t *testing.T, s store.Store) {
 		spans = append(spans, sessionTrace(projectA, 10+i, id, "u", start, f64(0.001), false))
 	}
 	write(t, s, spans)
-	var got []string
-	cursor := ""
-	for pages := 0; ; pages++ {
-		if pages > 10 {
-			t.Fatal("pagination does not end")
-		}
+	got := allPages(t, "Conversations", 2, func(cursor string) ([]string, string, error) {
 		page, err := s.Conversations(ctx, store.ConversationQuery{ProjectID: projectA, Limit: 2, Cursor: cursor})
-		if err != nil {
-			t.Fatalf("Sessions page %d: %v", pages, err)
-		}
-		if len(page.Conversations) > 2 {
-			t.Fatalf("page %d has %d sessions, want at most 2", pages, len(page.Conversations))
-		}
-		got = append(got, sessionIDs(page.Conversations)...)
-		if page.NextCursor == "" {
-			break
-		}
-		cursor = page.NextCursor
-	}
+		return sessionIDs(page.Conversations), page.NextCursor, err
+	})
 	diff(t, "sessions over pages", got, []string{"p-5", "p-4", "p-3", "p-2", "p-1"})
 	if _, err := s.Conversations(ctx, store.ConversationQuery{ProjectID: projectA, Cursor: "not a cursor!"}); !errors.Is(err, store.ErrInvalidCursor) {
 		t.Errorf("bad cursor: got %v, want ErrInvalidCursor", err)

@@ -86,3 +86,28 @@ func testPing(t *testing.T, s store.Store) {
 		t.Fatalf("Ping: got %v, want nil", err)
 	}
 }
+
+// allPages reads a keyset listing to its end: next reads the page at cursor ("" for the
+// first) and returns its items and the next cursor. It fails the test on an error, on a
+// page of more than limit items (when limit > 0), or after 20 pages.
+func allPages[T any](t *testing.T, what string, limit int, next func(cursor string) ([]T, string, error)) []T {
+	t.Helper()
+	var out []T
+	cursor := ""
+	for page := range 20 {
+		items, nextCursor, err := next(cursor)
+		if err != nil {
+			t.Fatalf("%s page %d: %v", what, page, err)
+		}
+		if limit > 0 && len(items) > limit {
+			t.Fatalf("%s page %d has %d items, want at most %d", what, page, len(items), limit)
+		}
+		out = append(out, items...)
+		if nextCursor == "" {
+			return out
+		}
+		cursor = nextCursor
+	}
+	t.Fatalf("%s: pagination does not end", what)
+	return nil
+}
