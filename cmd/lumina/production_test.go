@@ -18,6 +18,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/use-lumina/lumina/internal/store/postgres/pgtest"
 	"github.com/use-lumina/lumina/internal/testenv"
 )
 
@@ -27,7 +28,7 @@ import (
 // pgSchema creates a schema for the test and returns a URL that uses it (through addr when
 // addr is not empty); the schema is dropped when the test ends.
 func pgSchema(t *testing.T, addr string) string {
-	return testenv.PostgresSchema(t, "lumina_e2e_", addr)
+	return pgtest.Schema(t, "lumina_e2e_", addr)
 }
 
 func hostPort(t *testing.T, raw string) string {

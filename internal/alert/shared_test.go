@@ -10,8 +10,8 @@ import (
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
 	"github.com/use-lumina/lumina/internal/store/postgres"
+	"github.com/use-lumina/lumina/internal/store/postgres/pgtest"
 	"github.com/use-lumina/lumina/internal/store/sqlite"
-	"github.com/use-lumina/lumina/internal/testenv"
 )
 
 // sharedStore is a store several engines share, as worker processes share PostgreSQL.
@@ -45,7 +45,7 @@ var sharedBackends = []struct {
 func openPostgres(t *testing.T) sharedStore {
 	t.Helper()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, testenv.PostgresSchema(t, "lumina_alert_", ""), nil)
+	db, err := postgres.Open(ctx, pgtest.Schema(t, "lumina_alert_", ""), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

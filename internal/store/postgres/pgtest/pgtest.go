@@ -1,4 +1,6 @@
-package testenv
+// Package pgtest gives integration tests outside the store a PostgreSQL schema of their
+// own on the test server (the store's driver stays inside internal/store).
+package pgtest
 
 import (
 	"context"
@@ -6,16 +8,18 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/use-lumina/lumina/internal/testenv"
 )
 
-// PostgresSchema creates a schema of the test's own (named with prefix) on the test
+// Schema creates a schema of the test's own (named with prefix) on the test
 // PostgreSQL server and returns a URL that uses it, through addr instead of the server's
 // own host and port when addr is not empty (a Proxy's); the schema is dropped when the
 // test ends.
-func PostgresSchema(t testing.TB, prefix, addr string) string {
+func Schema(t testing.TB, prefix, addr string) string {
 	t.Helper()
-	raw := URL(t, PostgresURL)
-	schema := Name(prefix)
+	raw := testenv.URL(t, testenv.PostgresURL)
+	schema := testenv.Name(prefix)
 	exec := func(sql string) error {
 		ctx := context.Background()
 		conn, err := pgx.Connect(ctx, raw)
@@ -36,7 +40,7 @@ func PostgresSchema(t testing.TB, prefix, addr string) string {
 	})
 	u, err := url.Parse(raw)
 	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresURL, err)
+		t.Fatalf("parse %s: %v", testenv.PostgresURL, err)
 	}
 	if addr != "" {
 		u.Host = addr
