@@ -299,7 +299,7 @@ func (a *app) startAlerts(ctx, run context.Context) (*alert.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := alert.New(alert.Config{Owner: owner, Registerer: a.registry}, a.store, time.Now, d.Notify, a.log)
+	e := alert.New(alert.Config{Owner: owner, Registerer: a.registry}, a.store, time.Now, d, a.log)
 	if err := e.Load(ctx); err != nil {
 		release()
 		return nil, err

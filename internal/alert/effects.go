@@ -126,8 +126,6 @@ func (e *Engine) apply(ctx context.Context, fx effects) applied {
 		if err := e.enqueue(ctx, events); err != nil {
 			e.log.Warn("enqueue alert deliveries failed; retrying on the next tick", "events", len(events), "err", err)
 			failed.events = append(failed.events, events...)
-		} else if e.notify != nil {
-			e.notify()
 		}
 	}
 	if len(e.merged) > maxRetry { // only writes collected before an adoption need it
@@ -160,7 +158,8 @@ func (e *Engine) settle(a applied) {
 
 // enqueue turns alert events into outbox items, one per enabled channel of the project
 // whose minimum severity the alert meets, read from the store now. Item ids are derived
-// from the alert, the event and the channel, so enqueueing twice delivers once.
+// from the alert, the event and the channel, so enqueueing twice delivers once. With a
+// local dispatcher the new items are stored claimed for it and handed over.
 func (e *Engine) enqueue(ctx context.Context, events []event) error {
 	channels := map[string][]store.Channel{}
 	var ds []store.Delivery
@@ -184,9 +183,17 @@ func (e *Engine) enqueue(ctx context.Context, events []event) error {
 			})
 		}
 	}
-	if err := e.store.EnqueueDeliveries(ctx, ds); err != nil {
+	if e.local == nil {
+		if err := e.store.EnqueueDeliveries(ctx, ds); err != nil {
+			return fmt.Errorf("enqueue %d alert deliveries: %w", len(ds), err)
+		}
+		return nil
+	}
+	added, err := e.store.EnqueueClaimed(ctx, ds, e.local.LeaseEnd())
+	if err != nil {
 		return fmt.Errorf("enqueue %d alert deliveries: %w", len(ds), err)
 	}
+	e.local.Take(added, channels)
 	return nil
 }
 

@@ -37,6 +37,7 @@ type Store interface {
 	// already receives it.
 	Channels(ctx context.Context, projectID string) ([]store.Channel, error)
 	EnqueueDeliveries(ctx context.Context, ds []store.Delivery) error
+	EnqueueClaimed(ctx context.Context, ds []store.Delivery, until time.Time) ([]store.Delivery, error)
 }
 
 // Config tunes the engine; zero fields take the defaults.
@@ -91,12 +92,12 @@ func (c *Config) defaults() {
 // Engine evaluates alert rules on committed spans. Observe and Tick are safe for
 // concurrent use (several worker loops call Observe); Run owns the ticker.
 type Engine struct {
-	cfg    Config
-	store  Store
-	now    func() time.Time
-	log    *slog.Logger
-	notify func()
-	m      *metrics
+	cfg   Config
+	store Store
+	now   func() time.Time
+	log   *slog.Logger
+	local *Dispatcher
+	m     *metrics
 
 	mu       sync.Mutex
 	rng      *mrand.Rand
@@ -143,15 +144,17 @@ type keyState struct {
 	dirty                  bool
 }
 
-// New returns an engine. notify, when not nil, is called after new deliveries are stored
-// (Dispatcher.Notify), so they go out at once rather than at the next poll.
-func New(cfg Config, st Store, now func() time.Time, notify func(), logger *slog.Logger) *Engine {
+// New returns an engine. local, when not nil, is the dispatcher of this process: the
+// deliveries of an alert event are stored claimed for it and handed over (Dispatcher.Take),
+// so they go out at once, without the dispatcher reading them back. With nil they are only
+// stored, for whichever dispatcher claims them.
+func New(cfg Config, st Store, now func() time.Time, local *Dispatcher, logger *slog.Logger) *Engine {
 	cfg.defaults()
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Engine{
-		cfg: cfg, store: st, now: now, notify: notify, log: logger, m: newMetrics(cfg.Registerer),
+		cfg: cfg, store: st, now: now, local: local, log: logger, m: newMetrics(cfg.Registerer),
 		rng:   mrand.New(mrand.NewPCG(0x4c756d, 0x696e61)),
 		rules: map[string][]store.AlertRule{}, ensured: map[string]bool{}, pending: map[string]bool{},
 		keys: map[Key]*keyState{}, lru: list.New(),

@@ -28,6 +28,7 @@ type fakeStore struct {
 		USD      float64
 	} // keyed with zero Requests and USD
 	writes int
+	claims int   // ClaimDeliveries calls
 	fail   error // returned by every write while set
 }
 
@@ -206,6 +207,23 @@ func (f *fakeStore) EnqueueDeliveries(_ context.Context, ds []store.Delivery) er
 	return nil
 }
 
+func (f *fakeStore) EnqueueClaimed(_ context.Context, ds []store.Delivery, until time.Time) ([]store.Delivery, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	var added []store.Delivery
+	for _, d := range ds {
+		if !slices.ContainsFunc(f.deliveries, func(o store.Delivery) bool { return o.ID == d.ID }) {
+			added = append(added, d)
+			d.NextAttempt = until // the fake keeps the lease in NextAttempt, as ClaimDeliveries does
+			f.deliveries = append(f.deliveries, d)
+		}
+	}
+	return added, nil
+}
+
 func (f *fakeStore) DueDeliveries(_ context.Context, now time.Time, limit int) ([]store.Delivery, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -221,6 +239,7 @@ func (f *fakeStore) DueDeliveries(_ context.Context, now time.Time, limit int) (
 func (f *fakeStore) ClaimDeliveries(_ context.Context, now time.Time, lease time.Duration, limit int) ([]store.Delivery, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.claims++
 	var out []store.Delivery
 	for i, d := range f.deliveries {
 		if d.Status == store.DeliveryPending && !d.NextAttempt.After(now) && len(out) < limit {

@@ -3,6 +3,7 @@ package alert
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -67,9 +68,11 @@ type Dispatcher struct {
 	now   func() time.Time
 	log   *slog.Logger
 	wake  chan struct{}
+	took  chan struct{} // Take was called
 	m     *metrics
 
 	mu     sync.Mutex
+	taken  []claimed                   // items handed over by Take, not queued yet
 	queue  map[string][]store.Delivery // claimed items waiting for their channel's sender
 	queued map[string]bool             // ids in queue or being sent
 	busy   map[string]bool             // channels whose sender goroutine runs
@@ -82,17 +85,48 @@ func NewDispatcher(cfg DispatcherConfig, st OutboxStore, send SendFunc, now func
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{cfg: cfg, store: st, send: send, now: now, log: logger, wake: make(chan struct{}, 1),
+	return &Dispatcher{cfg: cfg, store: st, send: send, now: now, log: logger,
+		wake: make(chan struct{}, 1), took: make(chan struct{}, 1),
 		m:     &metrics{deliveries: deliveryMetric(cfg.Registerer)},
 		queue: map[string][]store.Delivery{}, queued: map[string]bool{}, busy: map[string]bool{}}
 }
 
 // Notify asks for a round now; it never blocks.
-func (d *Dispatcher) Notify() {
+func (d *Dispatcher) Notify() { poke(d.wake) }
+
+// poke wakes the loop waiting on c without blocking.
+func poke(c chan struct{}) {
 	select {
-	case d.wake <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
+}
+
+// claimed is an item its process enqueued claimed for this dispatcher, with its channel.
+type claimed struct {
+	item    store.Delivery
+	channel store.Channel
+}
+
+// LeaseEnd is until when an item enqueued now for Take must be claimed
+// (store.AlertStore.EnqueueClaimed).
+func (d *Dispatcher) LeaseEnd() time.Time { return d.now().Add(d.cfg.Lease) }
+
+// Take hands over items that were enqueued claimed until LeaseEnd, with the channels of
+// their projects (by project): Run sends them at once, without reading the outbox back. It
+// never blocks; an item Run does not send before its lease ends is claimed again from the
+// store.
+func (d *Dispatcher) Take(items []store.Delivery, channels map[string][]store.Channel) {
+	d.mu.Lock()
+	for _, it := range items {
+		c := claimed{item: it}
+		if i := slices.IndexFunc(channels[it.ProjectID], func(ch store.Channel) bool { return ch.ID == it.ChannelID }); i >= 0 {
+			c.channel = channels[it.ProjectID][i]
+		}
+		d.taken = append(d.taken, c)
+	}
+	d.mu.Unlock()
+	poke(d.took)
 }
 
 // Run delivers until ctx ends, then waits for the sends in flight (which ctx cancels).
@@ -100,13 +134,23 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer d.wg.Wait()
 	t := time.NewTicker(d.cfg.Poll)
 	defer t.Stop()
+	d.Round(ctx)
 	for {
-		d.Round(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			d.Round(ctx)
 		case <-d.wake:
+			d.Round(ctx)
+		case <-d.took:
+			d.mu.Lock()
+			taken := d.taken
+			d.taken = nil
+			d.mu.Unlock()
+			for _, c := range taken {
+				d.queueItem(ctx, c.item, c.channel)
+			}
 		}
 	}
 }
@@ -126,31 +170,36 @@ func (d *Dispatcher) Round(ctx context.Context) {
 		d.log.Warn("read alert channels failed; the claimed items are retried after their lease", "err", err)
 		return
 	}
-	byID := map[string]store.Channel{}
+	byID := map[[2]string]store.Channel{}
 	for _, c := range channels {
-		byID[c.ProjectID+"\x00"+c.ID] = c
+		byID[[2]string{c.ProjectID, c.ID}] = c
 	}
 	for _, item := range due {
-		k := item.ProjectID + "\x00" + item.ChannelID
-		ch, ok := byID[k]
-		if !ok || !ch.Enabled {
-			d.giveUp(ctx, item, "channel deleted or disabled")
-			continue
-		}
-		d.mu.Lock()
-		if d.queued[item.ID] {
-			d.mu.Unlock()
-			continue // its lease ran out while it waited behind a slow send
-		}
-		d.queued[item.ID] = true
-		d.queue[k] = append(d.queue[k], item)
-		start := !d.busy[k]
-		d.busy[k] = true
+		d.queueItem(ctx, item, byID[[2]string{item.ProjectID, item.ChannelID}])
+	}
+}
+
+// queueItem hands a claimed item to its channel's sender, starting one when the channel has
+// none; ch is the zero Channel when the item's channel no longer exists.
+func (d *Dispatcher) queueItem(ctx context.Context, item store.Delivery, ch store.Channel) {
+	if ch.ID == "" || !ch.Enabled {
+		d.giveUp(ctx, item, "channel deleted or disabled")
+		return
+	}
+	k := item.ProjectID + "\x00" + item.ChannelID
+	d.mu.Lock()
+	if d.queued[item.ID] {
 		d.mu.Unlock()
-		if start {
-			d.wg.Add(1)
-			go d.drain(ctx, k, ch)
-		}
+		return // its lease ran out while it waited behind a slow send
+	}
+	d.queued[item.ID] = true
+	d.queue[k] = append(d.queue[k], item)
+	start := !d.busy[k]
+	d.busy[k] = true
+	d.mu.Unlock()
+	if start {
+		d.wg.Add(1)
+		go d.drain(ctx, k, ch)
 	}
 }
 

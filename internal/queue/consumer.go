@@ -72,10 +72,15 @@ func (d *Delivery) InProgress() error { return d.msg.InProgress() }
 // Nak asks for redelivery after delay.
 func (d *Delivery) Nak(delay time.Duration) error { return d.msg.NakWithDelay(delay) }
 
+// lingerStep is how often a lingering Next asks whether to keep waiting.
+const lingerStep = 2 * time.Millisecond
+
 // Next waits for up to max messages (and about maxBytes): it blocks until the first arrives
 // (or ctx ends), then takes whatever follows within linger, so a busy stream yields full
-// batches and a quiet one answers at once.
-func (c *Consumer) Next(ctx context.Context, max int, maxBytes int, linger time.Duration) ([]*Delivery, error) {
+// batches. wait, when not nil, says whether lingering is still worth it (the writer the
+// batch is for is busy): once it reports false the batch is what has arrived, so a quiet
+// stream answers at once and a free writer never waits for a batch to fill.
+func (c *Consumer) Next(ctx context.Context, max int, maxBytes int, linger time.Duration, wait func() bool) ([]*Delivery, error) {
 	var out []*Delivery
 	size := 0
 	take := func(b jetstream.MessageBatch) error {
@@ -101,16 +106,22 @@ func (c *Consumer) Next(ctx context.Context, max int, maxBytes int, linger time.
 	}
 	deadline := time.Now().Add(linger)
 	for len(out) < max && size < maxBytes {
-		wait := time.Until(deadline)
-		if wait <= 0 {
+		if wait != nil && !wait() {
+			break // the writer is free: what is not taken yet goes into the next batch
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
 			break
 		}
-		b, err := c.cons.Fetch(max-len(out), jetstream.FetchMaxBytes(maxBytes-size), jetstream.FetchMaxWait(wait))
+		if wait != nil {
+			left = min(left, lingerStep)
+		}
+		b, err := c.cons.Fetch(max-len(out), jetstream.FetchMaxBytes(maxBytes-size), jetstream.FetchMaxWait(left))
 		if err != nil {
 			break
 		}
 		before := len(out)
-		if err := take(b); err != nil || len(out) == before {
+		if err := take(b); err != nil || (len(out) == before && wait == nil) {
 			break // the linger ran out, or nothing else is there: the batch is what arrived in time
 		}
 	}

@@ -83,7 +83,7 @@ func testPublishConsume(t *testing.T, q *Queue) {
 	defer c.Stop()
 	var got []string
 	for len(got) < 4 {
-		ds, err := c.Next(ctx, 10, 1<<20, 50*time.Millisecond)
+		ds, err := c.Next(ctx, 10, 1<<20, 50*time.Millisecond, nil)
 		if err != nil {
 			t.Fatalf("after %v: %v", got, err)
 		}
@@ -107,7 +107,7 @@ func testPublishConsume(t *testing.T, q *Queue) {
 	}
 	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancelShort()
-	if ds, err := c.Next(short, 10, 1<<20, 0); err == nil {
+	if ds, err := c.Next(short, 10, 1<<20, 0, nil); err == nil {
 		t.Fatalf("got %d more deliveries, want none (the duplicate must be dropped)", len(ds))
 	}
 }
@@ -123,14 +123,14 @@ func testNak(t *testing.T, q *Queue) {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-	ds, err := c.Next(ctx, 1, 1<<20, 0)
+	ds, err := c.Next(ctx, 1, 1<<20, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := ds[0].Nak(10 * time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	ds, err = c.Next(ctx, 1, 1<<20, 0)
+	ds, err = c.Next(ctx, 1, 1<<20, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func testDeadLetter(t *testing.T, q *Queue) {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-	ds, err := c.Next(ctx, 1, 1<<20, 0)
+	ds, err := c.Next(ctx, 1, 1<<20, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestEmbeddedSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-	ds, err := c.Next(ctx, 10, 1<<20, 10*time.Millisecond)
+	ds, err := c.Next(ctx, 10, 1<<20, 10*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

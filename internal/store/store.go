@@ -149,6 +149,11 @@ type AlertStore interface {
 	// EnqueueDeliveries adds outbox items in one transaction; an item whose id is already
 	// stored is left as it is, so enqueueing twice delivers once.
 	EnqueueDeliveries(ctx context.Context, ds []Delivery) error
+	// EnqueueClaimed is EnqueueDeliveries for the sender that will send the items itself:
+	// the items not stored yet are added already claimed until the lease ends (as if
+	// ClaimDeliveries had returned them) and are returned; items stored before are left as
+	// they are and not returned. A sender that dies before sending leaves them due then.
+	EnqueueClaimed(ctx context.Context, ds []Delivery, until time.Time) ([]Delivery, error)
 	// DueDeliveries lists up to limit pending items whose NextAttempt is at or before now,
 	// oldest NextAttempt first.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)

@@ -21,7 +21,9 @@ import (
 
 // Source delivers queued requests; *queue.Consumer implements it.
 type Source interface {
-	Next(ctx context.Context, max, maxBytes int, linger time.Duration) ([]*queue.Delivery, error)
+	// Next returns the next batch: at least one message, then what arrives within linger
+	// while wait reports true (see queue.Consumer.Next).
+	Next(ctx context.Context, max, maxBytes int, linger time.Duration, wait func() bool) ([]*queue.Delivery, error)
 	DeadLetter(ctx context.Context, d *queue.Delivery, reason string) error
 	Stop()
 }
@@ -146,22 +148,32 @@ func (w *Worker) Run(ctx context.Context) error {
 // single writer instead of waiting behind it. The hand-over is unbuffered: at most one
 // prepared batch waits beside the one being written, which bounds memory to two batches,
 // and batches are committed, hooked and acknowledged in the order they were fetched.
+// A batch lingers for more messages only while the writer is busy with the previous one
+// (group commit): under load batches grow to what one commit can take, and a quiet
+// stream's message is written at once instead of after the linger.
 func (w *Worker) loop(ctx context.Context, src Source) error {
 	ready := make(chan prepared)
+	var handed atomic.Int32 // batches handed to the writer and not finished
+	hand := func(p prepared) {
+		handed.Add(1)
+		ready <- p
+	}
+	busy := func() bool { return handed.Load() > 0 }
 	var writer sync.WaitGroup
 	writer.Go(func() {
 		for p := range ready {
 			w.finish(ctx, src, p)
+			handed.Add(-1)
 		}
 	})
 	defer writer.Wait()
 	defer close(ready)
 	for {
-		ds, err := src.Next(ctx, w.cfg.BatchMsgs, w.cfg.BatchBytes, w.cfg.Linger)
+		ds, err := src.Next(ctx, w.cfg.BatchMsgs, w.cfg.BatchBytes, w.cfg.Linger, busy)
 		if ctx.Err() != nil {
 			if len(ds) > 0 {
 				if p, ok := w.prepare(ctx, src, ds); ok {
-					ready <- p
+					hand(p)
 				}
 			}
 			return nil
@@ -175,7 +187,7 @@ func (w *Worker) loop(ctx context.Context, src Source) error {
 			continue
 		}
 		if p, ok := w.prepare(ctx, src, ds); ok {
-			ready <- p
+			hand(p)
 		}
 	}
 }

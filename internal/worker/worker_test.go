@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -295,6 +296,7 @@ type gateStore struct {
 	entered chan struct{} // closed when the first Write starts
 	release chan struct{} // the first Write returns once this is closed
 	writes  []string      // span names, in commit order
+	sizes   []int         // spans per committed batch
 }
 
 func (g *gateStore) Write(_ context.Context, b store.Batch) error {
@@ -310,6 +312,7 @@ func (g *gateStore) Write(_ context.Context, b store.Batch) error {
 	for _, s := range b.Spans {
 		g.writes = append(g.writes, s.Name)
 	}
+	g.sizes = append(g.sizes, len(b.Spans))
 	return nil
 }
 
@@ -400,5 +403,58 @@ func TestNextBatchIsEnrichedDuringTheWrite(t *testing.T) {
 	defer mu.Unlock()
 	if writes != "first,second" || strings.Join(hooked, ",") != "first,second" {
 		t.Errorf("got commits %s and hooks %v, want first,second for both", writes, hooked)
+	}
+}
+
+// TestBatchesLingerOnlyWhileTheWriterIsBusy runs a worker whose linger is a minute: a
+// message on a quiet stream is written at once, and the messages that arrive while that
+// write is open are committed together as the next batch, as soon as the writer is free.
+func TestBatchesLingerOnlyWhileTheWriterIsBusy(t *testing.T) {
+	q, err := queue.Open(context.Background(), queue.Config{DataDir: t.TempDir(), AckWait: 30 * time.Second}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	st := &gateStore{entered: make(chan struct{}), release: make(chan struct{})}
+	w := New(Config{BatchMsgs: 50, Linger: time.Minute},
+		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 400) },
+		decodeNames, st, nil, nil, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	}()
+	publish := func(names ...string) {
+		for _, n := range names {
+			if err := q.Publish(context.Background(), queue.SignalTraces, "p1", []byte(n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	publish("first")
+	select { // well within the minute a lingering batch would wait
+	case <-st.entered:
+	case <-time.After(15 * time.Second):
+		close(st.release)
+		t.Fatal("the first message was not written within 15 s: its batch waited for the linger")
+	}
+	publish("a", "b", "c")
+	eventually(t, "the three messages fetched while the first write is open", func() bool {
+		s, err := q.Stats(context.Background())
+		return err == nil && s.AckPending == 4
+	})
+	close(st.release)
+	eventually(t, "every message acknowledged", func() bool {
+		s, err := q.Stats(context.Background())
+		return err == nil && s.Messages == 0 && s.AckPending == 0
+	})
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !slices.Equal(st.sizes, []int{1, 3}) || strings.Join(st.writes, ",") != "first,a,b,c" {
+		t.Errorf("got batches of %v spans (%v), want [1 3] (first,a,b,c)", st.sizes, st.writes)
 	}
 }

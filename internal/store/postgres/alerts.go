@@ -419,25 +419,54 @@ func (s *Store) DeleteChannel(ctx context.Context, projectID, id string) error {
 
 // EnqueueDeliveries implements store.AlertStore.
 func (s *Store) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) error {
+	_, err := s.enqueue(ctx, ds, time.Time{})
+	return err
+}
+
+// EnqueueClaimed implements store.AlertStore.
+func (s *Store) EnqueueClaimed(ctx context.Context, ds []store.Delivery, until time.Time) ([]store.Delivery, error) {
+	return s.enqueue(ctx, ds, until)
+}
+
+// enqueue inserts the items not stored yet, due at their NextAttempt or, when until is
+// set, claimed until then, and returns them.
+func (s *Store) enqueue(ctx context.Context, ds []store.Delivery, until time.Time) ([]store.Delivery, error) {
 	if len(ds) == 0 {
-		return nil
+		return nil, nil
 	}
 	batch := &pgx.Batch{}
 	for _, d := range ds {
 		doc, err := docJSON(d)
 		if err != nil {
-			return fmt.Errorf("enqueue deliveries: %w", err)
+			return nil, fmt.Errorf("enqueue deliveries: %w", err)
+		}
+		due := d.NextAttempt
+		if !until.IsZero() {
+			due = until
 		}
 		batch.Queue(`INSERT INTO alert_deliveries (id, project_id, alert_id, channel_id, status, next_attempt_ns, created_ns, doc)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-			clean(d.ID), clean(d.ProjectID), clean(d.AlertID), clean(d.ChannelID), clean(d.Status), alertNS(d.NextAttempt), alertNS(d.CreatedAt), doc)
+			clean(d.ID), clean(d.ProjectID), clean(d.AlertID), clean(d.ChannelID), clean(d.Status), alertNS(due), alertNS(d.CreatedAt), doc)
 	}
+	var added []store.Delivery
 	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return tx.SendBatch(ctx, batch).Close()
+		added = added[:0]
+		res := tx.SendBatch(ctx, batch)
+		for _, d := range ds {
+			tag, err := res.Exec()
+			if err != nil {
+				res.Close()
+				return err
+			}
+			if tag.RowsAffected() == 1 {
+				added = append(added, d)
+			}
+		}
+		return res.Close()
 	}); err != nil {
-		return fmt.Errorf("enqueue deliveries: %w", err)
+		return nil, fmt.Errorf("enqueue deliveries: %w", err)
 	}
-	return nil
+	return added, nil
 }
 
 // DueDeliveries implements store.AlertStore.

@@ -383,29 +383,52 @@ func (s *Store) DeleteChannel(ctx context.Context, projectID, id string) error {
 
 // EnqueueDeliveries implements store.AlertStore.
 func (s *Store) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) error {
+	_, err := s.enqueue(ctx, ds, time.Time{})
+	return err
+}
+
+// EnqueueClaimed implements store.AlertStore.
+func (s *Store) EnqueueClaimed(ctx context.Context, ds []store.Delivery, until time.Time) ([]store.Delivery, error) {
+	return s.enqueue(ctx, ds, until)
+}
+
+// enqueue inserts the items not stored yet, due at their NextAttempt or, when until is
+// set, claimed until then, and returns them.
+func (s *Store) enqueue(ctx context.Context, ds []store.Delivery, until time.Time) ([]store.Delivery, error) {
 	if len(ds) == 0 {
-		return nil
+		return nil, nil
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("enqueue deliveries: %w", err)
+		return nil, fmt.Errorf("enqueue deliveries: %w", err)
 	}
 	defer tx.Rollback()
+	var added []store.Delivery
 	for _, d := range ds {
 		doc, err := json.Marshal(d)
 		if err != nil {
-			return fmt.Errorf("enqueue deliveries: encode: %w", err)
+			return nil, fmt.Errorf("enqueue deliveries: encode: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (id, project_id, alert_id, channel_id, status, next_attempt, created_at, doc)
+		due := d.NextAttempt
+		if !until.IsZero() {
+			due = until
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (id, project_id, alert_id, channel_id, status, next_attempt, created_at, doc)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			d.ID, d.ProjectID, d.AlertID, d.ChannelID, d.Status, nanos(d.NextAttempt), nanos(d.CreatedAt), string(doc)); err != nil {
-			return fmt.Errorf("enqueue deliveries: %w", err)
+			d.ID, d.ProjectID, d.AlertID, d.ChannelID, d.Status, nanos(due), nanos(d.CreatedAt), string(doc))
+		if err != nil {
+			return nil, fmt.Errorf("enqueue deliveries: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("enqueue deliveries: %w", err)
+		} else if n == 1 {
+			added = append(added, d)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("enqueue deliveries: %w", err)
+		return nil, fmt.Errorf("enqueue deliveries: %w", err)
 	}
-	return nil
+	return added, nil
 }
 
 // DueDeliveries implements store.AlertStore.

@@ -21,6 +21,7 @@ var alertTests = []struct {
 	{"AlertBaselines", testAlertBaselines},
 	{"AlertChannels", testAlertChannels},
 	{"AlertOutbox", testAlertOutbox},
+	{"AlertOutboxClaimed", testAlertOutboxClaimed},
 	{"ChannelDeliveries", testChannelDeliveries},
 	{"AlertDedup", testAlertDedup},
 	{"AlertOpenRace", testAlertOpenRace},
@@ -327,4 +328,36 @@ func testAlertOutbox(t *testing.T, s store.Store) {
 	if list, _ := s.Deliveries(ctx, projectB, a.ID); len(list) != 0 {
 		t.Errorf("Deliveries of another project: got %d, want 0", len(list))
 	}
+}
+
+// testAlertOutboxClaimed checks items enqueued claimed: returned when new, kept from
+// every claim until the lease ends, then due like any other.
+func testAlertOutboxClaimed(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := sampleAlert(projectA, 2, store.RuleCostSpike, store.SeverityWarning, "svc", 0)
+	mk := func(id string) store.Delivery {
+		return store.Delivery{ID: id, ProjectID: projectA, AlertID: a.ID, ChannelID: "c1", Event: store.EventTrigger,
+			Alert: a, Status: store.DeliveryPending, NextAttempt: at(0), CreatedAt: at(0), UpdatedAt: at(0)}
+	}
+	old, e1, e2 := mk("e0"), mk("e1"), mk("e2")
+	if err := s.EnqueueDeliveries(ctx, []store.Delivery{old}); err != nil {
+		t.Fatalf("EnqueueDeliveries: %v", err)
+	}
+	added, err := s.EnqueueClaimed(ctx, []store.Delivery{e2, old, e1}, at(time.Minute))
+	if err != nil {
+		t.Fatalf("EnqueueClaimed: %v", err)
+	}
+	diff(t, "EnqueueClaimed (the new items)", added, []store.Delivery{e2, e1})
+	if again, err := s.EnqueueClaimed(ctx, []store.Delivery{e1}, at(time.Minute)); err != nil || len(again) != 0 {
+		t.Errorf("EnqueueClaimed again: got %+v, %v; want none", again, err)
+	}
+	claimed, err := s.ClaimDeliveries(ctx, at(time.Second), time.Hour, 10)
+	if err != nil {
+		t.Fatalf("ClaimDeliveries: %v", err)
+	}
+	diff(t, "ClaimDeliveries within the lease", claimed, []store.Delivery{old})
+	claimed, _ = s.ClaimDeliveries(ctx, at(time.Minute), time.Hour, 10)
+	diff(t, "ClaimDeliveries after the lease", claimed, []store.Delivery{e1, e2})
+	list, _ := s.Deliveries(ctx, projectA, a.ID)
+	diff(t, "Deliveries of the alert", list, []store.Delivery{old, e1, e2})
 }
