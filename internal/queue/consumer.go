@@ -16,10 +16,14 @@ import (
 // It fetches on demand, one batch per Next, and never prefetches: a delivered message's ack
 // wait starts when the server delivers it, so a message waiting in a client-side buffer
 // behind a slow batch would be redelivered to another worker before this one even saw it.
-// Once Next has returned a message, the worker keeps it alive with InProgress.
+// The one exception is a fetch that Next cuts short because its writer became free: what
+// that fetch still delivers (within the linger) opens the next batch, which the worker asks
+// for as soon as it handed the current one over. Once Next has returned a message, the
+// worker keeps it alive with InProgress.
 type Consumer struct {
 	q    *Queue
 	cons jetstream.Consumer
+	open jetstream.MessageBatch // a fetch the last Next cut short, read first by the next
 }
 
 // pollWait bounds one long poll for the first message of a batch; Next polls again after it.
@@ -79,22 +83,36 @@ const lingerStep = 2 * time.Millisecond
 // (or ctx ends), then takes whatever follows within linger, so a busy stream yields full
 // batches. wait, when not nil, says whether lingering is still worth it (the writer the
 // batch is for is busy): once it reports false the batch is what has arrived, so a quiet
-// stream answers at once and a free writer never waits for a batch to fill.
+// stream answers at once and a free writer never waits for a batch to fill. One fetch
+// covers the whole linger; a fetch cut short stays open for the next call.
 func (c *Consumer) Next(ctx context.Context, max int, maxBytes int, linger time.Duration, wait func() bool) ([]*Delivery, error) {
 	var out []*Delivery
 	size := 0
-	take := func(b jetstream.MessageBatch) error {
-		for m := range b.Messages() {
-			out = append(out, c.delivery(m))
-			size += len(m.Data())
-		}
-		return b.Error()
+	add := func(m jetstream.Msg) {
+		out = append(out, c.delivery(m))
+		size += len(m.Data())
 	}
 	for len(out) == 0 {
+		if c.open != nil { // the first message of what the last call left open, if any
+			select {
+			case m, ok := <-c.open.Messages():
+				if !ok {
+					c.open = nil
+					continue
+				}
+				add(m)
+			case <-ctx.Done():
+				return out, ctx.Err()
+			}
+			continue
+		}
 		poll, cancel := context.WithTimeout(ctx, pollWait)
 		b, err := c.cons.Fetch(1, jetstream.FetchContext(poll))
 		if err == nil {
-			err = take(b)
+			for m := range b.Messages() {
+				add(m)
+			}
+			err = b.Error()
 		}
 		cancel()
 		if err := ctx.Err(); err != nil {
@@ -105,24 +123,39 @@ func (c *Consumer) Next(ctx context.Context, max int, maxBytes int, linger time.
 		}
 	}
 	deadline := time.Now().Add(linger)
+	var tick <-chan time.Time
+	if wait != nil {
+		t := time.NewTicker(lingerStep)
+		defer t.Stop()
+		tick = t.C
+	}
+	fresh, got := false, 0 // whether c.open was fetched by this call, and what it delivered
 	for len(out) < max && size < maxBytes {
 		if wait != nil && !wait() {
-			break // the writer is free: what is not taken yet goes into the next batch
+			break // the writer is free: what is still to come opens the next batch
 		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			break
+		if c.open == nil {
+			left := time.Until(deadline)
+			if left <= 0 || (fresh && got == 0) {
+				break // the linger ran out, or nothing else is there
+			}
+			b, err := c.cons.Fetch(max-len(out), jetstream.FetchMaxBytes(maxBytes-size), jetstream.FetchMaxWait(left))
+			if err != nil {
+				break
+			}
+			c.open, fresh, got = b, true, 0
 		}
-		if wait != nil {
-			left = min(left, lingerStep)
-		}
-		b, err := c.cons.Fetch(max-len(out), jetstream.FetchMaxBytes(maxBytes-size), jetstream.FetchMaxWait(left))
-		if err != nil {
-			break
-		}
-		before := len(out)
-		if err := take(b); err != nil || (len(out) == before && wait == nil) {
-			break // the linger ran out, or nothing else is there: the batch is what arrived in time
+		select {
+		case m, ok := <-c.open.Messages():
+			if !ok {
+				c.open = nil
+				continue
+			}
+			add(m)
+			got++
+		case <-tick:
+		case <-ctx.Done():
+			return out, nil
 		}
 	}
 	return out, nil
