@@ -2,7 +2,7 @@ GO ?= go
 BIN ?= bin/lumina
 TEST_TIMEOUT ?= 30m
 
-.PHONY: run build test lint fmt bench fuzz soak bench-alerts
+.PHONY: run build test lint fmt bench fuzz soak bench-alerts bench-alerts-capacity
 
 ## run: start Lumina with every role in one process on the embedded default
 run:
@@ -52,6 +52,10 @@ soak:
 ## ALERTBENCH_SPAN_RATE (4000) spans/s of background load; ALERTBENCH_DATABASE_URL for PostgreSQL
 bench-alerts:
 	CGO_ENABLED=0 $(GO) test -tags alertbench -count=1 -timeout 30m -run '^TestAlertLatency$$' -v ./cmd/lumina
+
+## bench-alerts-capacity: the drain rate of bench-alerts' Lumina (ALERTBENCH_DATABASE_URL too)
+bench-alerts-capacity:
+	CGO_ENABLED=0 $(GO) test -tags alertbench -count=1 -timeout 10m -run '^TestAlertBenchCapacity$$' -v ./cmd/lumina
 
 ## bench-compare: Lumina (storage off, SQLite, PostgreSQL) side by side with the OpenTelemetry
 ## Collector built from its Go modules (bench/), same load generator; see BENCHMARKS.md

@@ -27,11 +27,7 @@ import (
 func TestAlertLatency(t *testing.T) {
 	probes := int(envFloat(t, "ALERTBENCH_PROBES", 50))
 	rate := envFloat(t, "ALERTBENCH_SPAN_RATE", 4000)
-	flags := []string{"--daily-trace-limit", "0", "--worker-linger", "20ms"}
-	if db := os.Getenv("ALERTBENCH_DATABASE_URL"); db != "" {
-		flags = append(flags, "--database-url", isolated(t, db))
-	}
-	a := startTestApp(t, flags...)
+	a := startAlertBenchApp(t)
 
 	var mu sync.Mutex
 	arrived := map[string]arrival{}
@@ -128,6 +124,54 @@ func TestAlertLatency(t *testing.T) {
 	// the send (the alert's writes, the outbox, the dispatcher's claim).
 	t.Logf("  request → fired: %s", quantiles(toFire))
 	t.Logf("  fired → sent:    %s", quantiles(toSend))
+}
+
+// startAlertBenchApp starts Lumina as both alert benchmarks run it.
+func startAlertBenchApp(t *testing.T) *testApp {
+	flags := []string{"--daily-trace-limit", "0", "--worker-linger", "20ms"}
+	if db := os.Getenv("ALERTBENCH_DATABASE_URL"); db != "" {
+		flags = append(flags, "--database-url", isolated(t, db))
+	}
+	return startTestApp(t, flags...)
+}
+
+// TestAlertBenchCapacity measures what TestAlertLatency's Lumina stores per second at most:
+// the load generator offers far more than that for 40 s, and the spans the worker committed
+// between the 10th and the 40th second (a backlog all along) give the drain rate, which
+// TestAlertLatency's background load is a share of. `make bench-alerts-capacity` runs it.
+func TestAlertBenchCapacity(t *testing.T) {
+	a := startAlertBenchApp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		_, _ = loadgen.Run(ctx, loadgen.Config{Endpoint: a.url("ingest", ""), Clients: 4, SpanRate: 20_000,
+			Duration: time.Hour, MaxRetries: 5}, io.Discard)
+	}()
+	time.Sleep(10 * time.Second)
+	from, start := storedSpans(t, a), time.Now()
+	time.Sleep(30 * time.Second)
+	stored, el := storedSpans(t, a)-from, time.Since(start)
+	cancel()
+	t.Logf("drain rate: %.0f spans/s stored (%.0f spans in %s)", stored/el.Seconds(), stored, el.Round(time.Millisecond))
+}
+
+// storedSpans reads lumina_worker_spans_stored_total from the app's registry.
+func storedSpans(t *testing.T, a *testApp) float64 {
+	mfs, err := a.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "lumina_worker_spans_stored_total" {
+			total := 0.0
+			for _, m := range mf.GetMetric() {
+				total += m.GetCounter().GetValue()
+			}
+			return total
+		}
+	}
+	t.Fatal("no lumina_worker_spans_stored_total")
+	return 0
 }
 
 // arrival is when a trigger webhook arrived, with the times its payload carries.
