@@ -182,6 +182,17 @@ func TestQueryScale(t *testing.T) {
 			_, err := s.Overview(ctx, store.OverviewQuery{ProjectID: project(), Since: now.Add(-window), Until: now, Buckets: 28})
 			return err
 		}},
+		// The dashboard's windows (web.pickWindow): until rounded up to the bucket width.
+		{"overview, dashboard 24 h (48 buckets, aligned)", min(runs, 50), func() error {
+			until := now.Truncate(30 * time.Minute).Add(30 * time.Minute)
+			_, err := s.Overview(ctx, store.OverviewQuery{ProjectID: project(), Since: until.Add(-24 * time.Hour), Until: until, Buckets: 48})
+			return err
+		}},
+		{"overview, dashboard 7 d (56 buckets, aligned)", min(runs, 20), func() error {
+			until := now.Truncate(3 * time.Hour).Add(3 * time.Hour)
+			_, err := s.Overview(ctx, store.OverviewQuery{ProjectID: project(), Since: until.Add(-window), Until: until, Buckets: 56})
+			return err
+		}},
 	}
 	if only := os.Getenv("LUMINA_SCALE_ONLY"); only != "" {
 		cases = slices.DeleteFunc(cases, func(c struct {
