@@ -16,10 +16,17 @@ import (
 
 // Overview aggregates a window from one repeatable-read snapshot. Trace figures come from
 // the traces rollup table (index-only scans of traces_start, which includes the aggregated
-// columns), model figures from the counted spans (the covering index spans_counted, pruned
-// to the window's partitions). Each figure and its per-bucket series are read in one pass
+// columns), model figures from the model rollup for the half-hour slots that lie inside one
+// bucket and from the counted spans for the rest (the covering index spans_counted, pruned to
+// the window's partitions). Each figure and its per-bucket series are read in one pass
 // (GROUPING SETS). Percentiles are percentile_cont.
 func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error) {
+	return s.overview(ctx, q, true)
+}
+
+// overview is Overview, reading the model figures from the counted spans alone unless
+// rollup is set: tests compare the two.
+func (s *Store) overview(ctx context.Context, q store.OverviewQuery, rollup bool) (store.Overview, error) {
 	width, err := q.Normalize()
 	if err != nil {
 		return store.Overview{}, err
@@ -38,7 +45,7 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 	for i := range o.Buckets {
 		o.Buckets[i].Start = q.Since.Add(time.Duration(i) * width).UTC()
 	}
-	ov := overviewReader{tx: tx, q: q, width: int64(width), since: toNS(q.Since), until: toNS(q.Until)}
+	ov := overviewReader{tx: tx, q: q, width: int64(width), since: toNS(q.Since), until: toNS(q.Until), rollup: rollup}
 	steps := []struct {
 		what string
 		fn   func(context.Context, *store.Overview) error
@@ -65,6 +72,7 @@ type overviewReader struct {
 	q            store.OverviewQuery
 	width        int64
 	since, until int64
+	rollup       bool // read whole slots from the model rollup
 }
 
 // traceStats are the aggregate columns of OverviewStats over traces, in its field order.
@@ -121,46 +129,81 @@ func (r overviewReader) stats(ctx context.Context, o *store.Overview) error {
 // countedWindow selects the window's counted spans: those whose usage and cost make up trace totals.
 const countedWindow = "project_id = $1 AND start_ns >= $2 AND start_ns < $3 AND counted"
 
-// models reads the window's counted spans once, grouped by model and bucket, and adds the
-// buckets up here: a second grouping set (or a second query) of the same 100k+ rows doubled
-// the hashing, the biggest cost of the Overview. It keeps the Top models by cost, then calls,
-// then provider and model.
+// models adds up the window's counted spans by model and bucket: the model rollup's slots
+// that lie inside one bucket, and the counted spans of the rest (the window's edges, and
+// the slots that straddle a bucket boundary) read one by one (modelPlan). It keeps the Top
+// models by cost, then calls, then provider and model.
 func (r overviewReader) models(ctx context.Context, o *store.Overview) error {
-	rows, err := r.tx.Query(ctx, `SELECT provider, model, (start_ns - $4) / $5 AS b, count(*),
-		sum(input_tokens)::bigint, sum(output_tokens)::bigint, sum(total_tokens)::bigint,
-		coalesce(sum(cost_usd), 0)::float8, count(*) FILTER (WHERE cost_usd IS NULL)
-		FROM spans WHERE `+countedWindow+` GROUP BY provider, model, b`,
-		r.q.ProjectID, r.since, r.until, r.since, r.width)
-	if err != nil {
-		return err
+	plan := modelPlan{rawLo: []int64{r.since}, rawHi: []int64{r.until}}
+	if r.rollup {
+		plan = planModels(r.since, r.until, r.width, len(o.Buckets))
 	}
-	defer rows.Close()
 	totals := map[[2]string]*store.ModelUsage{}
-	for rows.Next() {
-		var m store.ModelUsage
-		var b int64
-		if err := rows.Scan(&m.Provider, &m.Model, &b, &m.Calls, &m.InputTokens, &m.OutputTokens,
-			&m.TotalTokens, &m.CostUSD, &m.UnpricedCalls); err != nil {
+	add := func(rows pgx.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var m store.ModelUsage
+			var b int64
+			if err := rows.Scan(&m.Provider, &m.Model, &b, &m.Calls, &m.InputTokens, &m.OutputTokens,
+				&m.TotalTokens, &m.CostUSD, &m.UnpricedCalls); err != nil {
+				return err
+			}
+			if b < 0 || b >= int64(len(o.Buckets)) {
+				return fmt.Errorf("bucket %d out of range", b)
+			}
+			t := totals[[2]string{m.Provider, m.Model}]
+			if t == nil {
+				t = &store.ModelUsage{Provider: m.Provider, Model: m.Model, BucketCost: make([]float64, len(o.Buckets))}
+				totals[[2]string{m.Provider, m.Model}] = t
+			}
+			t.Calls += m.Calls
+			t.InputTokens += m.InputTokens
+			t.OutputTokens += m.OutputTokens
+			t.TotalTokens += m.TotalTokens
+			t.CostUSD += m.CostUSD
+			t.UnpricedCalls += m.UnpricedCalls
+			t.BucketCost[b] += m.CostUSD
+		}
+		return rows.Err()
+	}
+	if len(plan.slotBucket) > 0 {
+		rows, err := r.tx.Query(ctx, `SELECT m.provider, m.model, r.b, sum(m.calls)::bigint,
+			sum(m.input_tokens)::bigint, sum(m.output_tokens)::bigint, sum(m.total_tokens)::bigint,
+			sum(m.cost_usd)::float8, sum(m.unpriced_calls)::bigint
+			FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS r(b, lo, hi)
+			JOIN model_rollup m ON m.project_id = $1 AND m.slot >= r.lo AND m.slot < r.hi
+			WHERE m.calls <> 0 GROUP BY m.provider, m.model, r.b`,
+			r.q.ProjectID, plan.slotBucket, plan.slotLo, plan.slotHi)
+		if err != nil {
 			return err
 		}
-		if b < 0 || b >= int64(len(o.Buckets)) {
-			return fmt.Errorf("bucket %d out of range", b)
+		if err := add(rows); err != nil {
+			return fmt.Errorf("rollup: %w", err)
 		}
-		t := totals[[2]string{m.Provider, m.Model}]
-		if t == nil {
-			t = &store.ModelUsage{Provider: m.Provider, Model: m.Model, BucketCost: make([]float64, len(o.Buckets))}
-			totals[[2]string{m.Provider, m.Model}] = t
-		}
-		t.Calls += m.Calls
-		t.InputTokens += m.InputTokens
-		t.OutputTokens += m.OutputTokens
-		t.TotalTokens += m.TotalTokens
-		t.CostUSD += m.CostUSD
-		t.UnpricedCalls += m.UnpricedCalls
-		t.BucketCost[b] = m.CostUSD
 	}
-	if err := rows.Err(); err != nil {
-		return err
+	if len(plan.rawLo) > 0 {
+		// One range (a short window, or buckets narrower than a slot) is the plain window
+		// query; several join their ranges to the index, within the window's partitions.
+		const cols = `SELECT provider, model, (start_ns - $4) / $5 AS b, count(*),
+			sum(input_tokens)::bigint, sum(output_tokens)::bigint, sum(total_tokens)::bigint,
+			coalesce(sum(cost_usd), 0)::float8, count(*) FILTER (WHERE cost_usd IS NULL) `
+		var rows pgx.Rows
+		var err error
+		if len(plan.rawLo) == 1 {
+			rows, err = r.tx.Query(ctx, cols+"FROM spans WHERE "+countedWindow+" GROUP BY provider, model, b",
+				r.q.ProjectID, plan.rawLo[0], plan.rawHi[0], r.since, r.width)
+		} else {
+			rows, err = r.tx.Query(ctx, cols+`FROM unnest($6::bigint[], $7::bigint[]) AS r(lo, hi)
+				JOIN spans ON project_id = $1 AND start_ns >= r.lo AND start_ns < r.hi AND counted
+				WHERE start_ns >= $2 AND start_ns < $3 GROUP BY provider, model, b`,
+				r.q.ProjectID, r.since, r.until, r.since, r.width, plan.rawLo, plan.rawHi)
+		}
+		if err != nil {
+			return err
+		}
+		if err := add(rows); err != nil {
+			return fmt.Errorf("spans: %w", err)
+		}
 	}
 	for _, m := range totals {
 		o.Models = append(o.Models, *m)

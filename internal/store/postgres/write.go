@@ -25,9 +25,10 @@ type traceGroup struct {
 
 // storedSpan is the part of a stored span that a rollup needs, plus where it is.
 type storedSpan struct {
-	sum     genai.SpanSummary
-	startNS int64
-	counted bool // as stored
+	sum      genai.SpanSummary
+	startNS  int64
+	provider string // for the model rollup
+	counted  bool   // as stored
 }
 
 // Write implements store.Writer in one transaction of a few set-based statements:
@@ -38,7 +39,9 @@ type storedSpan struct {
 //     columns of all their stored spans and recompute their rollups and Counted flags;
 //  3. write the spans with INSERT … SELECT FROM unnest(…) (a plain insert for new traces,
 //     an upsert for the others), fix stored Counted flags, update the locked traces rows,
-//     and insert the log records (ON CONFLICT DO NOTHING).
+//     and insert the log records (ON CONFLICT DO NOTHING);
+//  4. add the usage of the counted spans written and take away that of the counted spans
+//     replaced or no longer counted, in the model rollup (rollupDeltas, in key order, last).
 //
 // Every trace a transaction writes is locked by it, new or not, so concurrent writers to
 // one trace serialize instead of losing each other's spans; locks are always taken in key
@@ -125,13 +128,18 @@ func writeTx(ctx context.Context, tx pgx.Tx, spans []genai.Span, groups []traceG
 			}
 		}
 	}
-	var fix rollupFixes
+	fix := rollupFixes{usage: rollupDeltas{}}
+	for _, i := range fresh {
+		if rows.counted[i] {
+			fix.usage.add(rows.rowUsage(i), 1)
+		}
+	}
 	if len(existing) > 0 {
 		stored, err := lockAndLoad(ctx, tx, existing)
 		if err != nil {
 			return err
 		}
-		if fix, err = reroll(spans, existing, stored, rows); err != nil {
+		if err := reroll(spans, existing, stored, rows, &fix); err != nil {
 			return err
 		}
 	}
@@ -165,7 +173,7 @@ func writeTx(ctx context.Context, tx pgx.Tx, spans []genai.Span, groups []traceG
 			return fmt.Errorf("insert log records: %w", err)
 		}
 	}
-	return nil
+	return fix.usage.apply(ctx, tx)
 }
 
 // groupTraces splits spans sorted by key into runs of one trace, and orders each run
@@ -217,7 +225,7 @@ func lockAndLoad(ctx context.Context, tx pgx.Tx, existing []*traceGroup) (map[tr
 		return nil, fmt.Errorf("lock traces: %w", err)
 	}
 	rows, err := tx.Query(ctx, `SELECT project_id, trace_id, span_id, start_ns, end_ns, parent_span_id,
-		name, service_name, status_code, genai_type, model, usage_reported, input_tokens,
+		name, service_name, status_code, genai_type, provider, model, usage_reported, input_tokens,
 		output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
 		cost_usd, cost_source, session_id, user_id, environment, tags, counted
 		FROM spans WHERE (project_id, trace_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
@@ -234,7 +242,7 @@ func lockAndLoad(ctx context.Context, tx pgx.Tx, existing []*traceGroup) (map[tr
 		var tags []byte
 		u := &sp.sum.Usage
 		if err := rows.Scan(&k.project, &k.trace, &sp.sum.SpanID, &sp.startNS, &endNS, &sp.sum.ParentSpanID,
-			&sp.sum.Name, &sp.sum.ServiceName, &sp.sum.StatusCode, &sp.sum.Type, &sp.sum.Model, &u.Reported,
+			&sp.sum.Name, &sp.sum.ServiceName, &sp.sum.StatusCode, &sp.sum.Type, &sp.provider, &sp.sum.Model, &u.Reported,
 			&u.InputTokens, &u.OutputTokens, &u.CacheReadTokens, &u.CacheWriteTokens, &u.ReasoningTokens,
 			&u.TotalTokens, &sp.sum.CostUSD, &sp.sum.CostSource, &sp.sum.SessionID, &sp.sum.UserID,
 			&sp.sum.Environment, &tags, &sp.counted); err != nil {
@@ -262,12 +270,15 @@ type rollupFixes struct {
 	// start is part of the row key, so the upsert did not overwrite them).
 	delProject, delTrace, delSpan []string
 	delStart                      []int64
+	// The write's changes to the model rollup: its counted batch rows, less the stored
+	// rows they replace, and the stored spans whose Counted flag changes.
+	usage rollupDeltas
 }
 
 // reroll recomputes the rollups of existing traces from their stored spans and the batch's,
-// fixes the batch rows' Counted flags and returns the changes stored spans need.
-func reroll(spans []genai.Span, existing []*traceGroup, stored map[traceKey][]storedSpan, rows *spanRows) (rollupFixes, error) {
-	var fix rollupFixes
+// fixes the batch rows' Counted flags and adds the changes stored spans and the model
+// rollup need to fix.
+func reroll(spans []genai.Span, existing []*traceGroup, stored map[traceKey][]storedSpan, rows *spanRows, fix *rollupFixes) error {
 	for _, g := range existing {
 		batch := spans[g.lo:g.hi]
 		inBatch := make(map[string]int, len(batch))
@@ -279,6 +290,10 @@ func reroll(spans []genai.Span, existing []*traceGroup, stored map[traceKey][]st
 		kept := map[string]storedSpan{}
 		for _, sp := range stored[g.key] {
 			if j, ok := inBatch[sp.sum.SpanID]; ok {
+				// Replaced by the batch's row (upserted over it, or deleted below).
+				if sp.counted {
+					fix.usage.add(storedUsage(g.key.project, sp), -1)
+				}
 				if sp.startNS != rows.startNS[g.lo+j] {
 					fix.delProject = append(fix.delProject, g.key.project)
 					fix.delTrace = append(fix.delTrace, g.key.trace)
@@ -297,13 +312,21 @@ func reroll(spans []genai.Span, existing []*traceGroup, stored map[traceKey][]st
 				if batch[j].GenAI != nil && rows.counted[i] != sum.Counted {
 					call, err := marshalCall(batch[j].GenAI, sum.Counted)
 					if err != nil {
-						return fix, fmt.Errorf("encode span %s genai: %w", sum.SpanID, err)
+						return fmt.Errorf("encode span %s genai: %w", sum.SpanID, err)
 					}
 					rows.counted[i], rows.call[i] = sum.Counted, call
+				}
+				if rows.counted[i] {
+					fix.usage.add(rows.rowUsage(i), 1)
 				}
 				continue
 			}
 			if sp := kept[sum.SpanID]; sp.counted != sum.Counted {
+				n := int64(1)
+				if !sum.Counted {
+					n = -1
+				}
+				fix.usage.add(storedUsage(g.key.project, sp), n)
 				fix.project = append(fix.project, g.key.project)
 				fix.trace = append(fix.trace, g.key.trace)
 				fix.span = append(fix.span, sp.sum.SpanID)
@@ -312,7 +335,7 @@ func reroll(spans []genai.Span, existing []*traceGroup, stored map[traceKey][]st
 			}
 		}
 	}
-	return fix, nil
+	return nil
 }
 
 // apply writes the fixes; the document copy of Counted is kept equal to the column.
