@@ -166,13 +166,17 @@ func (r overviewReader) models(ctx context.Context, o *store.Overview) error {
 		}
 		return rows.Err()
 	}
+	// The range lists are joined LATERAL with OFFSET 0, so every plan, the generic one of
+	// a prepared statement too, seeks each range in the index: as a plain join, the generic
+	// plan read the whole window once and filtered it per range (190 ms instead of 6 at 1M).
 	if len(plan.slotBucket) > 0 {
 		rows, err := r.tx.Query(ctx, `SELECT m.provider, m.model, r.b, sum(m.calls)::bigint,
 			sum(m.input_tokens)::bigint, sum(m.output_tokens)::bigint, sum(m.total_tokens)::bigint,
 			sum(m.cost_usd)::float8, sum(m.unpriced_calls)::bigint
 			FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS r(b, lo, hi)
-			JOIN model_rollup m ON m.project_id = $1 AND m.slot >= r.lo AND m.slot < r.hi
-			WHERE m.calls <> 0 GROUP BY m.provider, m.model, r.b`,
+			CROSS JOIN LATERAL (SELECT * FROM model_rollup WHERE project_id = $1 AND slot >= r.lo
+				AND slot < r.hi AND calls <> 0 OFFSET 0) m
+			GROUP BY m.provider, m.model, r.b`,
 			r.q.ProjectID, plan.slotBucket, plan.slotLo, plan.slotHi)
 		if err != nil {
 			return err
@@ -194,8 +198,10 @@ func (r overviewReader) models(ctx context.Context, o *store.Overview) error {
 				r.q.ProjectID, plan.rawLo[0], plan.rawHi[0], r.since, r.width)
 		} else {
 			rows, err = r.tx.Query(ctx, cols+`FROM unnest($6::bigint[], $7::bigint[]) AS r(lo, hi)
-				JOIN spans ON project_id = $1 AND start_ns >= r.lo AND start_ns < r.hi AND counted
-				WHERE start_ns >= $2 AND start_ns < $3 GROUP BY provider, model, b`,
+				CROSS JOIN LATERAL (SELECT provider, model, start_ns, input_tokens, output_tokens,
+					total_tokens, cost_usd FROM spans WHERE `+countedWindow+`
+					AND start_ns >= r.lo AND start_ns < r.hi OFFSET 0) s
+				GROUP BY provider, model, b`,
 				r.q.ProjectID, r.since, r.until, r.since, r.width, plan.rawLo, plan.rawHi)
 		}
 		if err != nil {
