@@ -1,6 +1,9 @@
 package postgres
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // modelPlan splits an Overview window into what the model rollup answers exactly and what
 // the counted spans must: a rollup slot can stand for its spans only when it lies inside the
@@ -50,4 +53,15 @@ func planModels(since, until, width int64, n int) modelPlan {
 		raw(end*rollupSlotNS, hi)
 	}
 	return p
+}
+
+// bucketStart is where bucket b of the window [since, until) in buckets of width starts,
+// or until if that is at or after until; exact for any window (128-bit arithmetic).
+func bucketStart(since, until, width, b int64) int64 {
+	span := uint64(until) - uint64(since) // until ≥ since, so exact
+	hi, off := bits.Mul64(uint64(b), uint64(width))
+	if hi != 0 || off >= span {
+		return until
+	}
+	return int64(uint64(since) + off)
 }

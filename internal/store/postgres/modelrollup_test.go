@@ -23,7 +23,8 @@ var rollupDay = time.Date(2026, 6, 10, 0, 0, 0, 0, time.UTC)
 // the shapes whose Counted flags depend on which spans a trace has: a plain root over model
 // calls; an agent with its own aggregate usage over model calls (counted only while none of
 // its calls is stored); an agent with usage alone; calls nested under an agent under a root.
-// Calls start up to 70 minutes after their trace, so traces cross slots, hours and days.
+// Calls start up to 70 minutes after their trace, so traces cross slots, hours and days; some
+// traces start on a slot boundary, where windows and buckets begin.
 // Costs are arbitrary float64s (not short decimals); one call in ten is unpriced.
 func rollupWorkload(rng *rand.Rand, project string, traces int) []genai.Span {
 	models := [][2]string{{"openai", "gpt-4o"}, {"openai", "gpt-4o-mini"}, {"anthropic", "claude-sonnet-4"}, {"google", "gemini"}}
@@ -47,6 +48,9 @@ func rollupWorkload(rng *rand.Rand, project string, traces int) []genai.Span {
 	}
 	for tr := 1; tr <= traces; tr++ {
 		start := rollupDay.Add(time.Duration(rng.Int64N(int64(72 * time.Hour))))
+		if rng.IntN(6) == 0 { // on a slot's (and maybe a bucket's) first nanosecond
+			start = start.Truncate(30 * time.Minute)
+		}
 		root := sp(tr, "", start)
 		spans = append(spans, root)
 		parent := root.SpanID
@@ -246,8 +250,49 @@ func checkOverviews(t *testing.T, s *Store, qs []store.OverviewQuery, when strin
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: the figures other than models differ:\ngot  %+v\nwant %+v", what, got, want)
 		}
+		checkStatsReference(t, s, q, got, what)
 	}
 	return withSlots
+}
+
+// checkStatsReference compares an Overview's totals and buckets with one GROUP BY over the
+// window's traces (GROUPING SETS of the window and the bucket): how they were read before
+// each bucket became an aggregate of its own.
+func checkStatsReference(t *testing.T, s *Store, q store.OverviewQuery, got store.Overview, what string) {
+	t.Helper()
+	ctx := context.Background()
+	since := toNS(q.Since)
+	rows, err := s.pool.Query(ctx, "SELECT (start_ns - $4) / $5 AS b, "+traceStats+
+		" FROM traces WHERE "+traceWindow+" GROUP BY GROUPING SETS ((), (b))",
+		q.ProjectID, since, toNS(q.Until), since, int64(got.BucketWidth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	want := store.Overview{Buckets: make([]store.OverviewBucket, len(got.Buckets))}
+	for rows.Next() {
+		var b *int64
+		var st store.OverviewStats
+		if err := scanStats(rows, &st, &b); err != nil {
+			t.Fatal(err)
+		}
+		if b == nil {
+			want.Totals = st
+		} else {
+			want.Buckets[*b].OverviewStats = st
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got.Totals) != fmt.Sprint(want.Totals) {
+		t.Errorf("%s: Totals: got %+v, want %+v", what, got.Totals, want.Totals)
+	}
+	for i := range want.Buckets {
+		if g, w := got.Buckets[i].OverviewStats, want.Buckets[i].OverviewStats; fmt.Sprint(g) != fmt.Sprint(w) {
+			t.Errorf("%s: Buckets[%d]: got %+v, want %+v", what, i, g, w)
+		}
+	}
 }
 
 // nearCost reports whether two sums of the same costs agree up to summation order.

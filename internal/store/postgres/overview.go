@@ -98,30 +98,41 @@ func scanStats(row pgx.Row, st *store.OverviewStats, lead ...any) error {
 	return nil
 }
 
-// stats reads the totals and the per-bucket stats in one pass over the window
-// (GROUPING SETS: the whole window, and each bucket; b is NULL on the totals row).
+// stats reads the window's totals in one aggregate, and each bucket's in one aggregate per
+// bucket over its own range of traces_start (LATERAL, so each is an index range scan): the
+// percentiles sort each bucket's durations alone. One GROUP BY over the window (GROUPING SETS
+// of the window and the bucket) first sorted every trace row by bucket: 194 ms instead of
+// 64 + 61 ms for 200,000 traces.
 func (r overviewReader) stats(ctx context.Context, o *store.Overview) error {
-	rows, err := r.tx.Query(ctx, "SELECT (start_ns - $4) / $5 AS b, "+traceStats+
-		" FROM traces WHERE "+traceWindow+" GROUP BY GROUPING SETS ((), (b))",
-		r.q.ProjectID, r.since, r.until, r.since, r.width)
+	if err := scanStats(r.tx.QueryRow(ctx, "SELECT "+traceStats+" FROM traces WHERE "+traceWindow,
+		r.q.ProjectID, r.since, r.until), &o.Totals); err != nil {
+		return err
+	}
+	var bs, los, his []int64
+	for b := range int64(len(o.Buckets)) {
+		lo, hi := bucketStart(r.since, r.until, r.width, b), bucketStart(r.since, r.until, r.width, b+1)
+		if lo < hi {
+			bs, los, his = append(bs, b), append(los, lo), append(his, hi)
+		}
+	}
+	rows, err := r.tx.Query(ctx, `SELECT r.b, s.* FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS r(b, lo, hi)
+		CROSS JOIN LATERAL (SELECT `+traceStats+` FROM traces
+			WHERE project_id = $1 AND start_ns >= r.lo AND start_ns < r.hi) s`,
+		r.q.ProjectID, bs, los, his)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var b *int64
+		var b int64
 		var st store.OverviewStats
 		if err := scanStats(rows, &st, &b); err != nil {
 			return err
 		}
-		if b == nil {
-			o.Totals = st
-			continue
+		if b < 0 || b >= int64(len(o.Buckets)) {
+			return fmt.Errorf("bucket %d out of range", b)
 		}
-		if *b < 0 || *b >= int64(len(o.Buckets)) {
-			return fmt.Errorf("bucket %d out of range", *b)
-		}
-		o.Buckets[*b].OverviewStats = st
+		o.Buckets[b].OverviewStats = st
 	}
 	return rows.Err()
 }
