@@ -52,6 +52,11 @@ func rollupWorkload(rng *rand.Rand, project string, traces int) []genai.Span {
 			start = start.Truncate(30 * time.Minute)
 		}
 		root := sp(tr, "", start)
+		root.ServiceName = []string{"checkout", "search", "support"}[rng.IntN(3)]
+		root.Name = []string{"POST /checkout", "GET /search", "invoke_agent"}[rng.IntN(3)]
+		if rng.IntN(8) == 0 {
+			root.StatusCode = genai.StatusError
+		}
 		spans = append(spans, root)
 		parent := root.SpanID
 		shape := rng.IntN(4)
@@ -169,6 +174,38 @@ func checkRollup(t *testing.T, s *Store, when string) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
+	rows.Close()
+	rows, err = tx.Query(ctx, `WITH want AS (
+		SELECT project_id, `+slotSQL+` AS slot, service_name, name, count(*) AS traces,
+			count(*) FILTER (WHERE status = 'error') AS e, sum(total_tokens)::bigint AS t,
+			coalesce(sum(cost_usd::text::numeric), 0) AS c, sum(unpriced_calls)::bigint AS u, sum(duration_ns) AS d
+		FROM traces GROUP BY 1, 2, 3, 4
+	), got AS (
+		SELECT project_id, slot, service_name, name, traces, errors AS e, total_tokens AS t, cost_usd AS c,
+			unpriced_calls AS u, duration_ns AS d
+		FROM trace_rollup
+		WHERE (traces, errors, total_tokens, cost_usd, unpriced_calls, duration_ns) <> (0, 0, 0, 0, 0, 0)
+	)
+	SELECT project_id, slot, service_name, name, format('%s', (w.traces, w.e, w.t, w.c, w.u, w.d)),
+		format('%s', (g.traces, g.e, g.t, g.c, g.u, g.d))
+	FROM want w FULL JOIN got g USING (project_id, slot, service_name, name)
+	WHERE (w.traces, w.e, w.t, w.c, w.u, w.d) IS DISTINCT FROM (g.traces, g.e, g.t, g.c, g.u, g.d)
+	ORDER BY 1, 2, 3, 4 LIMIT 10`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var project, service, name, want, got string
+		var slot int64
+		if err := rows.Scan(&project, &slot, &service, &name, &want, &got); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("%s: trace rollup of %s slot %d %s %q: got %s, want %s (traces, errors, tokens, cost, unpriced, durations)",
+			when, project, slot, service, name, got, want)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // rollupWindows are Overview windows over the test's days: the dashboard's (bounds and
@@ -246,13 +283,65 @@ func checkOverviews(t *testing.T, s *Store, qs []store.OverviewQuery, when strin
 				t.Errorf("%s: Models[%d]: got %s/%s ($%v), want %s/%s ($%v)", what, i, g.Provider, g.Model, g.CostUSD, w.Provider, w.Model, w.CostUSD)
 			}
 		}
+		checkServices(t, what, got, want)
 		got.Models, want.Models = nil, nil
+		got.Services, want.Services, got.Endpoints, want.Endpoints = nil, nil, nil, nil
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: the figures other than models differ:\ngot  %+v\nwant %+v", what, got, want)
 		}
 		checkStatsReference(t, s, q, got, what)
 	}
 	return withSlots
+}
+
+// checkServices compares the services and endpoints lists read with the trace rollup and
+// from the traces alone: counts, tokens and mean durations exactly, costs up to summation
+// order, the same order except between entries whose sort keys are near equal.
+func checkServices(t *testing.T, what string, got, want store.Overview) {
+	t.Helper()
+	if len(got.Services) != len(want.Services) || len(got.Endpoints) != len(want.Endpoints) {
+		t.Errorf("%s: got %d services and %d endpoints, want %d and %d", what, len(got.Services), len(got.Endpoints),
+			len(want.Services), len(want.Endpoints))
+		return
+	}
+	services := map[string]store.ServiceUsage{}
+	for _, sv := range want.Services {
+		services[sv.Service] = sv
+	}
+	for i, g := range got.Services {
+		w, ok := services[g.Service]
+		if !ok {
+			if w := want.Services[i]; !nearCost(g.CostUSD, w.CostUSD) || g.Traces != w.Traces {
+				t.Errorf("%s: service %s is not listed without the rollup", what, g.Service)
+			}
+			continue
+		}
+		if g.Traces != w.Traces || g.TotalTokens != w.TotalTokens || g.UnpricedCalls != w.UnpricedCalls || !nearCost(g.CostUSD, w.CostUSD) {
+			t.Errorf("%s: service %s: got %+v, want %+v", what, g.Service, g, w)
+		}
+		for b := range w.BucketCost {
+			if !nearCost(g.BucketCost[b], w.BucketCost[b]) {
+				t.Errorf("%s: service %s bucket %d cost: got %v, want %v", what, g.Service, b, g.BucketCost[b], w.BucketCost[b])
+			}
+		}
+	}
+	endpoints := map[[2]string]store.EndpointUsage{}
+	for _, e := range want.Endpoints {
+		endpoints[[2]string{e.Service, e.Name}] = e
+	}
+	for i, g := range got.Endpoints {
+		w, ok := endpoints[[2]string{g.Service, g.Name}]
+		if !ok {
+			if w := want.Endpoints[i]; g.Traces != w.Traces || !nearCost(g.CostUSD, w.CostUSD) {
+				t.Errorf("%s: endpoint %s %q is not listed without the rollup", what, g.Service, g.Name)
+			}
+			continue
+		}
+		if g.Traces != w.Traces || g.Errors != w.Errors || g.TotalTokens != w.TotalTokens || g.UnpricedCalls != w.UnpricedCalls ||
+			g.MeanDuration != w.MeanDuration || !nearCost(g.CostUSD, w.CostUSD) {
+			t.Errorf("%s: endpoint %s %q: got %+v, want %+v", what, g.Service, g.Name, g, w)
+		}
+	}
 }
 
 // checkStatsReference compares an Overview's totals and buckets with one GROUP BY over the
@@ -374,7 +463,7 @@ func TestModelRollup(t *testing.T) {
 }
 
 // TestRollupRedelivery: a batch delivered again (agents after their calls and before) writes
-// no rollup row, and one with a changed cost replaces the old cost exactly.
+// no row of either rollup, and one with a changed cost replaces the old cost exactly.
 func TestRollupRedelivery(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t, defaultConfig())
@@ -395,6 +484,7 @@ func TestRollupRedelivery(t *testing.T) {
 	snapshot := func() string {
 		var out string
 		if err := s.pool.QueryRow(ctx, `SELECT coalesce(string_agg(format('%s %s', xmin, m), '; ' ORDER BY slot, model), '')
+			|| ' / ' || (SELECT coalesce(string_agg(format('%s %s', xmin, t), '; ' ORDER BY slot, name), '') FROM trace_rollup t)
 			FROM model_rollup m`).Scan(&out); err != nil {
 			t.Fatal(err)
 		}
@@ -545,7 +635,7 @@ func TestMigrateModelRollup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.pool.Exec(ctx, "DROP TABLE model_rollup; DELETE FROM schema_migrations WHERE version = 830"); err != nil {
+	if _, err := s.pool.Exec(ctx, "DROP TABLE model_rollup, trace_rollup; DELETE FROM schema_migrations WHERE version = 830"); err != nil {
 		t.Fatal(err)
 	}
 	rounded, err := open(ctx, dsn+"&extra_float_digits=0", quietLogger(), cfg)

@@ -52,8 +52,7 @@ func (s *Store) overview(ctx context.Context, q store.OverviewQuery, rollup bool
 	}{
 		{"totals and buckets", ov.stats},
 		{"models", ov.models},
-		{"services", ov.services},
-		{"endpoints", ov.endpoints},
+		{"services and endpoints", ov.servicesAndEndpoints},
 		{"expensive traces", ov.expensive},
 	}
 	for _, st := range steps {
@@ -235,7 +234,7 @@ func (r overviewReader) models(ctx context.Context, o *store.Overview) error {
 
 // services reads each service's totals and per-bucket cost in one pass over the window's
 // traces, and keeps the Top services by cost, then traces, then name.
-func (r overviewReader) services(ctx context.Context, o *store.Overview) error {
+func (r overviewReader) servicesOfTraces(ctx context.Context, o *store.Overview) error {
 	rows, err := r.tx.Query(ctx, `SELECT service_name, (start_ns - $4) / $5 AS b, count(*),
 		sum(total_tokens)::bigint, coalesce(sum(cost_usd), 0)::float8, sum(unpriced_calls)::bigint
 		FROM traces WHERE `+traceWindow+`
@@ -281,7 +280,9 @@ func (r overviewReader) services(ctx context.Context, o *store.Overview) error {
 	return nil
 }
 
-func (r overviewReader) endpoints(ctx context.Context, o *store.Overview) error {
+// endpointsOfTraces reads the Top endpoints by traces, then cost, then service and name, in
+// one pass over the window's traces.
+func (r overviewReader) endpointsOfTraces(ctx context.Context, o *store.Overview) error {
 	rows, err := r.tx.Query(ctx, `SELECT service_name, name, count(*),
 		count(*) FILTER (WHERE status = $5), sum(total_tokens)::bigint,
 		coalesce(sum(cost_usd), 0)::float8, sum(unpriced_calls)::bigint, avg(duration_ns)::float8

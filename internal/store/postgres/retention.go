@@ -197,18 +197,18 @@ func (s *Store) deleteTraces(ctx context.Context, project string, cutoff int64, 
 			return fmt.Errorf("delete log records: %w", err)
 		}
 		st.Logs = tag.RowsAffected()
-		if tag, err = tx.Exec(ctx, `DELETE FROM traces WHERE project_id = $1 AND trace_id = ANY($2)`, project, ids); err != nil {
-			return fmt.Errorf("delete traces: %w", err)
-		}
-		st.Traces = tag.RowsAffected()
 		// A trace's spans start at or after the trace: the bound prunes older partitions.
-		// The usage of the counted ones is taken out of the model rollup (deleteSpansSQL), last:
-		// the rollup rows are locked in key order and nothing is waited for after them.
+		// The rollups lose what is deleted (deleteSpansSQL, deleteTracesSQL), last and in the
+		// writers' order, model rollup first: their rows are locked in key order and
+		// nothing else is waited for after them.
 		if _, err := tx.Exec(ctx, "SET LOCAL extra_float_digits = 1"); err != nil {
 			return err
 		}
 		if err := tx.QueryRow(ctx, deleteSpansSQL, project, ids, minStart).Scan(&st.Spans); err != nil {
 			return fmt.Errorf("delete spans: %w", err)
+		}
+		if err := tx.QueryRow(ctx, deleteTracesSQL, project, ids).Scan(&st.Traces); err != nil {
+			return fmt.Errorf("delete traces: %w", err)
 		}
 		st.Batches = 1
 		return nil
@@ -231,6 +231,23 @@ const deleteSpansSQL = `WITH gone AS (
 	FROM gone WHERE counted
 	GROUP BY 1, 2, 3, 4
 	ORDER BY 1, 2, 3, 4` + rollupUpsertSQL + `
+	RETURNING 1
+)
+SELECT count(*) FROM gone`
+
+// deleteTracesSQL deletes traces $2 of project $1, subtracts them from the trace rollup
+// and returns how many it deleted.
+const deleteTracesSQL = `WITH gone AS (
+	DELETE FROM traces WHERE project_id = $1 AND trace_id = ANY($2)
+	RETURNING project_id, start_ns, service_name, name, status, total_tokens, cost_usd, unpriced_calls, duration_ns
+), rolled AS (
+	INSERT INTO trace_rollup AS m (project_id, slot, service_name, name, traces, errors, total_tokens,
+		cost_usd, unpriced_calls, duration_ns)
+	SELECT project_id, ` + slotSQL + `, service_name, name, -count(*), -count(*) FILTER (WHERE status = 'error'),
+		-sum(total_tokens), -coalesce(sum(cost_usd::text::numeric), 0), -sum(unpriced_calls), -sum(duration_ns)
+	FROM gone
+	GROUP BY 1, 2, 3, 4
+	ORDER BY 1, 2, 3, 4` + traceRollupUpsertSQL + `
 	RETURNING 1
 )
 SELECT count(*) FROM gone`

@@ -244,7 +244,7 @@ type scaleSeed struct {
 }
 
 // seedScale generates nSpans spans (nSpans/5 traces) over the 7 days before now, in
-// chunks of 20,000 traces, one transaction each, then builds the model rollup over them with
+// chunks of 20,000 traces, one transaction each, then builds the rollups over them with
 // migration 0830's backfill, applied again through dsn (the store's URL).
 func seedScale(t *testing.T, s *Store, dsn string, nSpans int, now time.Time) scaleSeed {
 	ctx := context.Background()
@@ -346,16 +346,16 @@ func seedScale(t *testing.T, s *Store, dsn string, nSpans int, now time.Time) sc
 		}
 	}
 	t.Logf("seeded in %v", time.Since(started).Round(time.Second))
-	// The rows bypassed the writer, so the model rollup is built as an upgrade builds it:
+	// The rows bypassed the writer, so the rollups are built as an upgrade builds them:
 	// by migration 0830's backfill, run again.
 	t0 := time.Now()
-	if _, err := s.pool.Exec(ctx, "DROP TABLE model_rollup; DELETE FROM schema_migrations WHERE version = 830"); err != nil {
+	if _, err := s.pool.Exec(ctx, "DROP TABLE model_rollup, trace_rollup; DELETE FROM schema_migrations WHERE version = 830"); err != nil {
 		t.Fatal(err)
 	}
 	if err := Migrate(ctx, dsn, quietLogger()); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("model rollup backfill (migration 0830) %v; vacuuming", time.Since(t0).Round(time.Millisecond))
+	t.Logf("rollup backfill (migration 0830) %v; vacuuming", time.Since(t0).Round(time.Millisecond))
 	if _, err := s.pool.Exec(ctx, "VACUUM (ANALYZE) spans, traces"); err != nil {
 		t.Fatal(err)
 	}

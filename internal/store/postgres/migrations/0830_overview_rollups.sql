@@ -1,4 +1,8 @@
--- The Overview's model figures over long windows (issue 4): the counted spans' usage and
+-- Rollups for the Overview over long windows (issue 4), per project and half-hour slot of
+-- start time. Both are exact: every write adds and subtracts what it changes (see
+-- modelrollup.go and tracerollup.go), so each always equals a GROUP BY over its source rows.
+--
+-- model_rollup: the counted spans' usage and
 -- cost per project, half-hour slot of their start time, provider and model, exactly what
 -- the Overview's per-model query adds up over spans_counted. The writer keeps it in the
 -- span write's transaction (+/− the usage of every counted span it inserts, replaces,
@@ -37,4 +41,31 @@ SELECT project_id, start_ns / 1800000000000 - (start_ns % 1800000000000 < 0)::in
     count(*), sum(input_tokens), sum(output_tokens), sum(total_tokens),
     coalesce(sum(cost_usd::text::numeric), 0), count(*) FILTER (WHERE cost_usd IS NULL)
 FROM spans WHERE counted
+GROUP BY 1, 2, 3, 4;
+
+-- trace_rollup: the traces per root service and root span name, what the Overview's services
+-- and endpoints lists add up over traces_start (count, errors, tokens, cost, unpriced calls,
+-- and the durations' sum for the exact mean).
+CREATE TABLE trace_rollup (
+    project_id     text COLLATE "C" NOT NULL,
+    slot           bigint NOT NULL,
+    service_name   text COLLATE "C" NOT NULL,
+    name           text COLLATE "C" NOT NULL,
+    traces         bigint NOT NULL,
+    errors         bigint NOT NULL,
+    total_tokens   bigint NOT NULL,
+    cost_usd       numeric NOT NULL,
+    unpriced_calls bigint NOT NULL,
+    duration_ns    numeric NOT NULL,
+    PRIMARY KEY (project_id, slot, service_name, name)
+);
+
+-- Writers lock traces rows before they touch them; SHARE keeps them out until the commit.
+LOCK TABLE traces IN SHARE MODE;
+INSERT INTO trace_rollup (project_id, slot, service_name, name, traces, errors, total_tokens,
+    cost_usd, unpriced_calls, duration_ns)
+SELECT project_id, start_ns / 1800000000000 - (start_ns % 1800000000000 < 0)::int, service_name, name,
+    count(*), count(*) FILTER (WHERE status = 'error'), sum(total_tokens),
+    coalesce(sum(cost_usd::text::numeric), 0), sum(unpriced_calls), sum(duration_ns)
+FROM traces
 GROUP BY 1, 2, 3, 4;
