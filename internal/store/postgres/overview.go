@@ -14,18 +14,19 @@ import (
 	"github.com/use-lumina/lumina/internal/store"
 )
 
-// Overview aggregates a window from one repeatable-read snapshot. Trace figures come from
-// the traces rollup table (index-only scans of traces_start, which includes the aggregated
-// columns), model figures from the model rollup for the half-hour slots that lie inside one
-// bucket and from the counted spans for the rest (the covering index spans_counted, pruned to
-// the window's partitions). Each figure and its per-bucket series are read in one pass
-// (GROUPING SETS). Percentiles are percentile_cont.
+// Overview aggregates a window from one repeatable-read snapshot. Totals, per-bucket stats
+// and the most expensive traces come from the traces table (index-only scans of
+// traces_start, which includes the aggregated columns; percentiles are percentile_cont over
+// the traces' durations). Model, service and endpoint figures come from the model and trace
+// rollups for the half-hour slots that lie inside one bucket, and from the counted spans
+// (the covering index spans_counted, pruned to the window's partitions) and the traces for
+// the rest: see rollupPlan. Each is exact.
 func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error) {
 	return s.overview(ctx, q, true)
 }
 
-// overview is Overview, reading the model figures from the counted spans alone unless
-// rollup is set: tests compare the two.
+// overview is Overview, reading the model, service and endpoint figures from the spans and
+// traces alone unless rollup is set: tests compare the two.
 func (s *Store) overview(ctx context.Context, q store.OverviewQuery, rollup bool) (store.Overview, error) {
 	width, err := q.Normalize()
 	if err != nil {
@@ -63,15 +64,15 @@ func (s *Store) overview(ctx context.Context, q store.OverviewQuery, rollup bool
 	return o, nil
 }
 
-// overviewReader runs the queries of one Overview inside one transaction. Every query's
-// first three parameters are the project and the window; $4 and $5 are the bucket origin
-// and width where a query buckets.
+// overviewReader runs the queries of one Overview inside one transaction. A query's first
+// parameter is the project; those over the whole window take it as $2 and $3, and $4 and $5
+// are the bucket origin and width where such a query buckets.
 type overviewReader struct {
 	tx           pgx.Tx
 	q            store.OverviewQuery
 	width        int64
 	since, until int64
-	rollup       bool // read whole slots from the model rollup
+	rollup       bool // read whole slots from the rollups
 }
 
 // traceStats are the aggregate columns of OverviewStats over traces, in its field order.
@@ -141,12 +142,12 @@ const countedWindow = "project_id = $1 AND start_ns >= $2 AND start_ns < $3 AND 
 
 // models adds up the window's counted spans by model and bucket: the model rollup's slots
 // that lie inside one bucket, and the counted spans of the rest (the window's edges, and
-// the slots that straddle a bucket boundary) read one by one (modelPlan). It keeps the Top
+// the slots that straddle a bucket boundary) read one by one (rollupPlan). It keeps the Top
 // models by cost, then calls, then provider and model.
 func (r overviewReader) models(ctx context.Context, o *store.Overview) error {
-	plan := modelPlan{rawLo: []int64{r.since}, rawHi: []int64{r.until}}
+	plan := rollupPlan{rawLo: []int64{r.since}, rawHi: []int64{r.until}}
 	if r.rollup {
-		plan = planModels(r.since, r.until, r.width, len(o.Buckets))
+		plan = planRollups(r.since, r.until, r.width, len(o.Buckets))
 	}
 	totals := map[[2]string]*store.ModelUsage{}
 	add := func(rows pgx.Rows) error {

@@ -24,12 +24,12 @@ type endpointTotals struct {
 
 // servicesAndEndpoints reads the services and endpoints lists. With the rollup it adds up
 // the trace rollup's slots that lie inside one bucket and the traces of the rest (see
-// modelPlan), by root service, root span name and bucket, and builds both lists from those
+// rollupPlan), by root service, root span name and bucket, and builds both lists from those
 // sums; a window without such a slot reads the traces, one pass per list.
 func (r overviewReader) servicesAndEndpoints(ctx context.Context, o *store.Overview) error {
-	var plan modelPlan
+	var plan rollupPlan
 	if r.rollup {
-		plan = planModels(r.since, r.until, r.width, len(o.Buckets))
+		plan = planRollups(r.since, r.until, r.width, len(o.Buckets))
 	}
 	if len(plan.slotLo) == 0 {
 		if err := r.servicesOfTraces(ctx, o); err != nil {

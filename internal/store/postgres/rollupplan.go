@@ -5,25 +5,25 @@ import (
 	"math/bits"
 )
 
-// modelPlan splits an Overview window into what the model rollup answers exactly and what
-// the counted spans must: a rollup slot can stand for its spans only when it lies inside the
-// window and inside one bucket (each bucket's cost is a figure of its own).
-type modelPlan struct {
+// rollupPlan splits an Overview window into what the model and trace rollups answer exactly
+// and what the counted spans and traces must: a rollup slot can stand for its rows only when
+// it lies inside the window and inside one bucket (each bucket's cost is a figure of its own).
+type rollupPlan struct {
 	// Slots [slotLo[i], slotHi[i]) all lie in bucket slotBucket[i].
 	slotBucket, slotLo, slotHi []int64
 	// Start times [rawLo[i], rawHi[i]) are read from the spans, in order, not adjacent.
 	rawLo, rawHi []int64
 }
 
-// planModels plans the window [since, until) of n buckets of width ns. Per bucket there is
+// planRollups plans the window [since, until) of n buckets of width ns. Per bucket there is
 // at most one run of whole slots and two raw pieces, at its ends: for the dashboard's
 // windows, whose bounds and bucket widths are whole slots, there is no raw piece at all.
-func planModels(since, until, width int64, n int) modelPlan {
-	var p modelPlan
+func planRollups(since, until, width int64, n int) rollupPlan {
+	var p rollupPlan
 	span := until - since
 	if span <= 0 || span > math.MaxInt64/2 || width <= 0 {
 		// A window of centuries (or one whose length overflows): read it from the spans.
-		return modelPlan{rawLo: []int64{since}, rawHi: []int64{until}}
+		return rollupPlan{rawLo: []int64{since}, rawHi: []int64{until}}
 	}
 	raw := func(lo, hi int64) {
 		if lo >= hi {

@@ -129,8 +129,8 @@ func rollupBatches(rng *rand.Rand, spans []genai.Span) [][]genai.Span {
 	return batches
 }
 
-// checkRollup compares model_rollup with the same sums taken over the stored counted spans,
-// exactly (costs as the numeric sum of their float8 text).
+// checkRollup compares model_rollup and trace_rollup with the same sums taken over the
+// stored counted spans and traces, exactly (costs as the numeric sum of their float8 text).
 func checkRollup(t *testing.T, s *Store, when string) {
 	t.Helper()
 	ctx := context.Background()
@@ -234,9 +234,10 @@ func rollupWindows(rng *rand.Rand, n int) []store.OverviewQuery {
 	return qs
 }
 
-// checkOverviews compares each window's Overview with the rollup and without it (the model
-// figures from the spans alone, as before the rollup): counts and tokens exactly, costs up to
-// summation order, models in the same order except between models of equal cost.
+// checkOverviews compares each window's Overview with the rollups and without them (the
+// model, service and endpoint figures from the spans and traces alone, as before the
+// rollups): counts, tokens and durations exactly, costs up to summation order, lists in the
+// same order except between entries of near-equal cost; and its stats with the former query.
 func checkOverviews(t *testing.T, s *Store, qs []store.OverviewQuery, when string) (withSlots int) {
 	t.Helper()
 	ctx := context.Background()
@@ -250,7 +251,7 @@ func checkOverviews(t *testing.T, s *Store, qs []store.OverviewQuery, when strin
 			t.Fatal(err)
 		}
 		what := fmt.Sprintf("%s: window [%s, %s) in %d buckets", when, q.Since.Format(time.RFC3339Nano), q.Until.Format(time.RFC3339Nano), len(want.Buckets))
-		if p := planModels(toNS(q.Since), toNS(q.Until), int64(want.BucketWidth), len(want.Buckets)); len(p.slotLo) > 0 {
+		if p := planRollups(toNS(q.Since), toNS(q.Until), int64(want.BucketWidth), len(want.Buckets)); len(p.slotLo) > 0 {
 			withSlots++
 		}
 		if len(got.Models) != len(want.Models) {
@@ -387,13 +388,13 @@ func checkStatsReference(t *testing.T, s *Store, q store.OverviewQuery, got stor
 // nearCost reports whether two sums of the same costs agree up to summation order.
 func nearCost(a, b float64) bool { return math.Abs(a-b) <= 1e-12*max(1, math.Abs(b)) }
 
-// TestModelRollup writes traces whose spans arrive in every order (agents before and after
+// TestRollups writes traces whose spans arrive in every order (agents before and after
 // their calls, so stored Counted flags flip), twice, changed, and moved to other start
 // times, from three writers at once, then runs retention (dropping a day's partition and
-// deleting expired traces whose later spans are in kept partitions). After each step the
-// rollup must equal the sums over the stored spans, and Overview windows, aligned or not,
-// must read the same model figures with the rollup as from the spans alone.
-func TestModelRollup(t *testing.T) {
+// deleting expired traces whose later spans are in kept partitions). After each step each
+// rollup must equal the sums over the stored spans or traces, and Overview windows, aligned
+// or not, must read the same figures with the rollups as from the spans and traces alone.
+func TestRollups(t *testing.T) {
 	ctx := context.Background()
 	now := rollupDay.Add(4 * 24 * time.Hour)
 	cfg := defaultConfig()
@@ -556,10 +557,10 @@ func TestCostText(t *testing.T) {
 	}
 }
 
-// TestPlanModels checks the split of windows into rollup slots and raw ranges: together they
+// TestPlanRollups checks the split of windows into rollup slots and raw ranges: together they
 // cover the window exactly once, every run of slots lies inside its bucket, and the
 // dashboard's windows need no raw range at all.
-func TestPlanModels(t *testing.T) {
+func TestPlanRollups(t *testing.T) {
 	const slot = rollupSlotNS
 	h := int64(time.Hour)
 	day := toNS(rollupDay)
@@ -582,7 +583,7 @@ func TestPlanModels(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := planModels(tc.since, tc.until, tc.width, tc.buckets)
+			p := planRollups(tc.since, tc.until, tc.width, tc.buckets)
 			if tc.wantRaw >= 0 && len(p.rawLo) != tc.wantRaw {
 				t.Errorf("got %d raw ranges, want %d: %+v", len(p.rawLo), tc.wantRaw, p)
 			}
@@ -614,11 +615,11 @@ func TestPlanModels(t *testing.T) {
 	}
 }
 
-// TestMigrateModelRollup runs migration 0830 again over stored spans (as an upgrade does
-// over spans written before it), on connections whose float8 text is rounded
+// TestMigrateRollups runs migration 0830 again over stored spans and traces (as an upgrade
+// does over rows written before it), on connections whose float8 text is rounded
 // (extra_float_digits=0), then retention through them: the backfill and the subtraction
 // both still equal the sums over the spans, to the last digit of every cost.
-func TestMigrateModelRollup(t *testing.T) {
+func TestMigrateRollups(t *testing.T) {
 	ctx := context.Background()
 	now := rollupDay.Add(4 * 24 * time.Hour)
 	cfg := defaultConfig()
