@@ -654,3 +654,24 @@ func TestMigrateRollups(t *testing.T) {
 	}
 	checkRollup(t, s, "after retention")
 }
+
+// TestRollupUsageMatchesTraceRows: the trace rollup usage the writer adds for a trace is that
+// of the row it stores (newTraceRows), strings cleaned as stored.
+func TestRollupUsageMatchesTraceRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	spans := rollupWorkload(rng, "p\x00q", 30)
+	spans[0].ServiceName, spans[0].Name = "svc\x00", "bad\xffname"
+	for _, g := range groupTraces(uniqueSpans(spans)) {
+		var sums []genai.SpanSummary
+		for _, s := range uniqueSpans(spans)[g.lo:g.hi] {
+			sums = append(sums, summarize(&s))
+		}
+		tr := rollup(g.key, sums)
+		r := newTraceRows([]genai.Trace{tr})
+		want := traceUsageOf(r.projectID[0], r.startNS[0], r.serviceName[0], r.name[0], r.status[0], r.total[0],
+			r.costUSD[0], int64(r.unpriced[0]), r.durationNS[0])
+		if got := rollupUsage(&tr); got != want {
+			t.Errorf("trace %s: got %+v, want %+v", g.key.trace, got, want)
+		}
+	}
+}

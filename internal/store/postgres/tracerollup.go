@@ -41,12 +41,6 @@ func traceUsageOf(project string, startNS int64, service, name, status string, t
 	return u
 }
 
-// rowUsage is the usage of trace row i, as insertTraces and updateTraces store it.
-func (r *traceRows) rowUsage(i int) traceUsage {
-	return traceUsageOf(r.projectID[i], r.startNS[i], r.serviceName[i], r.name[i], r.status[i], r.total[i],
-		r.costUSD[i], int64(r.unpriced[i]), r.durationNS[i])
-}
-
 // traceDeltas are the signed changes one write makes to the trace rollup, as rollupDeltas
 // are to the model rollup: entries that cancel (a trace row rewritten unchanged) are dropped.
 type traceDeltas map[traceUsage]int64

@@ -194,9 +194,10 @@ func writeTx(ctx context.Context, tx pgx.Tx, spans []genai.Span, groups []traceG
 }
 
 // rollupUsage is the trace rollup usage of the traces row that insertTraces or updateTraces
-// writes for t.
+// writes for t: the values newTraceRows encodes.
 func rollupUsage(t *genai.Trace) traceUsage {
-	return newTraceRows([]genai.Trace{*t}).rowUsage(0)
+	return traceUsageOf(t.ProjectID, toNS(t.StartTime), clean(t.ServiceName), clean(t.Name), clean(t.Status),
+		t.Usage.TotalTokens, t.CostUSD, int64(int32(t.UnpricedCalls)), int64(t.Duration()))
 }
 
 // groupTraces splits spans sorted by key into runs of one trace, and orders each run
