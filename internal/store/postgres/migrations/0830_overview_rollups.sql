@@ -2,12 +2,10 @@
 -- start time. Both are exact: every write adds and subtracts what it changes (see
 -- modelrollup.go and tracerollup.go), so each always equals a GROUP BY over its source rows.
 --
--- model_rollup: the counted spans' usage and
--- cost per project, half-hour slot of their start time, provider and model, exactly what
--- the Overview's per-model query adds up over spans_counted. The writer keeps it in the
--- span write's transaction (+/− the usage of every counted span it inserts, replaces,
--- recounts), retention subtracts what it deletes and drops the slots of the partitions it
--- drops. See modelrollup.go.
+-- model_rollup: the counted spans' usage and cost per provider and model, exactly what the
+-- Overview's per-model query adds up over spans_counted. The writer keeps it in the span
+-- write's transaction (+/− the usage of every counted span it inserts, replaces, recounts);
+-- retention subtracts what it deletes and drops the slots of the partitions it drops.
 --
 -- slot is start_ns floor-divided by 30 minutes (1,800,000,000,000 ns): the dashboard's
 -- buckets are whole multiples of it (30 min at 24 h, 3 h at 7 days, 12 h at 30 days). cost_usd
@@ -30,11 +28,12 @@ CREATE TABLE model_rollup (
 -- Retention drops a day's slots of every project with its partition.
 CREATE INDEX model_rollup_slot ON model_rollup (slot);
 
--- Backfill from the stored spans. Writers wait meanwhile (SHARE blocks their inserts), so
--- no span is written between this snapshot and the commit. float8 text is the shortest
--- exact decimal only while extra_float_digits > 0 (the default, 1).
+-- Both are backfilled below from the stored rows. Writers wait meanwhile (SHARE blocks their
+-- inserts and updates), so nothing is written between this snapshot and the commit; traces
+-- first, the order writers take them in. float8 text is the shortest exact decimal only
+-- while extra_float_digits > 0 (the default, 1).
 SET LOCAL extra_float_digits = 1;
-LOCK TABLE spans IN SHARE MODE;
+LOCK TABLE traces, spans IN SHARE MODE;
 INSERT INTO model_rollup (project_id, slot, provider, model, calls, input_tokens, output_tokens,
     total_tokens, cost_usd, unpriced_calls)
 SELECT project_id, start_ns / 1800000000000 - (start_ns % 1800000000000 < 0)::int, provider, model,
@@ -60,8 +59,6 @@ CREATE TABLE trace_rollup (
     PRIMARY KEY (project_id, slot, service_name, name)
 );
 
--- Writers lock traces rows before they touch them; SHARE keeps them out until the commit.
-LOCK TABLE traces IN SHARE MODE;
 INSERT INTO trace_rollup (project_id, slot, service_name, name, traces, errors, total_tokens,
     cost_usd, unpriced_calls, duration_ns)
 SELECT project_id, start_ns / 1800000000000 - (start_ns % 1800000000000 < 0)::int, service_name, name,
