@@ -14,12 +14,20 @@ import (
 	"github.com/use-lumina/lumina/internal/store"
 )
 
-// Overview aggregates a window from one repeatable-read snapshot. Trace figures come from
-// the traces rollup table (index-only scans of traces_start, which includes the aggregated
-// columns), model figures from the counted spans (the covering index spans_counted, pruned
-// to the window's partitions). Each figure and its per-bucket series are read in one pass
-// (GROUPING SETS). Percentiles are percentile_cont.
+// Overview aggregates a window from one repeatable-read snapshot. Totals, per-bucket stats
+// and the most expensive traces come from the traces table (index-only scans of
+// traces_start, which includes the aggregated columns; percentiles are percentile_cont over
+// the traces' durations). Model, service and endpoint figures come from the model and trace
+// rollups for the half-hour slots that lie inside one bucket, and from the counted spans
+// (the covering index spans_counted, pruned to the window's partitions) and the traces for
+// the rest: see rollupPlan. Each is exact.
 func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Overview, error) {
+	return s.overview(ctx, q, true)
+}
+
+// overview is Overview, reading the model, service and endpoint figures from the spans and
+// traces alone unless rollup is set: tests compare the two.
+func (s *Store) overview(ctx context.Context, q store.OverviewQuery, rollup bool) (store.Overview, error) {
 	width, err := q.Normalize()
 	if err != nil {
 		return store.Overview{}, err
@@ -38,15 +46,14 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 	for i := range o.Buckets {
 		o.Buckets[i].Start = q.Since.Add(time.Duration(i) * width).UTC()
 	}
-	ov := overviewReader{tx: tx, q: q, width: int64(width), since: toNS(q.Since), until: toNS(q.Until)}
+	ov := overviewReader{tx: tx, q: q, width: int64(width), since: toNS(q.Since), until: toNS(q.Until), rollup: rollup}
 	steps := []struct {
 		what string
 		fn   func(context.Context, *store.Overview) error
 	}{
 		{"totals and buckets", ov.stats},
 		{"models", ov.models},
-		{"services", ov.services},
-		{"endpoints", ov.endpoints},
+		{"services and endpoints", ov.servicesAndEndpoints},
 		{"expensive traces", ov.expensive},
 	}
 	for _, st := range steps {
@@ -57,14 +64,15 @@ func (s *Store) Overview(ctx context.Context, q store.OverviewQuery) (store.Over
 	return o, nil
 }
 
-// overviewReader runs the queries of one Overview inside one transaction. Every query's
-// first three parameters are the project and the window; $4 and $5 are the bucket origin
-// and width where a query buckets.
+// overviewReader runs the queries of one Overview inside one transaction. A query's first
+// parameter is the project; those over the whole window take it as $2 and $3, and $4 and $5
+// are the bucket origin and width where such a query buckets.
 type overviewReader struct {
 	tx           pgx.Tx
 	q            store.OverviewQuery
 	width        int64
 	since, until int64
+	rollup       bool // read whole slots from the rollups
 }
 
 // traceStats are the aggregate columns of OverviewStats over traces, in its field order.
@@ -90,30 +98,41 @@ func scanStats(row pgx.Row, st *store.OverviewStats, lead ...any) error {
 	return nil
 }
 
-// stats reads the totals and the per-bucket stats in one pass over the window
-// (GROUPING SETS: the whole window, and each bucket; b is NULL on the totals row).
+// stats reads the window's totals in one aggregate, and each bucket's in one aggregate per
+// bucket over its own range of traces_start (LATERAL, so each is an index range scan): the
+// percentiles sort each bucket's durations alone. One GROUP BY over the window (GROUPING SETS
+// of the window and the bucket) first sorted every trace row by bucket: 194 ms instead of
+// 64 + 61 ms for 200,000 traces.
 func (r overviewReader) stats(ctx context.Context, o *store.Overview) error {
-	rows, err := r.tx.Query(ctx, "SELECT (start_ns - $4) / $5 AS b, "+traceStats+
-		" FROM traces WHERE "+traceWindow+" GROUP BY GROUPING SETS ((), (b))",
-		r.q.ProjectID, r.since, r.until, r.since, r.width)
+	if err := scanStats(r.tx.QueryRow(ctx, "SELECT "+traceStats+" FROM traces WHERE "+traceWindow,
+		r.q.ProjectID, r.since, r.until), &o.Totals); err != nil {
+		return err
+	}
+	var bs, los, his []int64
+	for b := range int64(len(o.Buckets)) {
+		lo, hi := bucketStart(r.since, r.until, r.width, b), bucketStart(r.since, r.until, r.width, b+1)
+		if lo < hi {
+			bs, los, his = append(bs, b), append(los, lo), append(his, hi)
+		}
+	}
+	rows, err := r.tx.Query(ctx, `SELECT r.b, s.* FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS r(b, lo, hi)
+		CROSS JOIN LATERAL (SELECT `+traceStats+` FROM traces
+			WHERE project_id = $1 AND start_ns >= r.lo AND start_ns < r.hi) s`,
+		r.q.ProjectID, bs, los, his)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var b *int64
+		var b int64
 		var st store.OverviewStats
 		if err := scanStats(rows, &st, &b); err != nil {
 			return err
 		}
-		if b == nil {
-			o.Totals = st
-			continue
+		if b < 0 || b >= int64(len(o.Buckets)) {
+			return fmt.Errorf("bucket %d out of range", b)
 		}
-		if *b < 0 || *b >= int64(len(o.Buckets)) {
-			return fmt.Errorf("bucket %d out of range", *b)
-		}
-		o.Buckets[*b].OverviewStats = st
+		o.Buckets[b].OverviewStats = st
 	}
 	return rows.Err()
 }
@@ -121,46 +140,87 @@ func (r overviewReader) stats(ctx context.Context, o *store.Overview) error {
 // countedWindow selects the window's counted spans: those whose usage and cost make up trace totals.
 const countedWindow = "project_id = $1 AND start_ns >= $2 AND start_ns < $3 AND counted"
 
-// models reads the window's counted spans once, grouped by model and bucket, and adds the
-// buckets up here: a second grouping set (or a second query) of the same 100k+ rows doubled
-// the hashing, the biggest cost of the Overview. It keeps the Top models by cost, then calls,
-// then provider and model.
+// models adds up the window's counted spans by model and bucket: the model rollup's slots
+// that lie inside one bucket, and the counted spans of the rest (the window's edges, and
+// the slots that straddle a bucket boundary) read one by one (rollupPlan). It keeps the Top
+// models by cost, then calls, then provider and model.
 func (r overviewReader) models(ctx context.Context, o *store.Overview) error {
-	rows, err := r.tx.Query(ctx, `SELECT provider, model, (start_ns - $4) / $5 AS b, count(*),
-		sum(input_tokens)::bigint, sum(output_tokens)::bigint, sum(total_tokens)::bigint,
-		coalesce(sum(cost_usd), 0)::float8, count(*) FILTER (WHERE cost_usd IS NULL)
-		FROM spans WHERE `+countedWindow+` GROUP BY provider, model, b`,
-		r.q.ProjectID, r.since, r.until, r.since, r.width)
-	if err != nil {
-		return err
+	plan := rollupPlan{rawLo: []int64{r.since}, rawHi: []int64{r.until}}
+	if r.rollup {
+		plan = planRollups(r.since, r.until, r.width, len(o.Buckets))
 	}
-	defer rows.Close()
 	totals := map[[2]string]*store.ModelUsage{}
-	for rows.Next() {
-		var m store.ModelUsage
-		var b int64
-		if err := rows.Scan(&m.Provider, &m.Model, &b, &m.Calls, &m.InputTokens, &m.OutputTokens,
-			&m.TotalTokens, &m.CostUSD, &m.UnpricedCalls); err != nil {
+	add := func(rows pgx.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var m store.ModelUsage
+			var b int64
+			if err := rows.Scan(&m.Provider, &m.Model, &b, &m.Calls, &m.InputTokens, &m.OutputTokens,
+				&m.TotalTokens, &m.CostUSD, &m.UnpricedCalls); err != nil {
+				return err
+			}
+			if b < 0 || b >= int64(len(o.Buckets)) {
+				return fmt.Errorf("bucket %d out of range", b)
+			}
+			t := totals[[2]string{m.Provider, m.Model}]
+			if t == nil {
+				t = &store.ModelUsage{Provider: m.Provider, Model: m.Model, BucketCost: make([]float64, len(o.Buckets))}
+				totals[[2]string{m.Provider, m.Model}] = t
+			}
+			t.Calls += m.Calls
+			t.InputTokens += m.InputTokens
+			t.OutputTokens += m.OutputTokens
+			t.TotalTokens += m.TotalTokens
+			t.CostUSD += m.CostUSD
+			t.UnpricedCalls += m.UnpricedCalls
+			t.BucketCost[b] += m.CostUSD
+		}
+		return rows.Err()
+	}
+	// The range lists are joined LATERAL with OFFSET 0, so every plan, the generic one of
+	// a prepared statement too, seeks each range in the index: as a plain join, the generic
+	// plan read the whole window once and filtered it per range (190 ms instead of 6 at 1M).
+	if len(plan.slotBucket) > 0 {
+		rows, err := r.tx.Query(ctx, `SELECT m.provider, m.model, r.b, sum(m.calls)::bigint,
+			sum(m.input_tokens)::bigint, sum(m.output_tokens)::bigint, sum(m.total_tokens)::bigint,
+			sum(m.cost_usd)::float8, sum(m.unpriced_calls)::bigint
+			FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS r(b, lo, hi)
+			CROSS JOIN LATERAL (SELECT * FROM model_rollup WHERE project_id = $1 AND slot >= r.lo
+				AND slot < r.hi AND calls <> 0 OFFSET 0) m
+			GROUP BY m.provider, m.model, r.b`,
+			r.q.ProjectID, plan.slotBucket, plan.slotLo, plan.slotHi)
+		if err != nil {
 			return err
 		}
-		if b < 0 || b >= int64(len(o.Buckets)) {
-			return fmt.Errorf("bucket %d out of range", b)
+		if err := add(rows); err != nil {
+			return fmt.Errorf("rollup: %w", err)
 		}
-		t := totals[[2]string{m.Provider, m.Model}]
-		if t == nil {
-			t = &store.ModelUsage{Provider: m.Provider, Model: m.Model, BucketCost: make([]float64, len(o.Buckets))}
-			totals[[2]string{m.Provider, m.Model}] = t
-		}
-		t.Calls += m.Calls
-		t.InputTokens += m.InputTokens
-		t.OutputTokens += m.OutputTokens
-		t.TotalTokens += m.TotalTokens
-		t.CostUSD += m.CostUSD
-		t.UnpricedCalls += m.UnpricedCalls
-		t.BucketCost[b] = m.CostUSD
 	}
-	if err := rows.Err(); err != nil {
-		return err
+	if len(plan.rawLo) > 0 {
+		// One range (a short window, or buckets narrower than a slot) is the plain window
+		// query; several join their ranges to the index, within the window's partitions.
+		const cols = `SELECT provider, model, (start_ns - $4) / $5 AS b, count(*),
+			sum(input_tokens)::bigint, sum(output_tokens)::bigint, sum(total_tokens)::bigint,
+			coalesce(sum(cost_usd), 0)::float8, count(*) FILTER (WHERE cost_usd IS NULL) `
+		var rows pgx.Rows
+		var err error
+		if len(plan.rawLo) == 1 {
+			rows, err = r.tx.Query(ctx, cols+"FROM spans WHERE "+countedWindow+" GROUP BY provider, model, b",
+				r.q.ProjectID, plan.rawLo[0], plan.rawHi[0], r.since, r.width)
+		} else {
+			rows, err = r.tx.Query(ctx, cols+`FROM unnest($6::bigint[], $7::bigint[]) AS r(lo, hi)
+				CROSS JOIN LATERAL (SELECT provider, model, start_ns, input_tokens, output_tokens,
+					total_tokens, cost_usd FROM spans WHERE `+countedWindow+`
+					AND start_ns >= r.lo AND start_ns < r.hi OFFSET 0) s
+				GROUP BY provider, model, b`,
+				r.q.ProjectID, r.since, r.until, r.since, r.width, plan.rawLo, plan.rawHi)
+		}
+		if err != nil {
+			return err
+		}
+		if err := add(rows); err != nil {
+			return fmt.Errorf("spans: %w", err)
+		}
 	}
 	for _, m := range totals {
 		o.Models = append(o.Models, *m)
@@ -175,7 +235,7 @@ func (r overviewReader) models(ctx context.Context, o *store.Overview) error {
 
 // services reads each service's totals and per-bucket cost in one pass over the window's
 // traces, and keeps the Top services by cost, then traces, then name.
-func (r overviewReader) services(ctx context.Context, o *store.Overview) error {
+func (r overviewReader) servicesOfTraces(ctx context.Context, o *store.Overview) error {
 	rows, err := r.tx.Query(ctx, `SELECT service_name, (start_ns - $4) / $5 AS b, count(*),
 		sum(total_tokens)::bigint, coalesce(sum(cost_usd), 0)::float8, sum(unpriced_calls)::bigint
 		FROM traces WHERE `+traceWindow+`
@@ -221,7 +281,9 @@ func (r overviewReader) services(ctx context.Context, o *store.Overview) error {
 	return nil
 }
 
-func (r overviewReader) endpoints(ctx context.Context, o *store.Overview) error {
+// endpointsOfTraces reads the Top endpoints by traces, then cost, then service and name, in
+// one pass over the window's traces.
+func (r overviewReader) endpointsOfTraces(ctx context.Context, o *store.Overview) error {
 	rows, err := r.tx.Query(ctx, `SELECT service_name, name, count(*),
 		count(*) FILTER (WHERE status = $5), sum(total_tokens)::bigint,
 		coalesce(sum(cost_usd), 0)::float8, sum(unpriced_calls)::bigint, avg(duration_ns)::float8

@@ -121,8 +121,17 @@ func (s *Store) dropPartitions(ctx context.Context, cutoff int64) (store.DeleteS
 			if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+ident).Scan(&pt.rows); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, "DROP TABLE "+ident)
-			return err
+			if _, err := tx.Exec(ctx, "DROP TABLE "+ident); err != nil {
+				return err
+			}
+			// The day's slots go with its spans, in this transaction: DROP waited for every
+			// writer of the partition and blocks new ones until the commit, so none holds or
+			// takes these rollup rows meanwhile.
+			if _, err := tx.Exec(ctx, "DELETE FROM model_rollup WHERE slot >= $1 AND slot < $2",
+				slotOf(pt.day*dayNS), slotOf((pt.day+1)*dayNS)); err != nil {
+				return fmt.Errorf("delete model rollup: %w", err)
+			}
+			return nil
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -183,21 +192,24 @@ func (s *Store) deleteTraces(ctx context.Context, project string, cutoff int64, 
 		if n == 0 {
 			return nil
 		}
-		// A trace's spans start at or after the trace: the bound prunes older partitions.
-		tag, err := tx.Exec(ctx, `DELETE FROM spans WHERE project_id = $1 AND trace_id = ANY($2) AND start_ns >= $3`,
-			project, ids, minStart)
+		tag, err := tx.Exec(ctx, `DELETE FROM logs WHERE project_id = $1 AND trace_id <> '' AND trace_id = ANY($2)`, project, ids)
 		if err != nil {
-			return fmt.Errorf("delete spans: %w", err)
-		}
-		st.Spans = tag.RowsAffected()
-		if tag, err = tx.Exec(ctx, `DELETE FROM logs WHERE project_id = $1 AND trace_id <> '' AND trace_id = ANY($2)`, project, ids); err != nil {
 			return fmt.Errorf("delete log records: %w", err)
 		}
 		st.Logs = tag.RowsAffected()
-		if tag, err = tx.Exec(ctx, `DELETE FROM traces WHERE project_id = $1 AND trace_id = ANY($2)`, project, ids); err != nil {
+		// A trace's spans start at or after the trace: the bound prunes older partitions.
+		// The rollups lose what is deleted (deleteSpansSQL, deleteTracesSQL), last and in the
+		// writers' order, model rollup first: their rows are locked in key order and
+		// nothing else is waited for after them.
+		if _, err := tx.Exec(ctx, "SET LOCAL extra_float_digits = 1"); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, deleteSpansSQL, project, ids, minStart).Scan(&st.Spans); err != nil {
+			return fmt.Errorf("delete spans: %w", err)
+		}
+		if err := tx.QueryRow(ctx, deleteTracesSQL, project, ids).Scan(&st.Traces); err != nil {
 			return fmt.Errorf("delete traces: %w", err)
 		}
-		st.Traces = tag.RowsAffected()
 		st.Batches = 1
 		return nil
 	})
@@ -206,6 +218,39 @@ func (s *Store) deleteTraces(ctx context.Context, project string, cutoff int64, 
 	}
 	return st, n, nil
 }
+
+// deleteSpansSQL deletes spans of project $1, traces $2, starting at or after $3, subtracts
+// the usage of the counted ones from the model rollup (in key order, like every writer; costs
+// as float8 text, the decimal rollupDeltas added) and returns how many spans it deleted.
+const deleteSpansSQL = `WITH gone AS (
+	DELETE FROM spans WHERE project_id = $1 AND trace_id = ANY($2) AND start_ns >= $3
+	RETURNING project_id, start_ns, provider, model, counted, input_tokens, output_tokens, total_tokens, cost_usd
+), rolled AS (` + rollupInsertSQL + `
+	SELECT project_id, ` + slotSQL + `, provider, model, -count(*), -sum(input_tokens), -sum(output_tokens),
+		-sum(total_tokens), -coalesce(sum(cost_usd::text::numeric), 0), -count(*) FILTER (WHERE cost_usd IS NULL)
+	FROM gone WHERE counted
+	GROUP BY 1, 2, 3, 4
+	ORDER BY 1, 2, 3, 4` + rollupUpsertSQL + `
+	RETURNING 1
+)
+SELECT count(*) FROM gone`
+
+// deleteTracesSQL deletes traces $2 of project $1, subtracts them from the trace rollup
+// and returns how many it deleted.
+const deleteTracesSQL = `WITH gone AS (
+	DELETE FROM traces WHERE project_id = $1 AND trace_id = ANY($2)
+	RETURNING project_id, start_ns, service_name, name, status, total_tokens, cost_usd, unpriced_calls, duration_ns
+), rolled AS (
+	INSERT INTO trace_rollup AS m (project_id, slot, service_name, name, traces, errors, total_tokens,
+		cost_usd, unpriced_calls, duration_ns)
+	SELECT project_id, ` + slotSQL + `, service_name, name, -count(*), -count(*) FILTER (WHERE status = 'error'),
+		-sum(total_tokens), -coalesce(sum(cost_usd::text::numeric), 0), -sum(unpriced_calls), -sum(duration_ns)
+	FROM gone
+	GROUP BY 1, 2, 3, 4
+	ORDER BY 1, 2, 3, 4` + traceRollupUpsertSQL + `
+	RETURNING 1
+)
+SELECT count(*) FROM gone`
 
 // projects lists every project with traces or log records, one index seek per project.
 func (s *Store) projects(ctx context.Context) ([]string, error) {

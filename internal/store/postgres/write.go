@@ -25,9 +25,10 @@ type traceGroup struct {
 
 // storedSpan is the part of a stored span that a rollup needs, plus where it is.
 type storedSpan struct {
-	sum     genai.SpanSummary
-	startNS int64
-	counted bool // as stored
+	sum      genai.SpanSummary
+	startNS  int64
+	provider string // for the model rollup
+	counted  bool   // as stored
 }
 
 // Write implements store.Writer in one transaction of a few set-based statements:
@@ -38,7 +39,11 @@ type storedSpan struct {
 //     columns of all their stored spans and recompute their rollups and Counted flags;
 //  3. write the spans with INSERT … SELECT FROM unnest(…) (a plain insert for new traces,
 //     an upsert for the others), fix stored Counted flags, update the locked traces rows,
-//     and insert the log records (ON CONFLICT DO NOTHING).
+//     and insert the log records (ON CONFLICT DO NOTHING);
+//  4. add the usage of the counted spans written and take away that of the counted spans
+//     replaced or no longer counted, in the model rollup, then add the traces rows written
+//     and take away the ones they replace in the trace rollup (rollupDeltas, traceDeltas:
+//     in key order, last, model rollup first).
 //
 // Every trace a transaction writes is locked by it, new or not, so concurrent writers to
 // one trace serialize instead of losing each other's spans; locks are always taken in key
@@ -109,9 +114,10 @@ func errIsCode(err error, code string) bool {
 func writeTx(ctx context.Context, tx pgx.Tx, spans []genai.Span, groups []traceGroup, rows *spanRows, logs *logRows, upsertAll bool) error {
 	var existing []*traceGroup
 	var fresh, old []int // rows of new and of existing traces
+	var inserted map[traceKey]bool
 	if len(groups) > 0 {
-		inserted, err := insertTraces(ctx, tx, groups)
-		if err != nil {
+		var err error
+		if inserted, err = insertTraces(ctx, tx, groups); err != nil {
 			return err
 		}
 		for i := range groups {
@@ -125,14 +131,30 @@ func writeTx(ctx context.Context, tx pgx.Tx, spans []genai.Span, groups []traceG
 			}
 		}
 	}
-	var fix rollupFixes
+	fix := rollupFixes{usage: rollupDeltas{}, traces: traceDeltas{}}
+	for i := range groups {
+		if inserted[groups[i].key] {
+			fix.traces.add(rollupUsage(&groups[i].rollup), 1)
+		}
+	}
+	for _, i := range fresh {
+		if rows.counted[i] {
+			fix.usage.add(rows.rowUsage(i), 1)
+		}
+	}
 	if len(existing) > 0 {
-		stored, err := lockAndLoad(ctx, tx, existing)
+		stored, old, err := lockAndLoad(ctx, tx, existing)
 		if err != nil {
 			return err
 		}
-		if fix, err = reroll(spans, existing, stored, rows); err != nil {
+		if err := reroll(spans, existing, stored, rows, &fix); err != nil {
 			return err
+		}
+		for _, g := range existing {
+			if u, ok := old[g.key]; ok { // updateTraces replaces it
+				fix.traces.add(u, -1)
+				fix.traces.add(rollupUsage(&g.rollup), 1)
+			}
 		}
 	}
 	// A new trace's spans cannot be stored yet: COPY is enough; the others are upserted.
@@ -165,7 +187,17 @@ func writeTx(ctx context.Context, tx pgx.Tx, spans []genai.Span, groups []traceG
 			return fmt.Errorf("insert log records: %w", err)
 		}
 	}
-	return nil
+	if err := fix.usage.apply(ctx, tx); err != nil {
+		return err
+	}
+	return fix.traces.apply(ctx, tx)
+}
+
+// rollupUsage is the trace rollup usage of the traces row that insertTraces or updateTraces
+// writes for t: the values newTraceRows encodes.
+func rollupUsage(t *genai.Trace) traceUsage {
+	return traceUsageOf(t.ProjectID, toNS(t.StartTime), clean(t.ServiceName), clean(t.Name), clean(t.Status),
+		t.Usage.TotalTokens, t.CostUSD, int64(int32(t.UnpricedCalls)), int64(t.Duration()))
 }
 
 // groupTraces splits spans sorted by key into runs of one trace, and orders each run
@@ -204,26 +236,25 @@ func rollup(k traceKey, sums []genai.SpanSummary) genai.Trace {
 	return genai.Rollup(k.project, k.trace, sums)
 }
 
-// lockAndLoad locks the traces rows of existing traces in key order and reads the rollup
-// columns of all their stored spans.
-func lockAndLoad(ctx context.Context, tx pgx.Tx, existing []*traceGroup) (map[traceKey][]storedSpan, error) {
+// lockAndLoad locks the traces rows of existing traces in key order, reads their trace
+// rollup usage and the rollup columns of all their stored spans.
+func lockAndLoad(ctx context.Context, tx pgx.Tx, existing []*traceGroup) (map[traceKey][]storedSpan, map[traceKey]traceUsage, error) {
 	projects, traces := make([]string, len(existing)), make([]string, len(existing))
 	for i, g := range existing {
 		projects[i], traces[i] = g.key.project, g.key.trace
 	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM traces
-		WHERE (project_id, trace_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-		ORDER BY project_id, trace_id FOR UPDATE`, projects, traces); err != nil {
-		return nil, fmt.Errorf("lock traces: %w", err)
+	old, err := lockTraces(ctx, tx, projects, traces)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lock traces: %w", err)
 	}
 	rows, err := tx.Query(ctx, `SELECT project_id, trace_id, span_id, start_ns, end_ns, parent_span_id,
-		name, service_name, status_code, genai_type, model, usage_reported, input_tokens,
+		name, service_name, status_code, genai_type, provider, model, usage_reported, input_tokens,
 		output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
 		cost_usd, cost_source, session_id, user_id, environment, tags, counted
 		FROM spans WHERE (project_id, trace_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
 		projects, traces)
 	if err != nil {
-		return nil, fmt.Errorf("load spans of %d traces: %w", len(existing), err)
+		return nil, nil, fmt.Errorf("load spans of %d traces: %w", len(existing), err)
 	}
 	defer rows.Close()
 	out := make(map[traceKey][]storedSpan, len(existing))
@@ -234,22 +265,47 @@ func lockAndLoad(ctx context.Context, tx pgx.Tx, existing []*traceGroup) (map[tr
 		var tags []byte
 		u := &sp.sum.Usage
 		if err := rows.Scan(&k.project, &k.trace, &sp.sum.SpanID, &sp.startNS, &endNS, &sp.sum.ParentSpanID,
-			&sp.sum.Name, &sp.sum.ServiceName, &sp.sum.StatusCode, &sp.sum.Type, &sp.sum.Model, &u.Reported,
+			&sp.sum.Name, &sp.sum.ServiceName, &sp.sum.StatusCode, &sp.sum.Type, &sp.provider, &sp.sum.Model, &u.Reported,
 			&u.InputTokens, &u.OutputTokens, &u.CacheReadTokens, &u.CacheWriteTokens, &u.ReasoningTokens,
 			&u.TotalTokens, &sp.sum.CostUSD, &sp.sum.CostSource, &sp.sum.SessionID, &sp.sum.UserID,
 			&sp.sum.Environment, &tags, &sp.counted); err != nil {
-			return nil, fmt.Errorf("load spans: %w", err)
+			return nil, nil, fmt.Errorf("load spans: %w", err)
 		}
 		sp.sum.StartTime, sp.sum.EndTime = fromNS(sp.startNS), fromNS(endNS)
 		if err := unmarshalJSON(tags, &sp.sum.Tags); err != nil {
-			return nil, fmt.Errorf("load span tags: %w", err)
+			return nil, nil, fmt.Errorf("load span tags: %w", err)
 		}
 		out[k] = append(out[k], sp)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load spans: %w", err)
+		return nil, nil, fmt.Errorf("load spans: %w", err)
 	}
-	return out, nil
+	return out, old, nil
+}
+
+// lockTraces locks the traces rows of the given traces in key order and returns their trace
+// rollup usage.
+func lockTraces(ctx context.Context, tx pgx.Tx, projects, traces []string) (map[traceKey]traceUsage, error) {
+	rows, err := tx.Query(ctx, `SELECT project_id, trace_id, start_ns, service_name, name, status,
+		total_tokens, cost_usd, unpriced_calls, duration_ns FROM traces
+		WHERE (project_id, trace_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+		ORDER BY project_id, trace_id FOR UPDATE`, projects, traces)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	old := make(map[traceKey]traceUsage, len(projects))
+	for rows.Next() {
+		var k traceKey
+		var start, total, unpriced, duration int64
+		var service, name, status string
+		var cost *float64
+		if err := rows.Scan(&k.project, &k.trace, &start, &service, &name, &status, &total, &cost, &unpriced, &duration); err != nil {
+			return nil, err
+		}
+		old[k] = traceUsageOf(k.project, start, service, name, status, total, cost, unpriced, duration)
+	}
+	return old, rows.Err()
 }
 
 // rollupFixes are the changes to stored spans that a recomputed rollup implies.
@@ -258,16 +314,22 @@ type rollupFixes struct {
 	project, trace, span []string
 	start                []int64
 	counted              []bool
+	// The write's changes to the trace rollup: the traces rows inserted and updated, less
+	// the rows updated as they were.
+	traces traceDeltas
 	// Stored rows replaced by a batch span with the same id but another start time (the
 	// start is part of the row key, so the upsert did not overwrite them).
 	delProject, delTrace, delSpan []string
 	delStart                      []int64
+	// The write's changes to the model rollup: its counted batch rows, less the stored
+	// rows they replace, and the stored spans whose Counted flag changes.
+	usage rollupDeltas
 }
 
 // reroll recomputes the rollups of existing traces from their stored spans and the batch's,
-// fixes the batch rows' Counted flags and returns the changes stored spans need.
-func reroll(spans []genai.Span, existing []*traceGroup, stored map[traceKey][]storedSpan, rows *spanRows) (rollupFixes, error) {
-	var fix rollupFixes
+// fixes the batch rows' Counted flags and adds the changes stored spans and the model
+// rollup need to fix.
+func reroll(spans []genai.Span, existing []*traceGroup, stored map[traceKey][]storedSpan, rows *spanRows, fix *rollupFixes) error {
 	for _, g := range existing {
 		batch := spans[g.lo:g.hi]
 		inBatch := make(map[string]int, len(batch))
@@ -279,6 +341,10 @@ func reroll(spans []genai.Span, existing []*traceGroup, stored map[traceKey][]st
 		kept := map[string]storedSpan{}
 		for _, sp := range stored[g.key] {
 			if j, ok := inBatch[sp.sum.SpanID]; ok {
+				// Replaced by the batch's row (upserted over it, or deleted below).
+				if sp.counted {
+					fix.usage.add(storedUsage(g.key.project, sp), -1)
+				}
 				if sp.startNS != rows.startNS[g.lo+j] {
 					fix.delProject = append(fix.delProject, g.key.project)
 					fix.delTrace = append(fix.delTrace, g.key.trace)
@@ -297,13 +363,21 @@ func reroll(spans []genai.Span, existing []*traceGroup, stored map[traceKey][]st
 				if batch[j].GenAI != nil && rows.counted[i] != sum.Counted {
 					call, err := marshalCall(batch[j].GenAI, sum.Counted)
 					if err != nil {
-						return fix, fmt.Errorf("encode span %s genai: %w", sum.SpanID, err)
+						return fmt.Errorf("encode span %s genai: %w", sum.SpanID, err)
 					}
 					rows.counted[i], rows.call[i] = sum.Counted, call
+				}
+				if rows.counted[i] {
+					fix.usage.add(rows.rowUsage(i), 1)
 				}
 				continue
 			}
 			if sp := kept[sum.SpanID]; sp.counted != sum.Counted {
+				n := int64(1)
+				if !sum.Counted {
+					n = -1
+				}
+				fix.usage.add(storedUsage(g.key.project, sp), n)
 				fix.project = append(fix.project, g.key.project)
 				fix.trace = append(fix.trace, g.key.trace)
 				fix.span = append(fix.span, sp.sum.SpanID)
@@ -312,7 +386,7 @@ func reroll(spans []genai.Span, existing []*traceGroup, stored map[traceKey][]st
 			}
 		}
 	}
-	return fix, nil
+	return nil
 }
 
 // apply writes the fixes; the document copy of Counted is kept equal to the column.
