@@ -70,20 +70,24 @@ func TestAlertLatency(t *testing.T) {
 		}
 		return id
 	}
-	var lat, toFire, toSend []time.Duration
+	var lat, toAccept, toFire, toSend []time.Duration
 	missed := 0
 	for i := range probes {
 		svc := fmt.Sprintf("alert-probe-%d", i)
-		var last string
+		var baseline []string
 		for range 20 {
-			last = send(svc, 1000, 500)
+			baseline = append(baseline, send(svc, 1000, 500))
 		}
-		a.waitTrace(last, 1) // the baseline is in before the spike
-		// Stored is not yet observed: the alert hook runs just after the commit, and with
-		// several consume loops (PostgreSQL) the spike could overtake a baseline call.
+		// The whole baseline is in before the spike: with several consume loops
+		// (PostgreSQL) the last call can be stored before an earlier one. Stored is not
+		// yet observed (the alert hook runs just after the commit), hence the pause.
+		for _, id := range baseline {
+			a.waitTrace(id, 1)
+		}
 		time.Sleep(100 * time.Millisecond)
 		sent := time.Now()
 		spike := send(svc, 100_000, 50_000)
+		accepted := time.Since(sent)
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			mu.Lock()
@@ -91,6 +95,7 @@ func TestAlertLatency(t *testing.T) {
 			mu.Unlock()
 			if ok {
 				lat = append(lat, at.at.Sub(sent))
+				toAccept = append(toAccept, accepted)
 				toFire = append(toFire, at.fired.Sub(sent))
 				toSend = append(toSend, at.sent.Sub(at.fired))
 				break
@@ -119,9 +124,10 @@ func TestAlertLatency(t *testing.T) {
 	}
 	t.Logf("trace-to-alert (%s, background %.0f spans/s acknowledged, %d alerts, %d probes missed): %s",
 		store, bgRate, len(lat), missed, quantiles(lat))
-	// The two parts, from the alert's fired_at and the webhook's sent_at (one clock): the
-	// OTLP request to the engine firing (ingest, queue, batch, commit), then the firing to
-	// the send (the alert's writes, the outbox, the dispatcher's claim).
+	// Its parts, from the OTLP response, the alert's fired_at and the webhook's sent_at (one
+	// clock): the OTLP request until it was accepted (queued), until the engine fired (the
+	// worker's batch and commit), then the firing to the send (the alert's writes, the outbox).
+	t.Logf("  request → accepted: %s", quantiles(toAccept))
 	t.Logf("  request → fired: %s", quantiles(toFire))
 	t.Logf("  fired → sent:    %s", quantiles(toSend))
 }
