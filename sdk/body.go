@@ -179,7 +179,7 @@ func (c *call) begin() {
 		c.int(keyHTTPStatus, int64(c.status))
 	}
 	if c.mode == modeEvents {
-		c.sse.emit = c.event
+		c.sse.sink = c
 	}
 }
 
