@@ -15,12 +15,17 @@ import (
 
 // fastChatMessages returns gen_ai.input.messages for the messages array of a request.
 func fastChatMessages(arr []byte, limit int) (string, bool) {
-	w := newJSONWriter(limit)
+	return fastChatMessagesIndexed(nil, arr, limit)
+}
+
+// fastChatMessagesIndexed is fastChatMessages with arr's text indexed by ix (which may be nil).
+func fastChatMessagesIndexed(ix *jsonIndex, arr []byte, limit int) (string, bool) {
+	w := newJSONWriter(ix, limit)
 	defer w.release()
 	w.b = append(w.b, '[')
 	n := 0
 	ok := true
-	eachElement(arr, func(m []byte) {
+	w.ix.eachElement(arr, func(m []byte) {
 		if !ok {
 			return
 		}
@@ -40,18 +45,23 @@ func fastChatMessages(arr []byte, limit int) (string, bool) {
 // fastChatChoices returns gen_ai.output.messages and the finish reasons for the choices
 // array of a response.
 func fastChatChoices(arr []byte, limit int) (string, []string, bool) {
-	w := newJSONWriter(limit)
+	return fastChatChoicesIndexed(nil, arr, limit)
+}
+
+// fastChatChoicesIndexed is fastChatChoices with arr's text indexed by ix (which may be nil).
+func fastChatChoicesIndexed(ix *jsonIndex, arr []byte, limit int) (string, []string, bool) {
+	w := newJSONWriter(ix, limit)
 	defer w.release()
 	w.b = append(w.b, '[')
 	var reasons []string
 	ok := true
-	eachElement(arr, func(ch []byte) {
+	w.ix.eachElement(arr, func(ch []byte) {
 		if !ok {
 			return
 		}
 		var msg []byte
 		reason := ""
-		eachField(ch, func(key, v []byte) bool {
+		w.ix.eachField(ch, func(key, v []byte) bool {
 			switch string(key) {
 			case "message":
 				msg = v
@@ -87,14 +97,15 @@ const maxPooledWriter = 64 << 10
 // jsonWriter appends the conventions' JSON, spending a byte budget on the text it copies.
 type jsonWriter struct {
 	b      []byte
-	buf    *[]byte // b's pooled storage
+	buf    *[]byte    // b's pooled storage
+	ix     *jsonIndex // the index of the text being rewritten, or nil
 	left   int
 	failed bool
 }
 
-func newJSONWriter(limit int) jsonWriter {
+func newJSONWriter(ix *jsonIndex, limit int) jsonWriter {
 	buf := writerPool.Get().(*[]byte)
-	return jsonWriter{b: (*buf)[:0], buf: buf, left: limit}
+	return jsonWriter{b: (*buf)[:0], buf: buf, ix: ix, left: limit}
 }
 
 // release returns the buffer to the pool; w.b must not be used after.
@@ -110,7 +121,7 @@ func (w *jsonWriter) release() {
 func (w *jsonWriter) message(m []byte, finish string, role []byte) bool {
 	var content, name, calls []byte
 	other := false // a field only the general path handles
-	ok := eachField(m, func(key, v []byte) bool {
+	ok := w.ix.eachField(m, func(key, v []byte) bool {
 		switch string(key) {
 		case "role":
 			if role == nil {
@@ -148,7 +159,7 @@ func (w *jsonWriter) message(m []byte, finish string, role []byte) bool {
 		return false // content parts, an empty or an unusual string
 	}
 	if calls != nil && string(calls) != "null" {
-		eachElement(calls, func(tc []byte) {
+		w.ix.eachElement(calls, func(tc []byte) {
 			if parts > 0 {
 				w.b = append(w.b, ',')
 			}
@@ -173,12 +184,12 @@ func (w *jsonWriter) message(m []byte, finish string, role []byte) bool {
 // toolCall appends a tool_call part.
 func (w *jsonWriter) toolCall(tc []byte) {
 	var id, name, args []byte
-	eachField(tc, func(key, v []byte) bool {
+	w.ix.eachField(tc, func(key, v []byte) bool {
 		switch string(key) {
 		case "id":
 			id = v
 		case "function":
-			eachField(v, func(k, f []byte) bool {
+			w.ix.eachField(v, func(k, f []byte) bool {
 				switch string(k) {
 				case "name":
 					name = f

@@ -104,10 +104,10 @@ type streamChoice struct {
 
 // parseChatRequest walks the request's top level; the messages, the only large value, are
 // decoded only when content is recorded.
-func parseChatRequest(body []byte, content bool) (chatRequest, bool) {
+func parseChatRequest(ix *jsonIndex, body []byte, content bool) (chatRequest, bool) {
 	var r chatRequest
 	p := &r.chatParams
-	ok := eachField(body, func(key, v []byte) bool {
+	ok := ix.eachField(body, func(key, v []byte) bool {
 		switch string(key) {
 		case "model":
 			p.Model = jsonString(v)
@@ -153,7 +153,9 @@ func parseChatRequest(body []byte, content bool) (chatRequest, bool) {
 }
 
 func (x *chatExchange) request(c *call, body []byte) {
-	r, ok := parseChatRequest(body, c.content)
+	ix := indexJSON(body)
+	defer ix.release()
+	r, ok := parseChatRequest(ix, body, c.content)
 	if !ok {
 		return
 	}
@@ -187,7 +189,7 @@ func (x *chatExchange) request(c *call, body []byte) {
 	if !c.content {
 		return
 	}
-	if s, ok := fastChatMessages(r.RawMessages, c.limit); ok {
+	if s, ok := fastChatMessagesIndexed(ix, r.RawMessages, c.limit); ok {
 		c.str(keyInputMessages, s)
 	} else if list, ok := decodeChatMessages(r.RawMessages); ok {
 		msgs := make([]Message, 0, len(list))
@@ -301,7 +303,9 @@ func (x *chatExchange) response(c *call, body []byte) {
 	uok := false
 	// Walk the top level and decode only the small values; the choices, most of the body,
 	// are decoded only to record the output messages.
-	ok := eachField(body, func(key, v []byte) bool {
+	ix := indexJSON(body)
+	defer ix.release()
+	ok := ix.eachField(body, func(key, v []byte) bool {
 		switch string(key) {
 		case "id":
 			r.ID = jsonString(v)
@@ -312,7 +316,7 @@ func (x *chatExchange) response(c *call, body []byte) {
 		case "system_fingerprint":
 			r.SystemFingerprint = jsonString(v)
 		case "usage":
-			u, uok = scanChatUsage(v)
+			u, uok = scanChatUsage(ix, v)
 		case "choices":
 			choices = v
 		}
@@ -326,8 +330,8 @@ func (x *chatExchange) response(c *call, body []byte) {
 		c.usage = u.usage()
 	}
 	if !c.content {
-		eachElement(choices, func(ch []byte) {
-			eachField(ch, func(key, v []byte) bool {
+		ix.eachElement(choices, func(ch []byte) {
+			ix.eachField(ch, func(key, v []byte) bool {
 				if string(key) == "finish_reason" {
 					c.finish = append(c.finish, jsonString(v))
 					return false
@@ -337,7 +341,7 @@ func (x *chatExchange) response(c *call, body []byte) {
 		})
 		return
 	}
-	if s, reasons, ok := fastChatChoices(choices, c.limit); ok {
+	if s, reasons, ok := fastChatChoicesIndexed(ix, choices, c.limit); ok {
 		c.finish = append(c.finish, reasons...)
 		c.outputJSON = s
 		return
@@ -367,9 +371,9 @@ func decodeChoices(choices []byte) ([]chatChoice, bool) {
 
 // scanChatUsage reads a usage object without encoding/json and without allocating; false
 // when it is not one.
-func scanChatUsage(v []byte) (chatUsage, bool) {
+func scanChatUsage(ix *jsonIndex, v []byte) (chatUsage, bool) {
 	var u chatUsage
-	ok := eachField(v, func(key, val []byte) bool {
+	ok := ix.eachField(v, func(key, val []byte) bool {
 		switch string(key) {
 		case "prompt_tokens":
 			u.PromptTokens = jsonInt(val)
@@ -465,7 +469,7 @@ func (x *chatExchange) event(c *call, _ string, data []byte) bool {
 			}
 		case "usage":
 			if string(v) != "null" {
-				u, uok = scanChatUsage(v)
+				u, uok = scanChatUsage(nil, v)
 			}
 		case "choices":
 			choices = v
