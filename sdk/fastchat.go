@@ -1,7 +1,6 @@
 package lumina
 
 import (
-	"encoding/json"
 	"sync"
 	"unicode/utf8"
 )
@@ -210,7 +209,7 @@ func (w *jsonWriter) toolCall(tc []byte) {
 	w.b = append(w.b, `,"name":`...)
 	w.b = append(w.b, name...)
 	if a := jsonString(args); a != "" {
-		if !json.Valid([]byte(a)) || len(a) > w.left {
+		if !validJSON([]byte(a)) || len(a) > w.left {
 			w.failed = true // the general path keeps it as a string, or cuts it (arguments do
 			// not spend the budget there either)
 			return
