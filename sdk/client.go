@@ -106,7 +106,10 @@ func Init(ctx context.Context, cfg Config) (*Client, error) {
 		c.provider, c.own = sdktrace.NewTracerProvider(opts...), true
 		if sampler != nil && directAllowed(os.Getenv) {
 			c.direct = &recorder{sampler: sampler, resource: res, batchers: c.batchers,
-				scope: instrumentation.Scope{Name: scopeName, Version: Version}}
+				scope: instrumentation.Scope{Name: scopeName, Version: Version}, recycle: true}
+			for _, b := range c.batchers {
+				c.direct.recycle = c.direct.recycle && releasesSpans(b.exp)
+			}
 		}
 	}
 	c.tracer = c.provider.Tracer(scopeName, trace.WithInstrumentationVersion(Version))
