@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -39,6 +40,9 @@ type Client struct {
 	direct   *recorder  // records the transport's spans without the tracer; nil: the tracer does
 	content  bool
 	maxBytes int
+	// attrsHint sizes a new attribute slice of the transport: the attributes of the last
+	// recorded span, and room for two more.
+	attrsHint atomic.Int32
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -62,6 +66,7 @@ func Init(ctx context.Context, cfg Config) (*Client, error) {
 	exporters = append(exporters, s.Exporters...)
 
 	c := &Client{content: s.content, maxBytes: s.MaxContentBytes}
+	c.attrsHint.Store(24)
 	c.proc = newProcessor(s.Batch.MaxQueueSize).start()
 	idp := &identityProcessor{}
 	c.procs = append(c.procs, idp)

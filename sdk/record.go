@@ -118,6 +118,9 @@ func (r *recorder) record(c *call) bool {
 	if inPlace {
 		c.attrs = nil // the span's now
 	}
+	if hint := int32(len(attrs) + 2); hint != c.client.attrsHint.Load() {
+		c.client.attrsHint.Store(hint)
+	}
 	stub := tracetest.SpanStub{
 		Name:                 name,
 		SpanContext:          sc,
