@@ -19,6 +19,15 @@ func TestValidJSON(t *testing.T) {
 			t.Errorf("validJSON(%.40q) = %v, want %v", in, got, want)
 		}
 	}
+	// Strings read eight bytes at a time: each special byte at each position of a word.
+	for _, special := range []string{`"`, `\`, `\n`, `\u0041`, "\x00", "\x1f", "\x7f", "\xff", "é"} {
+		for at := range 20 {
+			in := `["` + strings.Repeat("a", at) + special + strings.Repeat("b", 20-at) + `"]`
+			if got, want := validJSON([]byte(in)), json.Valid([]byte(in)); got != want {
+				t.Errorf("validJSON(%q) = %v, want %v", in, got, want)
+			}
+		}
+	}
 }
 
 func FuzzValidJSON(f *testing.F) {
