@@ -60,6 +60,7 @@ func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
 	if b.stopped.Load() || len(b.queue) >= b.cfg.MaxQueueSize {
 		b.mu.Unlock()
 		b.dropped.Add(1)
+		release(s)
 		return
 	}
 	b.queue = append(b.queue, s)
@@ -139,6 +140,9 @@ func (b *batcher) run() {
 		var err error
 		if n > 0 {
 			err = b.export(batch)
+			for _, s := range batch {
+				release(s)
+			}
 		}
 		clear(batch)
 		return rest, err
@@ -184,6 +188,13 @@ func (b *batcher) run() {
 			_ = drain()
 			return
 		}
+	}
+}
+
+// release tells a recycled span that this batch processor is done with it.
+func release(s sdktrace.ReadOnlySpan) {
+	if rs, ok := s.(*recycledSpan); ok {
+		rs.done()
 	}
 }
 

@@ -197,6 +197,9 @@ func BenchmarkCallerLatency(b *testing.B) {
 				name := mode + "/" + pace + map[bool]string{false: "/no_sdk", true: "/lumina_otlp_http"}[sdk]
 				b.Run(name, func(b *testing.B) { callerLatency(b, canned, body, sdk, pace) })
 			}
+			if pace == "tight" {
+				b.Run(mode+"/tight/bare_otel_otlp_http", func(b *testing.B) { bareOTelLatency(b, canned, body) })
+			}
 		}
 	}
 }

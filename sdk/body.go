@@ -164,6 +164,11 @@ func (c *call) process(pc piece) {
 func (c *call) begin() {
 	c.ex = c.api.newEx()
 	c.attrs = *attrsPool.Get().(*[]attribute.KeyValue)
+	if cap(c.attrs) == 0 {
+		// A new slice, as large as the client's last span needed: a slice the span keeps
+		// (recorder.recycle) is allocated at about its size.
+		c.attrs = make([]attribute.KeyValue, 0, c.client.attrsHint.Load())
+	}
 	if c.own {
 		c.str(keyOperation, c.api.operation)
 		c.str(keyProvider, c.api.provider)
@@ -179,7 +184,7 @@ func (c *call) begin() {
 		c.int(keyHTTPStatus, int64(c.status))
 	}
 	if c.mode == modeEvents {
-		c.sse.emit = c.event
+		c.sse.sink = c
 	}
 }
 

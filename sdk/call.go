@@ -78,7 +78,7 @@ type call struct {
 // small call; the processor takes the attributes.
 var (
 	callPool  = sync.Pool{New: func() any { return new(call) }}
-	attrsPool = sync.Pool{New: func() any { s := make([]attribute.KeyValue, 0, 24); return &s }}
+	attrsPool = sync.Pool{New: func() any { return new([]attribute.KeyValue) }} // sized by begin
 )
 
 // newCall returns a zero call from the pool.

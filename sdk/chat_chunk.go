@@ -13,7 +13,7 @@ import (
 // caller decodes the array with encoding/json. Stream chunks are small and many, and
 // encoding/json's reflection cost about 6 allocations per chunk.
 func scanChunkChoices(arr []byte, out []chatChunkChoice) ([]chatChunkChoice, bool) {
-	if !json.Valid(arr) {
+	if !validJSON(arr) {
 		return out, false
 	}
 	if string(arr) == "null" {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -39,6 +40,9 @@ type Client struct {
 	direct   *recorder  // records the transport's spans without the tracer; nil: the tracer does
 	content  bool
 	maxBytes int
+	// attrsHint sizes a new attribute slice of the transport: the attributes of the last
+	// recorded span, and room for two more.
+	attrsHint atomic.Int32
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -62,6 +66,7 @@ func Init(ctx context.Context, cfg Config) (*Client, error) {
 	exporters = append(exporters, s.Exporters...)
 
 	c := &Client{content: s.content, maxBytes: s.MaxContentBytes}
+	c.attrsHint.Store(24)
 	c.proc = newProcessor(s.Batch.MaxQueueSize).start()
 	idp := &identityProcessor{}
 	c.procs = append(c.procs, idp)
@@ -106,7 +111,10 @@ func Init(ctx context.Context, cfg Config) (*Client, error) {
 		c.provider, c.own = sdktrace.NewTracerProvider(opts...), true
 		if sampler != nil && directAllowed(os.Getenv) {
 			c.direct = &recorder{sampler: sampler, resource: res, batchers: c.batchers,
-				scope: instrumentation.Scope{Name: scopeName, Version: Version}}
+				scope: instrumentation.Scope{Name: scopeName, Version: Version}, recycle: true}
+			for _, b := range c.batchers {
+				c.direct.recycle = c.direct.recycle && releasesSpans(b.exp)
+			}
 		}
 	}
 	c.tracer = c.provider.Tracer(scopeName, trace.WithInstrumentationVersion(Version))

@@ -1,8 +1,7 @@
 package lumina
 
 import (
-	"encoding/json"
-	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -15,17 +14,22 @@ import (
 
 // fastChatMessages returns gen_ai.input.messages for the messages array of a request.
 func fastChatMessages(arr []byte, limit int) (string, bool) {
-	w := jsonWriter{left: limit}
-	w.b.Grow(outputSize(arr))
-	w.b.WriteByte('[')
+	return fastChatMessagesIndexed(nil, arr, limit)
+}
+
+// fastChatMessagesIndexed is fastChatMessages with arr's text indexed by ix (which may be nil).
+func fastChatMessagesIndexed(ix *jsonIndex, arr []byte, limit int) (string, bool) {
+	w := newJSONWriter(ix, limit)
+	defer w.release()
+	w.b = append(w.b, '[')
 	n := 0
 	ok := true
-	eachElement(arr, func(m []byte) {
+	w.ix.eachElement(arr, func(m []byte) {
 		if !ok {
 			return
 		}
 		if n > 0 {
-			w.b.WriteByte(',')
+			w.b = append(w.b, ',')
 		}
 		n++
 		ok = w.message(m, "", nil)
@@ -33,25 +37,30 @@ func fastChatMessages(arr []byte, limit int) (string, bool) {
 	if !ok || w.failed {
 		return "", false
 	}
-	w.b.WriteByte(']')
-	return w.b.String(), true
+	w.b = append(w.b, ']')
+	return string(w.b), true
 }
 
 // fastChatChoices returns gen_ai.output.messages and the finish reasons for the choices
 // array of a response.
 func fastChatChoices(arr []byte, limit int) (string, []string, bool) {
-	w := jsonWriter{left: limit}
-	w.b.Grow(outputSize(arr))
-	w.b.WriteByte('[')
+	return fastChatChoicesIndexed(nil, arr, limit)
+}
+
+// fastChatChoicesIndexed is fastChatChoices with arr's text indexed by ix (which may be nil).
+func fastChatChoicesIndexed(ix *jsonIndex, arr []byte, limit int) (string, []string, bool) {
+	w := newJSONWriter(ix, limit)
+	defer w.release()
+	w.b = append(w.b, '[')
 	var reasons []string
 	ok := true
-	eachElement(arr, func(ch []byte) {
+	w.ix.eachElement(arr, func(ch []byte) {
 		if !ok {
 			return
 		}
 		var msg []byte
 		reason := ""
-		eachField(ch, func(key, v []byte) bool {
+		w.ix.eachField(ch, func(key, v []byte) bool {
 			switch string(key) {
 			case "message":
 				msg = v
@@ -65,7 +74,7 @@ func fastChatChoices(arr []byte, limit int) (string, []string, bool) {
 			return
 		}
 		if len(reasons) > 0 {
-			w.b.WriteByte(',')
+			w.b = append(w.b, ',')
 		}
 		reasons = append(reasons, reason)
 		ok = w.message(msg, finishReason(reason), []byte(`"assistant"`))
@@ -73,27 +82,45 @@ func fastChatChoices(arr []byte, limit int) (string, []string, bool) {
 	if !ok || w.failed {
 		return "", nil, false
 	}
-	w.b.WriteByte(']')
-	return w.b.String(), reasons, true
+	w.b = append(w.b, ']')
+	return string(w.b), reasons, true
 }
 
-// outputSize is room for the conventions' JSON of the messages in arr: about their own size
-// (the text is copied as it is) plus the part wrappers, so the buffer grows once, not in
-// doublings.
-func outputSize(arr []byte) int { return len(arr) + len(arr)/4 + 64 }
+// writerPool holds the writers' buffers: the output is copied out at its exact size (the
+// input, pretty-printed JSON, is often several times larger), and the buffer is reused.
+var writerPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledWriter is the largest buffer returned to writerPool.
+const maxPooledWriter = 64 << 10
 
 // jsonWriter appends the conventions' JSON, spending a byte budget on the text it copies.
 type jsonWriter struct {
-	b      strings.Builder // its String does not copy what was written
+	b      []byte
+	buf    *[]byte    // b's pooled storage
+	ix     *jsonIndex // the index of the text being rewritten, or nil
 	left   int
 	failed bool
+}
+
+func newJSONWriter(ix *jsonIndex, limit int) jsonWriter {
+	buf := writerPool.Get().(*[]byte)
+	return jsonWriter{b: (*buf)[:0], buf: buf, ix: ix, left: limit}
+}
+
+// release returns the buffer to the pool; w.b must not be used after.
+func (w *jsonWriter) release() {
+	if cap(w.b) <= maxPooledWriter {
+		*w.buf = w.b[:0]
+		writerPool.Put(w.buf)
+	}
+	w.b, w.buf = nil, nil
 }
 
 // message appends one Chat Completions message; role, when set, replaces the message's.
 func (w *jsonWriter) message(m []byte, finish string, role []byte) bool {
 	var content, name, calls []byte
 	other := false // a field only the general path handles
-	ok := eachField(m, func(key, v []byte) bool {
+	ok := w.ix.eachField(m, func(key, v []byte) bool {
 		switch string(key) {
 		case "role":
 			if role == nil {
@@ -116,52 +143,52 @@ func (w *jsonWriter) message(m []byte, finish string, role []byte) bool {
 	if name != nil && string(name) != "null" && !plainJSONString(name) {
 		return false
 	}
-	w.b.WriteString(`{"role":`)
-	w.b.Write(role)
-	w.b.WriteString(`,"parts":[`)
+	w.b = append(w.b, `{"role":`...)
+	w.b = append(w.b, role...)
+	w.b = append(w.b, `,"parts":[`...)
 	parts := 0
 	switch {
 	case content == nil || string(content) == "null":
 	case len(content) > 2 && content[0] == '"' && w.text(content):
-		w.b.WriteString(`{"type":"text","content":`)
-		w.b.Write(content)
-		w.b.WriteByte('}')
+		w.b = append(w.b, `{"type":"text","content":`...)
+		w.b = append(w.b, content...)
+		w.b = append(w.b, '}')
 		parts++
 	default:
 		return false // content parts, an empty or an unusual string
 	}
 	if calls != nil && string(calls) != "null" {
-		eachElement(calls, func(tc []byte) {
+		w.ix.eachElement(calls, func(tc []byte) {
 			if parts > 0 {
-				w.b.WriteByte(',')
+				w.b = append(w.b, ',')
 			}
 			parts++
 			w.toolCall(tc)
 		})
 	}
-	w.b.WriteByte(']')
+	w.b = append(w.b, ']')
 	if name != nil && string(name) != "null" && string(name) != `""` {
-		w.b.WriteString(`,"name":`)
-		w.b.Write(name)
+		w.b = append(w.b, `,"name":`...)
+		w.b = append(w.b, name...)
 	}
 	if finish != "" {
-		w.b.WriteString(`,"finish_reason":"`)
-		w.b.WriteString(finish)
-		w.b.WriteByte('"')
+		w.b = append(w.b, `,"finish_reason":"`...)
+		w.b = append(w.b, finish...)
+		w.b = append(w.b, '"')
 	}
-	w.b.WriteByte('}')
+	w.b = append(w.b, '}')
 	return true
 }
 
 // toolCall appends a tool_call part.
 func (w *jsonWriter) toolCall(tc []byte) {
 	var id, name, args []byte
-	eachField(tc, func(key, v []byte) bool {
+	w.ix.eachField(tc, func(key, v []byte) bool {
 		switch string(key) {
 		case "id":
 			id = v
 		case "function":
-			eachField(v, func(k, f []byte) bool {
+			w.ix.eachField(v, func(k, f []byte) bool {
 				switch string(k) {
 				case "name":
 					name = f
@@ -177,20 +204,20 @@ func (w *jsonWriter) toolCall(tc []byte) {
 		w.failed = true
 		return
 	}
-	w.b.WriteString(`{"type":"tool_call","id":`)
-	w.b.Write(id)
-	w.b.WriteString(`,"name":`)
-	w.b.Write(name)
+	w.b = append(w.b, `{"type":"tool_call","id":`...)
+	w.b = append(w.b, id...)
+	w.b = append(w.b, `,"name":`...)
+	w.b = append(w.b, name...)
 	if a := jsonString(args); a != "" {
-		if !json.Valid([]byte(a)) || len(a) > w.left {
+		if !validJSON([]byte(a)) || len(a) > w.left {
 			w.failed = true // the general path keeps it as a string, or cuts it (arguments do
 			// not spend the budget there either)
 			return
 		}
-		w.b.WriteString(`,"arguments":`)
-		w.b.WriteString(a)
+		w.b = append(w.b, `,"arguments":`...)
+		w.b = append(w.b, a...)
 	}
-	w.b.WriteByte('}')
+	w.b = append(w.b, '}')
 }
 
 // text reports whether the JSON string s can be copied as it is: valid UTF-8, well-formed

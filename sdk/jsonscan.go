@@ -12,6 +12,12 @@ import "bytes"
 // field of the JSON object obj, until fn returns false. It reports whether obj was an object
 // it could walk to the end.
 func eachField(obj []byte, fn func(key, value []byte) bool) bool {
+	return (*jsonIndex)(nil).eachField(obj, fn)
+}
+
+// eachField is the package's eachField, skipping nested values with the index x (which may
+// be nil).
+func (x *jsonIndex) eachField(obj []byte, fn func(key, value []byte) bool) bool {
 	i := skipSpace(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
 		return false
@@ -34,7 +40,7 @@ func eachField(obj []byte, fn func(key, value []byte) bool) bool {
 			return false
 		}
 		i = skipSpace(obj, i+1)
-		vend := skipValue(obj, i)
+		vend := x.skipValue(obj, i)
 		if vend < 0 {
 			return false
 		}
@@ -59,13 +65,19 @@ func eachField(obj []byte, fn func(key, value []byte) bool) bool {
 
 // eachElement calls fn with each element of the JSON array arr.
 func eachElement(arr []byte, fn func(value []byte)) {
+	(*jsonIndex)(nil).eachElement(arr, fn)
+}
+
+// eachElement is the package's eachElement, skipping nested values with the index x (which
+// may be nil).
+func (x *jsonIndex) eachElement(arr []byte, fn func(value []byte)) {
 	i := skipSpace(arr, 0)
 	if i >= len(arr) || arr[i] != '[' {
 		return
 	}
 	i = skipSpace(arr, i+1)
 	for i < len(arr) && arr[i] != ']' {
-		end := skipValue(arr, i)
+		end := x.skipValue(arr, i)
 		if end < 0 {
 			return
 		}

@@ -1,6 +1,7 @@
 package lumina
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -40,4 +41,61 @@ func TestEachField(t *testing.T) {
 	if got := jsonString([]byte(`"a\u00e9"`)); got != "aé" {
 		t.Errorf("jsonString escaped = %q", got)
 	}
+}
+
+// TestUnquoteSimple wants unquoteSimple to decode what encoding/json decodes, or to give up.
+func TestUnquoteSimple(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		giveUp bool
+	}{
+		{in: `"plain"`},
+		{in: `""`},
+		{in: `"{\"location\":\"Paris\"}"`},
+		{in: `"a\\b\/c\bd\fe\nf\rg\th"`},
+		{in: `"héllo ✓\n"`},
+		{in: `"\u00e9"`, giveUp: true},
+		{in: `"\x"`, giveUp: true},
+		{in: `"tab	inside"`, giveUp: true},
+		{in: "\"\xff\\n\"", giveUp: true},
+		{in: `"a\"`, giveUp: true},
+		{in: `"a"b"`, giveUp: true},
+		{in: `null`, giveUp: true},
+	} {
+		got, ok := unquoteSimple([]byte(tc.in))
+		if ok == tc.giveUp {
+			t.Errorf("%s: handled %v, want %v", tc.in, ok, !tc.giveUp)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		var want string
+		if err := json.Unmarshal([]byte(tc.in), &want); err != nil {
+			t.Errorf("%s: encoding/json: %v, but unquoteSimple decoded it", tc.in, err)
+		} else if got != want {
+			t.Errorf("%s: got %q, want %q", tc.in, got, want)
+		}
+	}
+}
+
+// FuzzUnquoteSimple checks that whatever unquoteSimple decodes, encoding/json decodes the
+// same way.
+func FuzzUnquoteSimple(f *testing.F) {
+	for _, s := range []string{`"a\nb"`, `"{\"k\":1}"`, `"é\t"`, `"\u0041"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, ok := unquoteSimple(in)
+		if !ok {
+			return
+		}
+		var want string
+		if err := json.Unmarshal(in, &want); err != nil {
+			t.Fatalf("%q: encoding/json: %v, but unquoteSimple decoded it", in, err)
+		}
+		if got != want {
+			t.Fatalf("%q: got %q, want %q", in, got, want)
+		}
+	})
 }

@@ -49,7 +49,7 @@ func jsonOrString(s string) any {
 	if s == "" {
 		return nil
 	}
-	if json.Valid([]byte(s)) {
+	if validJSON([]byte(s)) {
 		return json.RawMessage(s)
 	}
 	return s

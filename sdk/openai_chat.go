@@ -6,23 +6,24 @@ import (
 	"strings"
 )
 
-// chatParams are the request fields of OpenAI Chat Completions the span records.
+// chatParams are the request fields of OpenAI Chat Completions the span records. The
+// numbers are values with a presence flag, not pointers: the parser fills them from a
+// closure, where a pointer would be a heap allocation per field.
 type chatParams struct {
-	Model               string          `json:"model"`
-	MaxTokens           *int64          `json:"max_tokens"`
-	MaxCompletionTokens *int64          `json:"max_completion_tokens"`
-	Temperature         *float64        `json:"temperature"`
-	TopP                *float64        `json:"top_p"`
-	FrequencyPenalty    *float64        `json:"frequency_penalty"`
-	PresencePenalty     *float64        `json:"presence_penalty"`
-	Seed                *int64          `json:"seed"`
-	N                   *int64          `json:"n"`
-	Stop                json.RawMessage `json:"stop"`
-	Stream              bool            `json:"stream"`
-	ResponseFormat      *struct {
-		Type string `json:"type"`
-	} `json:"response_format"`
-	ServiceTier string `json:"service_tier"`
+	Model               string
+	MaxTokens           optInt
+	MaxCompletionTokens optInt
+	Temperature         optNumber
+	TopP                optNumber
+	FrequencyPenalty    optNumber
+	PresencePenalty     optNumber
+	Seed                optInt
+	N                   optInt
+	Stop                json.RawMessage
+	Stream              bool
+	ResponseFormat      string // its type
+	HasResponseFormat   bool
+	ServiceTier         string
 }
 
 type chatRequest struct {
@@ -103,29 +104,29 @@ type streamChoice struct {
 
 // parseChatRequest walks the request's top level; the messages, the only large value, are
 // decoded only when content is recorded.
-func parseChatRequest(body []byte, content bool) (chatRequest, bool) {
+func parseChatRequest(ix *jsonIndex, body []byte, content bool) (chatRequest, bool) {
 	var r chatRequest
 	p := &r.chatParams
-	ok := eachField(body, func(key, v []byte) bool {
+	ok := ix.eachField(body, func(key, v []byte) bool {
 		switch string(key) {
 		case "model":
 			p.Model = jsonString(v)
 		case "max_tokens":
-			p.MaxTokens = intPtr(v)
+			p.MaxTokens = scanOptInt(v)
 		case "max_completion_tokens":
-			p.MaxCompletionTokens = intPtr(v)
+			p.MaxCompletionTokens = scanOptInt(v)
 		case "seed":
-			p.Seed = intPtr(v)
+			p.Seed = scanOptInt(v)
 		case "n":
-			p.N = intPtr(v)
+			p.N = scanOptInt(v)
 		case "temperature":
-			p.Temperature = floatPtr(v)
+			p.Temperature = scanOptNumber(v)
 		case "top_p":
-			p.TopP = floatPtr(v)
+			p.TopP = scanOptNumber(v)
 		case "frequency_penalty":
-			p.FrequencyPenalty = floatPtr(v)
+			p.FrequencyPenalty = scanOptNumber(v)
 		case "presence_penalty":
-			p.PresencePenalty = floatPtr(v)
+			p.PresencePenalty = scanOptNumber(v)
 		case "stop":
 			p.Stop = v
 		case "stream":
@@ -135,9 +136,7 @@ func parseChatRequest(body []byte, content bool) (chatRequest, bool) {
 		case "response_format":
 			eachField(v, func(k, t []byte) bool {
 				if string(k) == "type" {
-					p.ResponseFormat = &struct {
-						Type string `json:"type"`
-					}{jsonString(t)}
+					p.ResponseFormat, p.HasResponseFormat = jsonString(t), true
 				}
 				return true
 			})
@@ -154,26 +153,28 @@ func parseChatRequest(body []byte, content bool) (chatRequest, bool) {
 }
 
 func (x *chatExchange) request(c *call, body []byte) {
-	r, ok := parseChatRequest(body, c.content)
+	ix := indexJSON(body)
+	defer ix.release()
+	r, ok := parseChatRequest(ix, body, c.content)
 	if !ok {
 		return
 	}
 	p := &r.chatParams
 	c.str(keyRequestModel, p.Model)
-	if p.MaxCompletionTokens != nil {
-		c.int(keyMaxTokens, *p.MaxCompletionTokens)
-	} else if p.MaxTokens != nil {
-		c.int(keyMaxTokens, *p.MaxTokens)
+	if p.MaxCompletionTokens.ok {
+		c.int(keyMaxTokens, p.MaxCompletionTokens.v)
+	} else if p.MaxTokens.ok {
+		c.int(keyMaxTokens, p.MaxTokens.v)
 	}
-	optFloat(c, keyTemperature, p.Temperature)
-	optFloat(c, keyTopP, p.TopP)
-	optFloat(c, keyFrequencyPenalty, p.FrequencyPenalty)
-	optFloat(c, keyPresencePenalty, p.PresencePenalty)
-	if p.Seed != nil {
-		c.int(keySeed, *p.Seed)
+	p.Temperature.put(c, keyTemperature)
+	p.TopP.put(c, keyTopP)
+	p.FrequencyPenalty.put(c, keyFrequencyPenalty)
+	p.PresencePenalty.put(c, keyPresencePenalty)
+	if p.Seed.ok {
+		c.int(keySeed, p.Seed.v)
 	}
-	if p.N != nil && *p.N != 1 {
-		c.int(keyChoiceCount, *p.N)
+	if p.N.ok && p.N.v != 1 {
+		c.int(keyChoiceCount, p.N.v)
 	}
 	if stops := stringList(p.Stop); len(stops) > 0 {
 		c.attrs = append(c.attrs, stringSlice(keyStopSequences, stops))
@@ -181,18 +182,18 @@ func (x *chatExchange) request(c *call, body []byte) {
 	if p.Stream {
 		c.attrs = append(c.attrs, boolTrue(keyStream))
 	}
-	if p.ResponseFormat != nil {
-		c.str(keyOutputType, outputType(p.ResponseFormat.Type))
+	if p.HasResponseFormat {
+		c.str(keyOutputType, outputType(p.ResponseFormat))
 	}
 	c.str(keyServiceTierReq, p.ServiceTier)
 	if !c.content {
 		return
 	}
-	if s, ok := fastChatMessages(r.RawMessages, c.limit); ok {
+	if s, ok := fastChatMessagesIndexed(ix, r.RawMessages, c.limit); ok {
 		c.str(keyInputMessages, s)
-	} else if json.Unmarshal(r.RawMessages, &r.Messages) == nil {
-		msgs := make([]Message, 0, len(r.Messages))
-		for _, m := range r.Messages {
+	} else if list, ok := decodeChatMessages(r.RawMessages); ok {
+		msgs := make([]Message, 0, len(list))
+		for _, m := range list {
 			msgs = append(msgs, m.message())
 		}
 		c.messages(keyInputMessages, msgs)
@@ -200,6 +201,16 @@ func (x *chatExchange) request(c *call, body []byte) {
 	if len(r.Tools) > 0 && !bytes.Equal(r.Tools, []byte("null")) {
 		c.str(keyToolDefinitions, string(r.Tools))
 	}
+}
+
+// decodeChatMessages decodes a request's messages with encoding/json, for the messages the
+// fast path gives up on; a function of its own so that the request stays on the stack.
+func decodeChatMessages(raw []byte) ([]chatMessage, bool) {
+	var out []chatMessage
+	if json.Unmarshal(raw, &out) != nil {
+		return nil, false
+	}
+	return out, true
 }
 
 // message converts an OpenAI message to the conventions' form.
@@ -288,9 +299,13 @@ func (x *chatExchange) header(c *call, id, model, tier, fingerprint string) {
 func (x *chatExchange) response(c *call, body []byte) {
 	var r chatResponse
 	var choices []byte
+	var u chatUsage
+	uok := false
 	// Walk the top level and decode only the small values; the choices, most of the body,
 	// are decoded only to record the output messages.
-	ok := eachField(body, func(key, v []byte) bool {
+	ix := indexJSON(body)
+	defer ix.release()
+	ok := ix.eachField(body, func(key, v []byte) bool {
 		switch string(key) {
 		case "id":
 			r.ID = jsonString(v)
@@ -301,7 +316,7 @@ func (x *chatExchange) response(c *call, body []byte) {
 		case "system_fingerprint":
 			r.SystemFingerprint = jsonString(v)
 		case "usage":
-			r.Usage = parseChatUsage(v)
+			u, uok = scanChatUsage(ix, v)
 		case "choices":
 			choices = v
 		}
@@ -310,10 +325,13 @@ func (x *chatExchange) response(c *call, body []byte) {
 	if !ok {
 		return
 	}
-	x.record(c, &r)
+	x.header(c, r.ID, r.Model, r.ServiceTier, r.SystemFingerprint)
+	if uok {
+		c.usage = u.usage()
+	}
 	if !c.content {
-		eachElement(choices, func(ch []byte) {
-			eachField(ch, func(key, v []byte) bool {
+		ix.eachElement(choices, func(ch []byte) {
+			ix.eachField(ch, func(key, v []byte) bool {
 				if string(key) == "finish_reason" {
 					c.finish = append(c.finish, jsonString(v))
 					return false
@@ -323,15 +341,16 @@ func (x *chatExchange) response(c *call, body []byte) {
 		})
 		return
 	}
-	if s, reasons, ok := fastChatChoices(choices, c.limit); ok {
+	if s, reasons, ok := fastChatChoicesIndexed(ix, choices, c.limit); ok {
 		c.finish = append(c.finish, reasons...)
 		c.outputJSON = s
 		return
 	}
-	if json.Unmarshal(choices, &r.Choices) != nil {
+	list, ok := decodeChoices(choices)
+	if !ok {
 		return
 	}
-	for _, ch := range r.Choices {
+	for _, ch := range list {
 		c.finish = append(c.finish, ch.FinishReason)
 		m := ch.Message.message()
 		m.Role = "assistant"
@@ -340,10 +359,21 @@ func (x *chatExchange) response(c *call, body []byte) {
 	}
 }
 
-// parseChatUsage reads a usage object without encoding/json; nil when it is not one.
-func parseChatUsage(v []byte) *chatUsage {
+// decodeChoices decodes a response's choices with encoding/json, for the messages the fast
+// path gives up on.
+func decodeChoices(choices []byte) ([]chatChoice, bool) {
+	var out []chatChoice
+	if json.Unmarshal(choices, &out) != nil {
+		return nil, false
+	}
+	return out, true
+}
+
+// scanChatUsage reads a usage object without encoding/json and without allocating; false
+// when it is not one.
+func scanChatUsage(ix *jsonIndex, v []byte) (chatUsage, bool) {
 	var u chatUsage
-	ok := eachField(v, func(key, val []byte) bool {
+	ok := ix.eachField(v, func(key, val []byte) bool {
 		switch string(key) {
 		case "prompt_tokens":
 			u.PromptTokens = jsonInt(val)
@@ -366,10 +396,7 @@ func parseChatUsage(v []byte) *chatUsage {
 		}
 		return true
 	})
-	if !ok {
-		return nil
-	}
-	return &u
+	return u, ok
 }
 
 func (x *chatExchange) record(c *call, r *chatResponse) {
@@ -422,6 +449,8 @@ func (x *chatExchange) event(c *call, _ string, data []byte) bool {
 	}
 	var r chatChunk
 	var choices []byte
+	var u chatUsage
+	uok := false
 	ok := eachField(data, func(key, v []byte) bool {
 		switch string(key) {
 		case "id", "model", "service_tier", "system_fingerprint":
@@ -440,7 +469,7 @@ func (x *chatExchange) event(c *call, _ string, data []byte) bool {
 			}
 		case "usage":
 			if string(v) != "null" {
-				r.Usage = parseChatUsage(v)
+				u, uok = scanChatUsage(nil, v)
 			}
 		case "choices":
 			choices = v
@@ -451,8 +480,8 @@ func (x *chatExchange) event(c *call, _ string, data []byte) bool {
 		return false
 	}
 	x.header(c, r.ID, r.Model, r.ServiceTier, r.SystemFingerprint)
-	if r.Usage != nil {
-		c.usage = r.Usage.usage()
+	if uok {
+		c.usage = u.usage()
 	}
 	if !c.content {
 		x.chunkMeta(c, choices)
@@ -461,7 +490,7 @@ func (x *chatExchange) event(c *call, _ string, data []byte) bool {
 	var ok2 bool
 	if r.Choices, ok2 = scanChunkChoices(choices, x.scratch[:0]); ok2 {
 		x.scratch = r.Choices
-	} else if r.Choices = nil; json.Unmarshal(choices, &r.Choices) != nil {
+	} else if r.Choices, ok2 = decodeChunkChoices(choices); !ok2 {
 		return false
 	}
 	for i := range r.Choices {
@@ -500,6 +529,16 @@ func (x *chatExchange) event(c *call, _ string, data []byte) bool {
 		}
 	}
 	return false
+}
+
+// decodeChunkChoices decodes what scanChunkChoices gives up on with encoding/json; a
+// function of its own so that the chunk of the common path stays on the stack.
+func decodeChunkChoices(choices []byte) ([]chatChunkChoice, bool) {
+	var out []chatChunkChoice
+	if json.Unmarshal(choices, &out) != nil {
+		return nil, false
+	}
+	return out, true
 }
 
 // chunkMeta reads what a chunk's choices hold without content capture: finish reasons, and

@@ -3,9 +3,11 @@ package lumina
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -34,6 +36,9 @@ type recorder struct {
 	resource *resource.Resource
 	scope    instrumentation.Scope
 	batchers []*batcher
+	// recycle: every batcher's exporter lets go of a span when its export returns, so a
+	// span's attributes can be handed to it and reused once every batcher is done with it.
+	recycle bool
 }
 
 // spanLimitEnv are the variables through which the SDK's provider limits attributes: when one
@@ -90,7 +95,16 @@ func (r *recorder) record(c *call) bool {
 
 	// The attributes in the provider's order: the sampler's, the call's, the identity's
 	// (OnStart); invalid ones dropped; a repeated key keeps its first place and its last value.
-	attrs := make([]attribute.KeyValue, 0, len(sr.Attributes)+n)
+	// When the span's attributes can be recycled, they are the call's own slice, de-duplicated
+	// in place (each write lands at or before the element being read), and the call gives it
+	// up; otherwise a copy.
+	var attrs []attribute.KeyValue
+	inPlace := r.recycle && len(sr.Attributes) == 0
+	if inPlace {
+		attrs = c.attrs[:0]
+	} else {
+		attrs = make([]attribute.KeyValue, 0, len(sr.Attributes)+n)
+	}
 	dropped := 0
 	for _, list := range [...][]attribute.KeyValue{sr.Attributes, c.attrs, idAttrs} {
 		for _, kv := range list {
@@ -100,6 +114,12 @@ func (r *recorder) record(c *call) bool {
 			}
 			attrs = appendUnique(attrs, kv)
 		}
+	}
+	if inPlace {
+		c.attrs = nil // the span's now
+	}
+	if hint := int32(len(attrs) + 2); hint != c.client.attrsHint.Load() {
+		c.client.attrsHint.Store(hint)
 	}
 	stub := tracetest.SpanStub{
 		Name:                 name,
@@ -117,10 +137,47 @@ func (r *recorder) record(c *call) bool {
 		stub.Status = sdktrace.Status{Code: codes.Error, Description: c.errMsg}
 	}
 	ro := stub.Snapshot()
+	if inPlace {
+		rs := &recycledSpan{ReadOnlySpan: ro, attrs: attrs}
+		rs.refs.Store(int32(len(r.batchers)))
+		ro = rs
+	}
 	for _, b := range r.batchers {
 		b.OnEnd(ro)
 	}
 	return true
+}
+
+// recycledSpan is a recorded span whose attribute slice returns to the pool once every batch
+// processor has exported or dropped it.
+type recycledSpan struct {
+	sdktrace.ReadOnlySpan
+	attrs []attribute.KeyValue
+	refs  atomic.Int32 // batch processors not yet done with the span
+}
+
+// done tells that one batch processor is done with s.
+func (s *recycledSpan) done() {
+	if s.refs.Add(-1) == 0 {
+		a := s.attrs[:0]
+		clear(a[:cap(a)])
+		s.attrs = nil
+		attrsPool.Put(&a)
+	}
+}
+
+// releasesSpans reports whether exp is done with the spans of an export once ExportSpans
+// returns: the OpenTelemetry OTLP exporters are (they turn the spans into protobuf
+// messages and send them before returning), and so is the content filter in front of one.
+// Any other exporter, such as an in-memory one, may keep them.
+func releasesSpans(exp sdktrace.SpanExporter) bool {
+	switch e := exp.(type) {
+	case *otlptrace.Exporter:
+		return true
+	case *contentFilter:
+		return releasesSpans(e.next)
+	}
+	return false
 }
 
 // plainAttrs reports whether no attribute is of a type the provider normalizes (the generic

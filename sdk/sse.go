@@ -15,8 +15,14 @@ type sseParser struct {
 	hasData bool
 	broken  bool
 	last    bool // the last event was dispatched
-	// emit receives each event; it returns true to stop parsing (the last event arrived).
-	emit func(name string, data []byte) bool
+	// sink receives each event; it returns true to stop parsing (the last event arrived).
+	// An interface rather than a func: a method value would be an allocation per call.
+	sink eventSink
+}
+
+// eventSink receives the events of a stream.
+type eventSink interface {
+	event(name string, data []byte) (last bool)
 }
 
 // feed parses p and reports whether the last event arrived.
@@ -51,7 +57,7 @@ func (p *sseParser) lineDone(line []byte) bool {
 		if !p.hasData && len(p.name) == 0 {
 			return false
 		}
-		p.last = p.emit(string(p.name), p.data)
+		p.last = p.sink.event(eventName(p.name), p.data)
 		p.name, p.data, p.hasData = p.name[:0], p.data[:0], false
 		return p.last
 	}
@@ -74,4 +80,34 @@ func (p *sseParser) lineDone(line []byte) bool {
 		}
 	}
 	return false
+}
+
+// eventName returns the event field as a string, without allocating for the names the
+// exchanges know (Anthropic's and Responses' streams name every event).
+func eventName(b []byte) string {
+	switch string(b) {
+	case "":
+		return ""
+	case "ping":
+		return "ping"
+	case "message_start":
+		return "message_start"
+	case "message_delta":
+		return "message_delta"
+	case "message_stop":
+		return "message_stop"
+	case "content_block_start":
+		return "content_block_start"
+	case "content_block_delta":
+		return "content_block_delta"
+	case "content_block_stop":
+		return "content_block_stop"
+	case "response.output_text.delta":
+		return "response.output_text.delta"
+	case "response.completed":
+		return "response.completed"
+	case "error":
+		return "error"
+	}
+	return string(b)
 }

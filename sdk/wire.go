@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 )
@@ -107,9 +108,63 @@ func jsonString(v []byte) string {
 	if s, ok := plainString(v); ok {
 		return s
 	}
+	if s, ok := unquoteSimple(v); ok {
+		return s
+	}
 	var s string
 	_ = json.Unmarshal(v, &s)
 	return s
+}
+
+// unquoteSimple decodes a JSON string whose escapes are all single characters (\" \\ \/
+// \b \f \n \r \t: a tool call's JSON arguments, text with line breaks) and whose other
+// bytes are valid UTF-8 without control characters, exactly as encoding/json does; anything
+// else (\u escapes, invalid UTF-8, which encoding/json repairs) reports false.
+func unquoteSimple(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	in := v[1 : len(v)-1]
+	var buf [256]byte // on the stack: only the string is allocated
+	out := buf[:0]
+	ascii := true
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		switch {
+		case c == '\\':
+			if i+1 >= len(in) {
+				return "", false
+			}
+			i++
+			switch in[i] {
+			case '"', '\\', '/':
+				out = append(out, in[i])
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			default:
+				return "", false
+			}
+		case c < 0x20 || c == '"':
+			return "", false
+		default:
+			if c >= utf8.RuneSelf {
+				ascii = false
+			}
+			out = append(out, c)
+		}
+	}
+	if !ascii && !utf8.Valid(out) {
+		return "", false
+	}
+	return string(out), true
 }
 
 // jsonInt reads a non-negative JSON integer (a token count); anything else gives 0.
@@ -124,20 +179,35 @@ func jsonInt(v []byte) int64 {
 	return n
 }
 
-// intPtr reads a JSON integer request parameter; nil when it is null or not an integer.
-func intPtr(v []byte) *int64 {
-	n, err := strconv.ParseInt(string(v), 10, 64)
-	if err != nil {
-		return nil
-	}
-	return &n
+// optInt is an integer request parameter that may be absent.
+type optInt struct {
+	v  int64
+	ok bool
 }
 
-// floatPtr reads a JSON number request parameter; nil when it is null or not a number.
-func floatPtr(v []byte) *float64 {
-	f, err := strconv.ParseFloat(string(v), 64)
-	if err != nil {
-		return nil
+// optNumber is a number request parameter that may be absent.
+type optNumber struct {
+	v  float64
+	ok bool
+}
+
+// put records the parameter as k when it is present.
+func (o optNumber) put(c *call, k string) {
+	if o.ok {
+		c.float(k, o.v)
 	}
-	return &f
+}
+
+// scanOptInt reads a JSON integer request parameter; absent when it is null or not an
+// integer.
+func scanOptInt(v []byte) optInt {
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	return optInt{n, err == nil}
+}
+
+// scanOptNumber reads a JSON number request parameter; absent when it is null or not a
+// number.
+func scanOptNumber(v []byte) optNumber {
+	f, err := strconv.ParseFloat(string(v), 64)
+	return optNumber{f, err == nil}
 }
