@@ -318,16 +318,34 @@ func (g *gateStore) Write(_ context.Context, b store.Batch) error {
 
 func (g *gateStore) Ping(context.Context) error { return nil }
 
-// TestNextBatchIsEnrichedDuringTheWrite holds the first batch's write open and checks that
-// the second batch is enriched meanwhile, that the first is not acknowledged before its
-// commit, and that batches are committed and hooked in the order they were fetched.
-func TestNextBatchIsEnrichedDuringTheWrite(t *testing.T) {
+// runGated runs a worker configured by cfg on a fresh embedded queue and a gateStore, until
+// the test ends.
+func runGated(t *testing.T, cfg Config, stages []Stage, hooks []Hook) (*queue.Queue, *gateStore) {
+	t.Helper()
 	q, err := queue.Open(context.Background(), queue.Config{DataDir: t.TempDir(), AckWait: 30 * time.Second}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer q.Close()
+	t.Cleanup(q.Close)
 	st := &gateStore{entered: make(chan struct{}), release: make(chan struct{})}
+	w := New(cfg, func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 400) },
+		decodeNames, st, stages, hooks, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	})
+	return q, st
+}
+
+// TestNextBatchIsEnrichedDuringTheWrite holds the first batch's write open and checks that
+// the second batch is enriched meanwhile, that the first is not acknowledged before its
+// commit, and that batches are committed and hooked in the order they were fetched.
+func TestNextBatchIsEnrichedDuringTheWrite(t *testing.T) {
 	enriched := make(chan string, 10)
 	stage := func(_ context.Context, b *store.Batch) error {
 		for _, s := range b.Spans {
@@ -344,18 +362,7 @@ func TestNextBatchIsEnrichedDuringTheWrite(t *testing.T) {
 			hooked = append(hooked, s.Name)
 		}
 	}
-	w := New(Config{BatchMsgs: 50, Linger: 5 * time.Millisecond},
-		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 400) },
-		decodeNames, st, []Stage{stage}, []Hook{hook}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("worker: %v", err)
-		}
-	}()
+	q, st := runGated(t, Config{BatchMsgs: 50, Linger: 5 * time.Millisecond}, []Stage{stage}, []Hook{hook})
 	publish := func(name string) {
 		if err := q.Publish(context.Background(), queue.SignalTraces, "p1", []byte(name)); err != nil {
 			t.Fatal(err)
@@ -410,24 +417,7 @@ func TestNextBatchIsEnrichedDuringTheWrite(t *testing.T) {
 // message on a quiet stream is written at once, and the messages that arrive while that
 // write is open are committed together as the next batch, as soon as the writer is free.
 func TestBatchesLingerOnlyWhileTheWriterIsBusy(t *testing.T) {
-	q, err := queue.Open(context.Background(), queue.Config{DataDir: t.TempDir(), AckWait: 30 * time.Second}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
-	st := &gateStore{entered: make(chan struct{}), release: make(chan struct{})}
-	w := New(Config{BatchMsgs: 50, Linger: time.Minute},
-		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 400) },
-		decodeNames, st, nil, nil, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("worker: %v", err)
-		}
-	}()
+	q, st := runGated(t, Config{BatchMsgs: 50, Linger: time.Minute}, nil, nil)
 	publish := func(names ...string) {
 		for _, n := range names {
 			if err := q.Publish(context.Background(), queue.SignalTraces, "p1", []byte(n)); err != nil {
