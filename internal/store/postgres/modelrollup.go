@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -108,9 +109,12 @@ func storedUsage(project string, sp storedSpan) spanUsage {
 // so a batch delivered again (every span replaced by itself) changes nothing.
 type rollupDeltas map[spanUsage]int64
 
-func (d rollupDeltas) add(u spanUsage, n int64) {
-	if d[u] += n; d[u] == 0 {
-		delete(d, u)
+func (d rollupDeltas) add(u spanUsage, n int64) { addDelta(d, u, n) }
+
+// addDelta adds n to d[k], dropping the entry when it cancels to zero.
+func addDelta[K comparable](d map[K]int64, k K, n int64) {
+	if d[k] += n; d[k] == 0 {
+		delete(d, k)
 	}
 }
 
@@ -120,12 +124,8 @@ func (d rollupDeltas) apply(ctx context.Context, tx pgx.Tx) error {
 	if len(d) == 0 {
 		return nil
 	}
-	keys := make([]spanUsage, 0, len(d))
-	for u := range d {
-		keys = append(keys, u)
-	}
 	// Sorted only so the statement's arguments do not depend on map order.
-	slices.SortFunc(keys, func(a, b spanUsage) int {
+	keys := slices.SortedFunc(maps.Keys(d), func(a, b spanUsage) int {
 		return cmp.Or(cmp.Compare(a.project, b.project), cmp.Compare(a.slot, b.slot),
 			cmp.Compare(a.provider, b.provider), cmp.Compare(a.model, b.model))
 	})

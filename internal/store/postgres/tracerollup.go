@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -45,11 +46,7 @@ func traceUsageOf(project string, startNS int64, service, name, status string, t
 // are to the model rollup: entries that cancel (a trace row rewritten unchanged) are dropped.
 type traceDeltas map[traceUsage]int64
 
-func (d traceDeltas) add(u traceUsage, n int64) {
-	if d[u] += n; d[u] == 0 {
-		delete(d, u)
-	}
-}
+func (d traceDeltas) add(u traceUsage, n int64) { addDelta(d, u, n) }
 
 // addTraceRollupSQL adds traceDeltas, in key order (see rollupUpsertSQL).
 const addTraceRollupSQL = `INSERT INTO trace_rollup AS m (project_id, slot, service_name, name, traces,
@@ -79,11 +76,7 @@ func (d traceDeltas) apply(ctx context.Context, tx pgx.Tx) error {
 	if len(d) == 0 {
 		return nil
 	}
-	keys := make([]traceUsage, 0, len(d))
-	for u := range d {
-		keys = append(keys, u)
-	}
-	slices.SortFunc(keys, func(a, b traceUsage) int {
+	keys := slices.SortedFunc(maps.Keys(d), func(a, b traceUsage) int {
 		return cmp.Or(cmp.Compare(a.project, b.project), cmp.Compare(a.slot, b.slot),
 			cmp.Compare(a.service, b.service), cmp.Compare(a.name, b.name))
 	})
