@@ -53,9 +53,9 @@ soak:
 bench-alerts:
 	CGO_ENABLED=0 $(GO) test -tags alertbench -count=1 -timeout 30m -run '^TestAlertLatency$$' -v ./cmd/lumina
 
-## bench-alerts-capacity: the drain rate of bench-alerts' Lumina (ALERTBENCH_DATABASE_URL too)
+## bench-alerts-capacity: the drain and sustained rates of bench-alerts' Lumina (ALERTBENCH_DATABASE_URL too)
 bench-alerts-capacity:
-	CGO_ENABLED=0 $(GO) test -tags alertbench -count=1 -timeout 10m -run '^TestAlertBenchCapacity$$' -v ./cmd/lumina
+	CGO_ENABLED=0 $(GO) test -tags alertbench -count=1 -timeout 20m -run '^TestAlertBenchCapacity$$' -v ./cmd/lumina
 
 ## bench-compare: Lumina (storage off, SQLite, PostgreSQL) side by side with the OpenTelemetry
 ## Collector built from its Go modules (bench/), same load generator; see BENCHMARKS.md
