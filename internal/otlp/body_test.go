@@ -3,12 +3,20 @@ package otlp
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/use-lumina/lumina/internal/queue"
 )
 
 // TestBodyRead covers readBody's paths: a body of known length (read into one buffer of
@@ -72,5 +80,80 @@ func TestBodyRead(t *testing.T) {
 				t.Errorf("published %d bodies; want the request's %d bytes unchanged", len(rec.bodies), len(raw))
 			}
 		})
+	}
+}
+
+// fullQueue is a Publisher whose queue is full for its first `full` calls.
+type fullQueue struct {
+	calls, full int
+}
+
+func (q *fullQueue) Publish(context.Context, string, string, []byte) error {
+	q.calls++
+	if q.calls <= q.full {
+		return fmt.Errorf("%w: %w: stream at its limit", queue.ErrUnavailable, queue.ErrFull)
+	}
+	return nil
+}
+
+// readCounter counts the bytes read from a request body.
+type readCounter struct {
+	r io.Reader
+	n int
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// TestFullQueueRefusesUnread: once a publish finds the queue full, requests in the next
+// fullHold get a retryable 503 without their body being read or published; after it the
+// next request is tried again.
+func TestFullQueueRefusesUnread(t *testing.T) {
+	td, _, _ := twoTraces()
+	raw, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 3, 23, 0, 0, 0, time.UTC)
+	q := &fullQueue{full: 1}
+	r := New(Config{Now: func() time.Time { return now }}, q, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	mux := http.NewServeMux()
+	r.Register(mux)
+	post := func() (*httptest.ResponseRecorder, *readCounter) {
+		body := &readCounter{r: bytes.NewReader(raw)}
+		req := httptest.NewRequest(http.MethodPost, "/v1/traces", body)
+		req.Header.Set("Content-Type", contentProto)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		return w, body
+	}
+	for _, step := range []struct {
+		name      string
+		advance   time.Duration
+		want      int
+		read      bool
+		published int // Publish calls so far
+	}{
+		{"the publish that finds the queue full", 0, http.StatusServiceUnavailable, true, 1},
+		{"within the hold: refused unread", fullHold / 2, http.StatusServiceUnavailable, false, 1},
+		{"after the hold: tried again, accepted", fullHold, http.StatusOK, true, 2},
+	} {
+		now = now.Add(step.advance)
+		w, body := post()
+		if w.Code != step.want {
+			t.Errorf("%s: got %d %q, want %d", step.name, w.Code, w.Body.Bytes(), step.want)
+		}
+		if w.Code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+			t.Errorf("%s: 503 without Retry-After", step.name)
+		}
+		if got := body.n > 0; got != step.read {
+			t.Errorf("%s: body read = %t (%d bytes), want %t", step.name, got, body.n, step.read)
+		}
+		if q.calls != step.published {
+			t.Errorf("%s: %d publish calls, want %d", step.name, q.calls, step.published)
+		}
 	}
 }

@@ -94,6 +94,10 @@ func (r *Receiver) exportGRPC(ctx context.Context, signal string, check func(pro
 		r.metrics.requests.WithLabelValues(signal, "grpc", "unauthenticated").Inc()
 		return accepted{}, status.Error(codes.Unauthenticated, err.Error())
 	}
+	if r.refuseFull() {
+		r.metrics.requests.WithLabelValues(signal, "grpc", "retryable").Inc()
+		return accepted{}, status.Error(codes.Unavailable, errFullMsg)
+	}
 	a, err := check(project)
 	var qe *quotaError
 	switch {
@@ -114,6 +118,7 @@ func (r *Receiver) exportGRPC(ctx context.Context, signal string, check func(pro
 	r.metrics.bytes.WithLabelValues(signal).Add(float64(len(a.body)))
 	if a.body != nil {
 		if err := r.pub.Publish(ctx, signal, project, a.body); err != nil {
+			r.published(err)
 			r.log.Warn("queue publish failed", "signal", signal, "project", project, "err", err)
 			r.metrics.requests.WithLabelValues(signal, "grpc", "retryable").Inc()
 			code := codes.Unavailable

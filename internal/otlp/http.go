@@ -178,6 +178,11 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string
 		r.fail(w, signal, isJSON, &httpError{status: http.StatusUnauthorized, code: codes.Unauthenticated, msg: err.Error()})
 		return
 	}
+	if r.refuseFull() {
+		w.Header().Set("Retry-After", retryAfter)
+		r.fail(w, signal, isJSONRequest(req), &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: errFullMsg})
+		return
+	}
 	body, isJSON, herr := r.readBody(w, req)
 	if herr != nil {
 		r.fail(w, signal, isJSON, herr)
@@ -193,6 +198,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string
 	r.metrics.rejected.WithLabelValues(signal).Add(float64(a.rejected))
 	if a.body != nil {
 		if err := r.pub.Publish(req.Context(), signal, project, a.body); err != nil {
+			r.published(err)
 			r.log.Warn("queue publish failed", "signal", signal, "project", project, "err", err)
 			w.Header().Set("Retry-After", retryAfter)
 			r.fail(w, signal, isJSON, &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: "queue unavailable, retry later: " + err.Error()})

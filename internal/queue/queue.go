@@ -36,6 +36,12 @@ const (
 // unreachable, slow or full.
 var ErrUnavailable = errors.New("queue unavailable")
 
+// ErrFull marks a publish refused because the stream holds its MaxBytes (or message limit)
+// of unprocessed requests; such errors wrap ErrUnavailable too. Until the workers drain
+// some of the backlog every publish fails the same way, so a receiver can refuse the next
+// requests without reading them.
+var ErrFull = errors.New("queue full")
+
 // Config configures the queue.
 type Config struct {
 	// URL lists external NATS servers (comma-separated); empty runs an embedded server
@@ -249,9 +255,20 @@ func (q *Queue) Publish(ctx context.Context, signal, projectID string, body []by
 	ctx, cancel := context.WithTimeout(ctx, q.cfg.PublishTimeout)
 	defer cancel()
 	if _, err := q.js.PublishMsg(ctx, msg, jetstream.WithMsgID(MessageID(signal, projectID, body)), jetstream.WithExpectStream(q.cfg.Stream)); err != nil {
+		if isFull(err) {
+			return fmt.Errorf("%w: %w: publish %s: %v", ErrUnavailable, ErrFull, subject, err)
+		}
 		return fmt.Errorf("%w: publish %s: %v", ErrUnavailable, subject, err)
 	}
 	return nil
+}
+
+// isFull reports whether the stream refused a publish for its limits (DiscardNew): the
+// server answers with its store's "maximum bytes exceeded" or "maximum messages exceeded".
+func isFull(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (strings.Contains(apiErr.Description, "maximum bytes") ||
+		strings.Contains(apiErr.Description, "maximum messages"))
 }
 
 // messageIDKey keys the dedup hash. It is public and fixed, so every ingest process

@@ -214,7 +214,7 @@ func TestBackPressure(t *testing.T) {
 		body[0] = byte(i)
 		full = q.Publish(ctx, SignalTraces, "default", body)
 	}
-	if !errors.Is(full, ErrUnavailable) {
-		t.Fatalf("got %v once the stream is full, want ErrUnavailable", full)
+	if !errors.Is(full, ErrUnavailable) || !errors.Is(full, ErrFull) {
+		t.Fatalf("got %v once the stream is full, want ErrUnavailable and ErrFull", full)
 	}
 }
