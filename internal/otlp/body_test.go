@@ -15,8 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
-
-	"github.com/use-lumina/lumina/internal/queue"
 )
 
 // TestBodyRead covers readBody's paths: a body of known length (read into one buffer of
@@ -83,15 +81,21 @@ func TestBodyRead(t *testing.T) {
 	}
 }
 
-// fullQueue is a Publisher whose queue is full for its first `full` calls.
+// fullQueue is a Publisher whose queue is full for its first `full` calls, failing as
+// queue.Publish does then (an error wrapping one whose QueueFull method says so).
 type fullQueue struct {
 	calls, full int
 }
 
+type errFull struct{}
+
+func (errFull) Error() string   { return "queue full" }
+func (errFull) QueueFull() bool { return true }
+
 func (q *fullQueue) Publish(context.Context, string, string, []byte) error {
 	q.calls++
 	if q.calls <= q.full {
-		return fmt.Errorf("%w: %w: stream at its limit", queue.ErrUnavailable, queue.ErrFull)
+		return fmt.Errorf("queue unavailable: %w: stream at its limit", errFull{})
 	}
 	return nil
 }

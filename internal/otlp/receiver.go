@@ -9,14 +9,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/use-lumina/lumina/internal/queue"
 )
 
 // Publisher durably stores one accepted request. It returns nil only once the request is
 // safe; errors are retryable for the client (the queue is unavailable or full). An error
-// wrapping queue.ErrFull says the queue is full: the receiver then refuses the requests of
-// the next fullHold unread (see Receiver.refuseFull).
+// that wraps one with a QueueFull() bool method returning true (queue.ErrFull) says the
+// queue is full: the receiver then refuses the requests of the next fullHold unread (see
+// Receiver.refuseFull).
 type Publisher interface {
 	Publish(ctx context.Context, signal, projectID string, body []byte) error
 }
@@ -40,7 +39,8 @@ type Config struct {
 	Project      ProjectFunc
 	// Admit is the daily trace quota, asked on every traces request; nil admits everything.
 	Admit AdmitFunc
-	// Now is the clock for Retry-After; nil means time.Now.
+	// Now is the clock for Retry-After and for how long a full queue refuses requests
+	// unread; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -69,7 +69,8 @@ func (r *Receiver) refuseFull() bool {
 
 // published notes a publish error: a full queue holds off the next requests.
 func (r *Receiver) published(err error) {
-	if errors.Is(err, queue.ErrFull) {
+	var full interface{ QueueFull() bool }
+	if errors.As(err, &full) && full.QueueFull() {
 		r.fullUntil.Store(r.cfg.Now().Add(fullHold).UnixNano())
 	}
 }

@@ -39,8 +39,14 @@ var ErrUnavailable = errors.New("queue unavailable")
 // ErrFull marks a publish refused because the stream holds its MaxBytes (or message limit)
 // of unprocessed requests; such errors wrap ErrUnavailable too. Until the workers drain
 // some of the backlog every publish fails the same way, so a receiver can refuse the next
-// requests without reading them.
-var ErrFull = errors.New("queue full")
+// requests without reading them. Its QueueFull method lets packages that do not import
+// this one (the OTLP receiver) recognize it.
+var ErrFull error = fullError{}
+
+type fullError struct{}
+
+func (fullError) Error() string   { return "queue full" }
+func (fullError) QueueFull() bool { return true }
 
 // Config configures the queue.
 type Config struct {

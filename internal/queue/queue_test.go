@@ -217,4 +217,9 @@ func TestBackPressure(t *testing.T) {
 	if !errors.Is(full, ErrUnavailable) || !errors.Is(full, ErrFull) {
 		t.Fatalf("got %v once the stream is full, want ErrUnavailable and ErrFull", full)
 	}
+	// The OTLP receiver, which does not import this package, recognizes it so.
+	var f interface{ QueueFull() bool }
+	if !errors.As(full, &f) || !f.QueueFull() {
+		t.Errorf("%v has no QueueFull method saying true", full)
+	}
 }
