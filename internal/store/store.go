@@ -22,6 +22,16 @@ var ErrInvalidCursor = errors.New("invalid cursor")
 type Batch struct {
 	Spans []genai.Span
 	Logs  []genai.LogRecord
+	// Prepared is what a store's Prepare (Preparer) made of the batch ahead of Write. Only
+	// that store's Write reads it; the spans and records must not change after Prepare.
+	Prepared any
+}
+
+// Preparer is implemented by stores that can do a batch's CPU work (encoding its rows)
+// before Write: the worker prepares the next batch while the previous one is being
+// written, so that work is off the store's single writer.
+type Preparer interface {
+	Prepare(b *Batch)
 }
 
 // Writer stores batches.

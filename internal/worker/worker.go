@@ -223,6 +223,8 @@ func (w *Worker) prepare(parent context.Context, src Source, ds []*queue.Deliver
 	p.held = w.hold(p.good)
 	if err := w.enrich(ctx, &p.batch); err != nil {
 		p.err = fmt.Errorf("enrich batch: %w", err)
+	} else if pr, ok := w.store.(store.Preparer); ok {
+		pr.Prepare(&p.batch) // while the writer is busy with the previous batch
 	}
 	return p, true
 }

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -27,7 +28,23 @@ type fakeStore struct {
 	written map[string]int // span name → times written
 	writes  int
 	slow    time.Duration // how long each Write takes
+	// unprepared counts the Writes of batches that Prepare had not seen in their final
+	// form (store.Preparer): none, unless the worker skips Prepare.
+	unprepared int
 }
+
+// preparedSpans is what fakeStore.Prepare leaves in a batch: the span names it saw.
+type preparedSpans []string
+
+func spanNames(b store.Batch) preparedSpans {
+	var names preparedSpans
+	for _, s := range b.Spans {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
+func (f *fakeStore) Prepare(b *store.Batch) { b.Prepared = spanNames(*b) }
 
 func (f *fakeStore) Write(_ context.Context, b store.Batch) error {
 	f.mu.Lock()
@@ -45,6 +62,9 @@ func (f *fakeStore) Write(_ context.Context, b store.Batch) error {
 		}
 	}
 	f.writes++
+	if p, ok := b.Prepared.(preparedSpans); !ok || !slices.Equal(p, spanNames(b)) {
+		f.unprepared++
+	}
 	for _, s := range b.Spans {
 		f.written[s.Name]++
 	}
@@ -155,6 +175,30 @@ func (h *harness) stats(t *testing.T) queue.Stats {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestBatchesArePreparedBeforeTheWrite: a store that implements store.Preparer gets every
+// batch, enriched, through Prepare before Write.
+func TestBatchesArePreparedBeforeTheWrite(t *testing.T) {
+	h := newHarness(t)
+	var names []string
+	for i := range 20 {
+		names = append(names, fmt.Sprintf("span-%d", i))
+	}
+	h.publish(t, names...)
+	eventually(t, "every span written", func() bool {
+		for _, n := range names {
+			if h.st.count(n) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	h.st.mu.Lock()
+	defer h.st.mu.Unlock()
+	if h.st.unprepared != 0 {
+		t.Errorf("%d of %d writes got a batch Prepare had not seen", h.st.unprepared, h.st.writes)
+	}
 }
 
 func TestCommitThenAckThenHooks(t *testing.T) {

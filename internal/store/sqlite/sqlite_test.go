@@ -37,6 +37,23 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
 }
 
+// TestConformancePrepared runs the contract with every batch encoded by Prepare before its
+// Write, as the worker does (store.Preparer).
+func TestConformancePrepared(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return preparing{openTemp(t)} })
+}
+
+// preparing is a Store whose Write prepares the batch first.
+type preparing struct{ *Store }
+
+func (p preparing) Write(ctx context.Context, b store.Batch) error {
+	p.Prepare(&b)
+	if _, ok := b.Prepared.(*prepared); !ok {
+		return fmt.Errorf("Prepare left %T, want *prepared", b.Prepared)
+	}
+	return p.Store.Write(ctx, b)
+}
+
 func TestReopenKeepsDataAndSchema(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "lumina.db")
