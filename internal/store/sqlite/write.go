@@ -115,7 +115,6 @@ func execChunked(ctx context.Context, one, many *sql.Stmt, rows [][]any, chunk i
 // goroutine costs more than it saves.
 const encodeChunk = 128
 
-// encodedBatch is a batch as statement arguments, and about how many bytes they hold.
 // Prepare encodes b's rows ahead of Write (store.Preparer). Encoding waited for in Write
 // was a fifth of a write's time on the single writer (batches of 100 to 500 LLM-sized
 // spans); the worker now does it while the previous batch is written.
@@ -129,6 +128,7 @@ type prepared struct {
 	enc   encodedBatch
 }
 
+// encodedBatch is a batch as statement arguments, and about how many bytes they hold.
 type encodedBatch struct {
 	spans, logs [][]any
 	texts       []string // store.SearchText of each span
