@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
 )
@@ -142,7 +144,7 @@ func checkRollup(t *testing.T, s *Store, when string) {
 	if _, err := tx.Exec(ctx, "SET LOCAL extra_float_digits = 1"); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := tx.Query(ctx, `WITH want AS (
+	reportMismatches(t, ctx, tx, when, "model rollup", "calls, input, output, total, cost, unpriced", `WITH want AS (
 		SELECT project_id, `+slotSQL+` AS slot, provider, model, count(*) AS calls,
 			sum(input_tokens)::bigint AS i, sum(output_tokens)::bigint AS o, sum(total_tokens)::bigint AS t,
 			coalesce(sum(cost_usd::text::numeric), 0) AS c, count(*) FILTER (WHERE cost_usd IS NULL) AS u
@@ -158,24 +160,7 @@ func checkRollup(t *testing.T, s *Store, when string) {
 	FROM want w FULL JOIN got g USING (project_id, slot, provider, model)
 	WHERE (w.calls, w.i, w.o, w.t, w.c, w.u) IS DISTINCT FROM (g.calls, g.i, g.o, g.t, g.c, g.u)
 	ORDER BY 1, 2, 3, 4 LIMIT 10`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var project, provider, model, want, got string
-		var slot int64
-		if err := rows.Scan(&project, &slot, &provider, &model, &want, &got); err != nil {
-			t.Fatal(err)
-		}
-		t.Errorf("%s: rollup of %s slot %d %s/%s: got %s, want %s (calls, input, output, total, cost, unpriced)",
-			when, project, slot, provider, model, got, want)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	rows.Close()
-	rows, err = tx.Query(ctx, `WITH want AS (
+	reportMismatches(t, ctx, tx, when, "trace rollup", "traces, errors, tokens, cost, unpriced, durations", `WITH want AS (
 		SELECT project_id, `+slotSQL+` AS slot, service_name, name, count(*) AS traces,
 			count(*) FILTER (WHERE status = 'error') AS e, sum(total_tokens)::bigint AS t,
 			coalesce(sum(cost_usd::text::numeric), 0) AS c, sum(unpriced_calls)::bigint AS u, sum(duration_ns) AS d
@@ -191,17 +176,24 @@ func checkRollup(t *testing.T, s *Store, when string) {
 	FROM want w FULL JOIN got g USING (project_id, slot, service_name, name)
 	WHERE (w.traces, w.e, w.t, w.c, w.u, w.d) IS DISTINCT FROM (g.traces, g.e, g.t, g.c, g.u, g.d)
 	ORDER BY 1, 2, 3, 4 LIMIT 10`)
+}
+
+// reportMismatches runs q, whose rows are the mismatches of a rollup (project, slot, its two
+// key columns, the wanted and the stored sums as text), and reports each as an error.
+func reportMismatches(t *testing.T, ctx context.Context, tx pgx.Tx, when, rollup, sums, q string) {
+	t.Helper()
+	rows, err := tx.Query(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
 	for rows.Next() {
-		var project, service, name, want, got string
+		var project, key1, key2, want, got string
 		var slot int64
-		if err := rows.Scan(&project, &slot, &service, &name, &want, &got); err != nil {
+		if err := rows.Scan(&project, &slot, &key1, &key2, &want, &got); err != nil {
 			t.Fatal(err)
 		}
-		t.Errorf("%s: trace rollup of %s slot %d %s %q: got %s, want %s (traces, errors, tokens, cost, unpriced, durations)",
-			when, project, slot, service, name, got, want)
+		t.Errorf("%s: %s of %s slot %d %s %q: got %s, want %s (%s)", when, rollup, project, slot, key1, key2, got, want, sums)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
