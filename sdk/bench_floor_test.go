@@ -3,7 +3,6 @@ package lumina
 import (
 	"context"
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 
@@ -75,14 +74,7 @@ func bareOTelLatency(b *testing.B, canned cannedTransport, body string) {
 	if got := sinkSpans(b) - sent0; got != int64(n) {
 		b.Fatalf("the receiver got %d spans, want %d (the batch span processor dropped some)", got, n)
 	}
-	b.ReportMetric(float64(heap[0]-heap0[0])/float64(n), "total-allocs/op")
-	b.ReportMetric(float64(heap[1]-heap0[1])/float64(n), "total-B/op")
-	slices.Sort(lat)
-	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
-	b.ReportMetric(q(0.50), "p50-ns")
-	b.ReportMetric(q(0.99), "p99-ns")
-	b.ReportMetric(q(0.999), "p999-ns")
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/op")
+	reportLoop(b, n, lat, cpu, heap0, heap)
 }
 
 // BenchmarkExportFloor is the OTLP/HTTP exporter alone: spans with the attributes of

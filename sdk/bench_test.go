@@ -252,14 +252,21 @@ func callerLatency(b *testing.B, canned cannedTransport, body string, sdk bool, 
 	}
 	cpu := cpuTime() - cpu0
 	heap := heapAllocs()
-	b.ReportMetric(float64(heap[0]-heap0[0])/float64(n), "total-allocs/op")
-	b.ReportMetric(float64(heap[1]-heap0[1])/float64(n), "total-B/op")
 	if sdk {
 		reportDrops(b, c)
 		if got := sinkSpans(b) - sent0; got != int64(n) {
 			b.Fatalf("the receiver got %d spans, want %d", got, n)
 		}
 	}
+	reportLoop(b, n, lat, cpu, heap0, heap)
+}
+
+// reportLoop reports a timed loop of n calls: heap allocations and bytes per call (from the
+// counters before and after), the caller's latency quantiles over lat (sorted here) and the
+// process CPU per call.
+func reportLoop(b *testing.B, n int, lat []time.Duration, cpu time.Duration, heap0, heap [2]uint64) {
+	b.ReportMetric(float64(heap[0]-heap0[0])/float64(n), "total-allocs/op")
+	b.ReportMetric(float64(heap[1]-heap0[1])/float64(n), "total-B/op")
 	slices.Sort(lat)
 	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
 	b.ReportMetric(q(0.50), "p50-ns")
