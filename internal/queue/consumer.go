@@ -94,15 +94,12 @@ func (c *Consumer) Next(ctx context.Context, max int, maxBytes int, linger time.
 	}
 	for len(out) == 0 {
 		if c.open != nil { // the first message of what the last call left open, if any
-			select {
-			case m, ok := <-c.open.Messages():
-				if !ok {
-					c.open = nil
-					continue
-				}
+			m, err := c.fromOpen(ctx, nil)
+			if err != nil {
+				return out, err
+			}
+			if m != nil {
 				add(m)
-			case <-ctx.Done():
-				return out, ctx.Err()
 			}
 			continue
 		}
@@ -145,20 +142,34 @@ func (c *Consumer) Next(ctx context.Context, max int, maxBytes int, linger time.
 			}
 			c.open, fresh, got = b, true, 0
 		}
-		select {
-		case m, ok := <-c.open.Messages():
-			if !ok {
-				c.open = nil
-				continue
-			}
+		m, err := c.fromOpen(ctx, tick)
+		if err != nil {
+			return out, nil // what arrived is still a batch
+		}
+		if m != nil {
 			add(m)
 			got++
-		case <-tick:
-		case <-ctx.Done():
-			return out, nil
 		}
 	}
 	return out, nil
+}
+
+// fromOpen waits for the next message of the open fetch until tick fires (a nil tick never
+// does) or ctx ends. It returns no message when tick fired or the fetch has ended, which it
+// then drops.
+func (c *Consumer) fromOpen(ctx context.Context, tick <-chan time.Time) (jetstream.Msg, error) {
+	select {
+	case m, ok := <-c.open.Messages():
+		if !ok {
+			c.open = nil
+			return nil, nil
+		}
+		return m, nil
+	case <-tick:
+		return nil, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func (c *Consumer) delivery(m jetstream.Msg) *Delivery {
