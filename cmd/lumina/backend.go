@@ -23,11 +23,7 @@ func openStore(ctx context.Context, cfg *config, logger *slog.Logger) (store.Sto
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory %q: %w", cfg.DataDir, err)
 	}
-	var opts []sqlite.Option
-	if cfg.SyncAlways {
-		opts = append(opts, sqlite.WithFullSync())
-	}
-	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "lumina.db"), logger, opts...)
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "lumina.db"), logger)
 }
 
 func openQueue(ctx context.Context, cfg *config, logger *slog.Logger) (*queue.Queue, error) {
@@ -44,7 +40,7 @@ func openQueue(ctx context.Context, cfg *config, logger *slog.Logger) (*queue.Qu
 		MaxBytes:   cfg.QueueMaxBytes,
 		Replicas:   cfg.QueueReplicas,
 		AckWait:    cfg.QueueAckWait,
-		SyncAlways: cfg.SyncAlways,
+		SyncAlways: cfg.QueueSyncAlways,
 		MaxMsgSize: int32(min(cfg.MaxBodyBytes+(1<<20), 1<<30)),
 	}, logger)
 }
