@@ -1,22 +1,24 @@
 package testenv
 
 import (
-	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
 // Proxy is a TCP proxy between a client under test and a real service, which a test can cut
 // (every open connection closed, new ones refused) and restore, to simulate an outage of a
-// shared service without stopping it for everyone else.
+// shared service without stopping it for everyone else, or stall (connections stay open
+// and lose everything sent), as a network that drops packets does.
 type Proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]bool
-	wg     sync.WaitGroup
+	ln      net.Listener
+	target  string
+	mu      sync.Mutex
+	down    bool
+	conns   map[net.Conn]bool
+	stalled atomic.Bool
+	wg      sync.WaitGroup
 }
 
 // NewProxy listens on a random loopback port and forwards to target until the test ends.
@@ -50,11 +52,16 @@ func (p *Proxy) Cut() {
 	}
 }
 
-// Restore accepts connections again.
+// Stall keeps every connection open but drops whatever crosses it from now on, either way:
+// a request already written gets no answer and neither end notices, until Cut.
+func (p *Proxy) Stall() { p.stalled.Store(true) }
+
+// Restore accepts connections again, and ends a stall.
 func (p *Proxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.down = false
+	p.stalled.Store(false)
 }
 
 func (p *Proxy) accept() {
@@ -87,7 +94,18 @@ func (p *Proxy) accept() {
 
 func (p *Proxy) pipe(dst, src net.Conn) {
 	defer p.wg.Done()
-	_, _ = io.Copy(dst, src)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.stalled.Load() {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
 	dst.Close()
 	src.Close()
 	p.mu.Lock()
