@@ -136,7 +136,7 @@ func TestAlertLatency(t *testing.T) {
 }
 
 // startAlertBenchApp starts Lumina as both alert benchmarks run it, with the extra flags in
-// ALERTBENCH_FLAGS (space-separated, e.g. "--worker-linger 5ms").
+// ALERTBENCH_FLAGS (space-separated, e.g. "--sync-always").
 func startAlertBenchApp(t *testing.T) *testApp {
 	flags := append([]string{"--daily-trace-limit", "0", "--worker-linger", "20ms"}, strings.Fields(os.Getenv("ALERTBENCH_FLAGS"))...)
 	if db := os.Getenv("ALERTBENCH_DATABASE_URL"); db != "" {

@@ -23,7 +23,11 @@ func openStore(ctx context.Context, cfg *config, logger *slog.Logger) (store.Sto
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory %q: %w", cfg.DataDir, err)
 	}
-	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "lumina.db"), logger)
+	var opts []sqlite.Option
+	if cfg.SyncAlways {
+		opts = append(opts, sqlite.WithFullSync())
+	}
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "lumina.db"), logger, opts...)
 }
 
 func openQueue(ctx context.Context, cfg *config, logger *slog.Logger) (*queue.Queue, error) {
@@ -40,7 +44,7 @@ func openQueue(ctx context.Context, cfg *config, logger *slog.Logger) (*queue.Qu
 		MaxBytes:   cfg.QueueMaxBytes,
 		Replicas:   cfg.QueueReplicas,
 		AckWait:    cfg.QueueAckWait,
-		SyncAlways: cfg.QueueSyncAlways,
+		SyncAlways: cfg.SyncAlways,
 		MaxMsgSize: int32(min(cfg.MaxBodyBytes+(1<<20), 1<<30)),
 	}, logger)
 }

@@ -63,12 +63,12 @@ type config struct {
 	MaxBodyBytes  int64
 	MaxValueBytes int64
 
-	QueueStream     string
-	QueueSubjects   string
-	QueueMaxBytes   int64
-	QueueReplicas   int
-	QueueAckWait    time.Duration
-	QueueSyncAlways bool
+	QueueStream   string
+	QueueSubjects string
+	QueueMaxBytes int64
+	QueueReplicas int
+	QueueAckWait  time.Duration
+	SyncAlways    bool
 
 	WorkerConcurrency int
 	WorkerBatchMsgs   int
@@ -134,7 +134,7 @@ func (c *config) options() []option {
 		{"queue-max-bytes", "LUMINA_QUEUE_MAX_BYTES", "largest unprocessed backlog; beyond it ingestion answers 503 (back-pressure)", bytesVal(&c.QueueMaxBytes, 8<<30)},
 		{"queue-replicas", "LUMINA_QUEUE_REPLICAS", "stream replicas on an external NATS cluster", intVal(&c.QueueReplicas, 1)},
 		{"queue-ack-wait", "LUMINA_QUEUE_ACK_WAIT", "how long a delivered request may go unacknowledged, with no progress report, before it is redelivered; a worker reports the requests it holds every third of this", durVal(&c.QueueAckWait, 30*time.Second)},
-		{"queue-sync-always", "LUMINA_QUEUE_SYNC_ALWAYS", "fsync every accepted request in the embedded queue (survives power loss; slower)", boolVal(&c.QueueSyncAlways, false)},
+		{"sync-always", "LUMINA_SYNC_ALWAYS", "fsync every request the embedded queue accepts and every SQLite commit (survives a power loss; slower)", boolVal(&c.SyncAlways, false)},
 		{"worker-concurrency", "LUMINA_WORKER_CONCURRENCY", "consume loops per worker process (0: 1 on SQLite, 4 on PostgreSQL)", intVal(&c.WorkerConcurrency, 0)},
 		{"worker-batch-messages", "LUMINA_WORKER_BATCH_MESSAGES", "OTLP requests per store transaction", intVal(&c.WorkerBatchMsgs, 256)},
 		{"worker-linger", "LUMINA_WORKER_LINGER", "how long a batch waits for more requests after the first, while the previous batch is being written", durVal(&c.WorkerLinger, 20*time.Millisecond)},

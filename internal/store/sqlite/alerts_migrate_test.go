@@ -16,7 +16,7 @@ import (
 func TestMigrateSharedAlerts(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "lumina.db")
-	db, err := openDB(path, roleWriter)
+	db, err := openDB(path, roleWriter, options{})
 	if err != nil {
 		t.Fatal(err)
 	}

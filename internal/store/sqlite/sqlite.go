@@ -5,12 +5,17 @@
 // table with a unique index on (project_id, trace_id, span_id), never clustered on the random
 // trace id; every filter the UI offers is a promoted column; free-form values are JSON text;
 // every time is an INTEGER of Unix nanoseconds. Writes go through one connection (SQLite has
-// one writer anyway) in WAL mode with synchronous=FULL; reads use a separate pool, so they
-// never wait behind a write.
+// one writer anyway) in WAL mode; reads use a separate pool, so they never wait behind a
+// write.
 //
-// Durability: with synchronous=FULL every commit fsyncs the WAL before it returns, so a
-// batch the worker acknowledged to the queue survives a power loss too. The worker commits
-// whole batches (thousands of spans), so that is one fsync per batch, not per span.
+// Durability: by default the WAL runs with synchronous=NORMAL, as the embedded queue runs
+// without an fsync per write: a commit has reached the operating system when it returns,
+// so it survives a crash or SIGKILL of the process, and the WAL is fsynced at each
+// checkpoint (off the write path, see checkpoint.go). A power loss can lose the commits
+// since the last checkpoint, as it can lose the queue's last writes. WithFullSync makes
+// every commit fsync the WAL before it returns (synchronous=FULL), for deployments that
+// fsync the queue too (--sync-always); that adds one fsync to every batch's commit, whose
+// tail on this machine class is tens of milliseconds (BENCHMARKS.md).
 //
 // Free-form values (attributes, resources, log bodies) are stored as JSON and come back as
 // JSON values: numbers as float64.
@@ -58,7 +63,11 @@ var _ store.Store = (*Store)(nil)
 // Open opens (creating when missing) the database file at path, applies any pending
 // migrations, prepares the write statements and starts the checkpointer. The caller owns
 // the Store and must Close it.
-func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
+func Open(ctx context.Context, path string, logger *slog.Logger, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -75,7 +84,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
 	}
 	var err error
-	if s.w, err = openDB(path, roleWriter); err != nil {
+	if s.w, err = openDB(path, roleWriter, o); err != nil {
 		return fail(err)
 	}
 	if err := s.w.PingContext(ctx); err != nil { // sql.Open connects lazily
@@ -89,21 +98,39 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	if _, err := s.w.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
 		return fail(err)
 	}
-	if s.r, err = openDB(path, roleReader); err != nil {
+	if s.r, err = openDB(path, roleReader, o); err != nil {
 		return fail(err)
 	}
 	if err := s.stmts.prepare(ctx, s.w); err != nil {
 		s.stmts.close()
 		return fail(err)
 	}
-	ckptDB, err := openDB(path, roleCheckpointer)
+	ckptDB, err := openDB(path, roleCheckpointer, o)
 	if err != nil {
 		s.stmts.close()
 		return fail(err)
 	}
 	s.ckpt = startCheckpointer(ckptDB, logger)
-	logger.Info("sqlite store opened", "path", path, "migrations_applied", applied)
+	logger.Info("sqlite store opened", "path", path, "migrations_applied", applied, "synchronous", o.synchronous())
 	return s, nil
+}
+
+// Option changes how Open opens the database.
+type Option func(*options)
+
+type options struct {
+	fullSync bool
+}
+
+// WithFullSync makes every commit fsync the WAL before it returns (synchronous=FULL), so a
+// commit survives a power loss; by default it survives a crash of the process.
+func WithFullSync() Option { return func(o *options) { o.fullSync = true } }
+
+func (o options) synchronous() string {
+	if o.fullSync {
+		return "FULL"
+	}
+	return "NORMAL"
 }
 
 // Connection roles.
@@ -113,9 +140,9 @@ const (
 	roleCheckpointer        // the background checkpoint connection
 )
 
-// openDB opens a pool for one role. Every connection runs WAL with synchronous=FULL: a
-// commit is durable once it returns, against a process crash and a power loss alike.
-func openDB(path string, role int) (*sql.DB, error) {
+// openDB opens a pool for one role. Every connection runs WAL with the synchronous level
+// of o (NORMAL by default; see the package comment).
+func openDB(path string, role int, o options) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
 	// 4 KB pages, SQLite's default, measured against 16 KB: bigger pages hold a whole LLM
@@ -126,7 +153,7 @@ func openDB(path string, role int) (*sql.DB, error) {
 	// WAL; the driver applies _pragma values before the _journal_mode key.
 	q.Add("_pragma", "page_size(4096)")
 	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
+	q.Set("_synchronous", o.synchronous())
 	q.Add("_pragma", "foreign_keys(OFF)")
 	q.Add("_pragma", "temp_store(MEMORY)")
 	conns := 1

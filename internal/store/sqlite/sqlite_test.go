@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -157,7 +159,7 @@ func TestConnectionSettings(t *testing.T) {
 		want   string
 	}{
 		{s.w, "journal_mode", "wal"},
-		{s.w, "synchronous", "2"}, // FULL
+		{s.w, "synchronous", "1"}, // NORMAL
 		{s.w, "page_size", "4096"},
 		{s.w, "busy_timeout", fmt.Sprint(busyTimeoutMS)},
 		{s.w, "query_only", "0"},
@@ -178,6 +180,51 @@ func TestConnectionSettings(t *testing.T) {
 	}
 	if got := s.w.Stats().MaxOpenConnections; got != 1 {
 		t.Errorf("writer MaxOpenConnections: got %d, want 1", got)
+	}
+
+	full, err := Open(context.Background(), filepath.Join(t.TempDir(), "full.db"), nil, WithFullSync())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	for name, db := range map[string]*sql.DB{"writer": full.w, "reader": full.r} {
+		var got string
+		if err := db.QueryRow("PRAGMA synchronous").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != "2" {
+			t.Errorf("WithFullSync: %s's PRAGMA synchronous = %s, want 2 (FULL)", name, got)
+		}
+	}
+}
+
+// TestQuietStoreReachesTheDatabaseFile: with synchronous=NORMAL a commit is on disk once a
+// checkpoint has copied it from the WAL into the database file, fsyncing the WAL first, so a
+// small write on a quiet store (far below the checkpointer's byte threshold) must still
+// reach the file within a few sync intervals.
+func TestQuietStoreReachesTheDatabaseFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "lumina.db")
+	s := openAt(t, path)
+	defer s.Close()
+	sp := testSpan("a", 1)
+	sp.Name = "marker-span-name-3f9c1e"
+	if err := s.Write(ctx, store.Batch{Spans: []genai.Span{sp}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * syncInterval)
+	for {
+		b, err := os.ReadFile(path) // the database file alone, not the WAL beside it
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(sp.Name)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the span written is not in the database file after %s: no checkpoint ran", 5*syncInterval)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
