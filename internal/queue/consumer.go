@@ -182,8 +182,11 @@ func (c *Consumer) delivery(m jetstream.Msg) *Delivery {
 
 // DeadLetter moves a message that cannot be processed to the dead-letter stream, with the
 // reason, and only then acknowledges it (the dead-letter copy now owns it), so nothing is
-// dropped silently.
+// dropped silently. Each step waits at most the publish timeout for the server's answer,
+// which a request written as the connection broke never gets.
 func (c *Consumer) DeadLetter(ctx context.Context, d *Delivery, reason string) error {
+	ctx, cancel := context.WithTimeout(ctx, c.q.cfg.PublishTimeout)
+	defer cancel()
 	subject := fmt.Sprintf("%s.dead.%s.%s", c.q.cfg.Subjects, d.Signal, d.ProjectID)
 	msg := nats.NewMsg(subject)
 	msg.Data = d.msg.Data()

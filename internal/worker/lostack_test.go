@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -17,11 +18,47 @@ import (
 	"github.com/use-lumina/lumina/internal/testenv"
 )
 
-// TestLostAckDoesNotStallTheWriter: an ack written just as the connection to NATS breaks is
-// never answered. The worker must go on committing the batches behind it instead of waiting
-// for that answer until WriteTimeout (a minute), which is what it did: an outage of a few
-// seconds stalled the store writer for a minute after NATS came back.
+// A request the worker writes to NATS just as the connection breaks is never answered. These
+// tests lose one on purpose, through a proxy to the shared NATS that stalls (drops what
+// crosses it) at the right moment and is then cut, so the client reconnects. The worker
+// must go on with the messages behind it instead of waiting for that answer until
+// WriteTimeout (a minute), which is what it did: an outage of a few seconds stalled the
+// store writer for a minute after NATS came back.
+
+// TestLostAckDoesNotStallTheWriter: the ack of a committed batch is lost.
 func TestLostAckDoesNotStallTheWriter(t *testing.T) {
+	var stall func()
+	afterCommit := func(_ context.Context, b store.Batch) { // hooks run between commit and ack
+		if b.Spans[0].Name == "first" {
+			stall()
+		}
+	}
+	st := lostRequest(t, decodeNames, []Hook{afterCommit}, &stall)
+	if n := st.count("first"); n != 1 {
+		t.Fatalf("the first message was written %d times, want 1 (its redelivery is 30s away)", n)
+	}
+}
+
+// TestLostDeadLetterDoesNotStallTheWorker: the dead-letter publish of an undecodable message
+// is lost.
+func TestLostDeadLetterDoesNotStallTheWorker(t *testing.T) {
+	var stall func()
+	decode := func(signal, project string, data []byte) (store.Batch, error) {
+		if string(data) == "first" {
+			stall()
+			return store.Batch{}, errors.New("undecodable")
+		}
+		return decodeNames(signal, project, data)
+	}
+	lostRequest(t, decode, nil, &stall)
+}
+
+// lostRequest runs a worker on a stream of its own behind a proxy, publishes "first", waits
+// until the worker calls *stall (which it sets) while handling it, cuts the stalled
+// connection, publishes "after" once the client has reconnected, and returns the store once
+// "after" is written.
+func lostRequest(t *testing.T, decode Decoder, hooks []Hook, stall *func()) *fakeStore {
+	t.Helper()
 	raw := testenv.URL(t, testenv.NATSURL)
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -37,20 +74,14 @@ func TestLostAckDoesNotStallTheWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(q.Close)
-
-	st := &fakeStore{written: map[string]int{}}
 	stalled := make(chan struct{})
 	var once sync.Once
-	stallAfterCommit := func(_ context.Context, b store.Batch) { // hooks run between commit and ack
-		for _, s := range b.Spans {
-			if s.Name == "before" {
-				once.Do(func() { proxy.Stall(); close(stalled) })
-			}
-		}
-	}
+	*stall = func() { once.Do(func() { proxy.Stall(); close(stalled) }) }
+
+	st := &fakeStore{written: map[string]int{}}
 	w := New(Config{BatchMsgs: 50, Linger: 5 * time.Millisecond, WriteTimeout: time.Minute},
 		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 400) },
-		decodeNames, st, nil, []Hook{stallAfterCommit}, prometheus.NewRegistry(), log)
+		decode, st, nil, hooks, prometheus.NewRegistry(), log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
@@ -61,15 +92,15 @@ func TestLostAckDoesNotStallTheWriter(t *testing.T) {
 		}
 	})
 
-	if err := q.Publish(context.Background(), queue.SignalTraces, "p1", []byte("before")); err != nil {
+	if err := q.Publish(context.Background(), queue.SignalTraces, "p1", []byte("first")); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-stalled: // "before" is committed and its ack is being lost
+	case <-stalled: // the worker's next request to NATS is lost
 	case <-time.After(15 * time.Second):
-		t.Fatal("the first message was never committed")
+		t.Fatal("the worker never handled the first message")
 	}
-	proxy.Cut() // the client notices, reconnects, and the lost ack's answer never comes
+	proxy.Cut() // the client notices and reconnects; the lost request's answer never comes
 	proxy.Restore()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -82,7 +113,8 @@ func TestLostAckDoesNotStallTheWriter(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	eventually(t, "the message published after the reconnect to be committed", func() bool { return st.count("after") == 1 })
+	eventually(t, "the message published after the reconnect to be written", func() bool { return st.count("after") == 1 })
+	return st
 }
 
 // deleteStreams removes a test's streams from the shared NATS.
