@@ -90,6 +90,12 @@ func NewQuota(policy Policy, counter Counter, now func() time.Time, reg promethe
 	return q
 }
 
+// counterBudget bounds one request's wait for the counter. A healthy Redis answers in about a
+// millisecond; one that stopped answering without closing the connection would otherwise
+// hold every ingest request for the client's read timeout and its retries (about 12 s),
+// past the senders' own export timeouts.
+const counterBudget = 500 * time.Millisecond
+
 // Admit decides which of a request's traces project may send. traceIDs are the distinct
 // trace ids of the request. A counter failure does not fail the request: it is admitted
 // uncounted (Decision.Unknown), logged when the counter starts failing and counted in
@@ -102,7 +108,9 @@ func (q *Quota) Admit(ctx context.Context, project string, traceIDs []string) (D
 	if len(traceIDs) == 0 {
 		return d, nil
 	}
-	refused, count, err := q.counter.Admit(ctx, project, day, d.Limit, traceIDs)
+	cctx, cancel := context.WithTimeout(ctx, counterBudget)
+	refused, count, err := q.counter.Admit(cctx, project, day, d.Limit, traceIDs)
+	cancel()
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return d, ctxErr

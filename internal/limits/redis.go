@@ -58,6 +58,7 @@ func NewRedis(url, prefix string) (*Redis, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse redis url: %w", err)
 	}
+	opts.ContextTimeoutEnabled = true // the caller's deadline bounds each call (see counterBudget)
 	return &Redis{client: redis.NewClient(opts), prefix: prefix}, nil
 }
 

@@ -176,6 +176,46 @@ func TestRedisDownFailsOpen(t *testing.T) {
 	}
 }
 
+// TestRedisStalledFailsOpenQuickly: a Redis that stops answering without closing the
+// connection (a network that drops packets) must not hold ingestion up: the quota gives up
+// on it within its budget and admits uncounted. Before the budget, each request waited for
+// the client's read timeout (3 s) and its retries, about 12 s.
+func TestRedisStalledFailsOpenQuickly(t *testing.T) {
+	target := strings.TrimPrefix(testenv.URL(t, testenv.RedisURL), "redis://")
+	host, db, _ := strings.Cut(target, "/")
+	proxy := testenv.NewProxy(t, host)
+	prefix := testenv.Name("lumina-test-") + ":"
+	url := "redis://" + proxy.Addr()
+	if db != "" {
+		url += "/" + db
+	}
+	testRedis(t, prefix)
+	r, err := NewRedis(url, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	f := newQuotaFixture(t, Policy{Default: 5}, r, time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC))
+	if d := admit(t, f.q, "p", ids("a", 1, 2)); d.Unknown || d.Count != 2 {
+		t.Fatalf("Redis up: got %+v, want counted", d)
+	}
+	proxy.Stall()
+	t0 := time.Now()
+	d := admit(t, f.q, "p", ids("a", 3, 4))
+	if took := time.Since(t0); took > 4*counterBudget {
+		t.Errorf("a stalled Redis held the request for %v; the quota's budget is %v", took, counterBudget)
+	}
+	if !d.Unknown || len(d.Refused) != 0 {
+		t.Errorf("Redis stalled: got %+v, want everything admitted, uncounted", d)
+	}
+	proxy.Cut()
+	proxy.Restore()
+	d = admit(t, f.q, "p", ids("a", 3, 9))
+	if d.Unknown || d.Count != 5 || len(d.Refused) != 4 {
+		t.Errorf("Redis back: got %+v, want counted again: 5 of 5, 4 refused", d)
+	}
+}
+
 // TestRedisUncapped: an unlimited project is counted in a HyperLogLog, not a set.
 func TestRedisUncapped(t *testing.T) {
 	r := testRedis(t, testenv.Name("lumina-test-")+":")
