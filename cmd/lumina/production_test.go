@@ -120,11 +120,14 @@ func TestPostgresOutage(t *testing.T) {
 	}
 }
 
-// TestNATSOutage: while NATS is unreachable ingestion answers 503 with Retry-After, nothing
-// it acknowledged is lost, and it recovers without a restart.
+// TestNATSOutage: while NATS is unreachable (the connection closed, then stalled) ingestion
+// answers 503 with Retry-After, nothing it acknowledged is lost, and it recovers without a
+// restart.
 func TestNATSOutage(t *testing.T) {
 	proxy := testenv.NewProxy(t, hostPort(t, testenv.URL(t, testenv.NATSURL)))
-	a := startTestApp(t, natsStream(t, proxy.Addr())...)
+	// A request delivered to the worker as its connection broke is lost in transit and
+	// redelivered after the ack wait: 5 s here, so that it lands within waitTrace's 20 s.
+	a := startTestApp(t, append(natsStream(t, proxy.Addr()), "--queue-ack-wait", "5s")...)
 	ingest := "http://" + a.addr("ingest")
 	acked := map[string]bool{}
 	for i := 0; i < 5; i++ {
@@ -149,18 +152,31 @@ func TestNATSOutage(t *testing.T) {
 		}
 	}
 	proxy.Restore()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		id, code := sendTrace(t, ingest, 2)
-		if code == http.StatusOK {
-			acked[id] = true
-			break
+	recover := func() {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			id, code := sendTrace(t, ingest, 2)
+			if code == http.StatusOK {
+				acked[id] = true
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("ingestion did not recover within 30s after NATS came back (last status %d)", code)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ingestion did not recover within 30s after NATS came back (last status %d)", code)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
+	recover()
+	// A network that drops packets without closing the connection: nothing answers, so the
+	// publish times out and the client is told to retry.
+	proxy.Stall()
+	if id, code := sendTrace(t, ingest, 2); code != http.StatusServiceUnavailable {
+		t.Fatalf("with NATS stalled: got %d for trace %s, want 503", code, id)
+	}
+	proxy.Cut()
+	proxy.Restore()
+	recover()
 	for id := range acked {
 		a.waitTrace(id, 2)
 	}
