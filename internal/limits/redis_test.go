@@ -137,9 +137,10 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// TestRedisDownFailsOpen cuts the connection to Redis: the quota admits without counting
-// (Unknown) instead of failing ingestion, and counts again once Redis is back.
-func TestRedisDownFailsOpen(t *testing.T) {
+// proxiedQuota is a quota of 5 a day on a Redis counter reached through a proxy that the
+// test can cut or stall, with two traces of project p already counted.
+func proxiedQuota(t *testing.T) (*testenv.Proxy, quotaFixture) {
+	t.Helper()
 	target := strings.TrimPrefix(testenv.URL(t, testenv.RedisURL), "redis://")
 	host, db, _ := strings.Cut(target, "/")
 	proxy := testenv.NewProxy(t, host)
@@ -153,11 +154,18 @@ func TestRedisDownFailsOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	t.Cleanup(func() { r.Close() })
 	f := newQuotaFixture(t, Policy{Default: 5}, r, time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC))
 	if d := admit(t, f.q, "p", ids("a", 1, 2)); d.Unknown || d.Count != 2 {
 		t.Fatalf("Redis up: got %+v, want counted", d)
 	}
+	return proxy, f
+}
+
+// TestRedisDownFailsOpen cuts the connection to Redis: the quota admits without counting
+// (Unknown) instead of failing ingestion, and counts again once Redis is back.
+func TestRedisDownFailsOpen(t *testing.T) {
+	proxy, f := proxiedQuota(t)
 	proxy.Cut()
 	d := admit(t, f.q, "p", ids("a", 3, 20))
 	if !d.Unknown || len(d.Refused) != 0 {
@@ -181,24 +189,7 @@ func TestRedisDownFailsOpen(t *testing.T) {
 // on it within its budget and admits uncounted. Before the budget, each request waited for
 // the client's read timeout (3 s) and its retries, about 12 s.
 func TestRedisStalledFailsOpenQuickly(t *testing.T) {
-	target := strings.TrimPrefix(testenv.URL(t, testenv.RedisURL), "redis://")
-	host, db, _ := strings.Cut(target, "/")
-	proxy := testenv.NewProxy(t, host)
-	prefix := testenv.Name("lumina-test-") + ":"
-	url := "redis://" + proxy.Addr()
-	if db != "" {
-		url += "/" + db
-	}
-	testRedis(t, prefix)
-	r, err := NewRedis(url, prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	f := newQuotaFixture(t, Policy{Default: 5}, r, time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC))
-	if d := admit(t, f.q, "p", ids("a", 1, 2)); d.Unknown || d.Count != 2 {
-		t.Fatalf("Redis up: got %+v, want counted", d)
-	}
+	proxy, f := proxiedQuota(t)
 	proxy.Stall()
 	t0 := time.Now()
 	d := admit(t, f.q, "p", ids("a", 3, 4))

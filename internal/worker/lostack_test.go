@@ -82,15 +82,7 @@ func lostRequest(t *testing.T, decode Decoder, hooks []Hook, stall *func()) *fak
 	w := New(Config{BatchMsgs: 50, Linger: 5 * time.Millisecond, WriteTimeout: time.Minute},
 		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 400) },
 		decode, st, nil, hooks, prometheus.NewRegistry(), log)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("worker: %v", err)
-		}
-	})
+	runUntilCleanup(t, w)
 
 	if err := q.Publish(context.Background(), queue.SignalTraces, "p1", []byte("first")); err != nil {
 		t.Fatal(err)

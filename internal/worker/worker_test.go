@@ -374,6 +374,12 @@ func runGated(t *testing.T, cfg Config, stages []Stage, hooks []Hook) (*queue.Qu
 	st := &gateStore{entered: make(chan struct{}), release: make(chan struct{})}
 	w := New(cfg, func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 400) },
 		decodeNames, st, stages, hooks, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	runUntilCleanup(t, w)
+	return q, st
+}
+
+// runUntilCleanup runs w until the test ends, and fails the test if Run fails.
+func runUntilCleanup(t *testing.T, w *Worker) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
@@ -383,7 +389,6 @@ func runGated(t *testing.T, cfg Config, stages []Stage, hooks []Hook) (*queue.Qu
 			t.Errorf("worker: %v", err)
 		}
 	})
-	return q, st
 }
 
 // TestNextBatchIsEnrichedDuringTheWrite holds the first batch's write open and checks that
