@@ -91,9 +91,9 @@ func NewQuota(policy Policy, counter Counter, now func() time.Time, reg promethe
 }
 
 // counterBudget bounds one request's wait for the counter. A healthy Redis answers in about a
-// millisecond; one that stopped answering without closing the connection would otherwise
-// hold every ingest request for the client's read timeout and its retries (about 12 s),
-// past the senders' own export timeouts.
+// millisecond; one that stopped answering without closing the connection held every ingest
+// request for 5 s without it (TestRedisStalledFailsOpenQuickly), half a sender's usual export
+// timeout.
 const counterBudget = 500 * time.Millisecond
 
 // Admit decides which of a request's traces project may send. traceIDs are the distinct

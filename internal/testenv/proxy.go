@@ -53,7 +53,7 @@ func (p *Proxy) Cut() {
 }
 
 // Stall keeps every connection open but drops whatever crosses it from now on, either way:
-// a request already written gets no answer and neither end notices, until Cut.
+// a request already written gets no answer and neither end notices, until Cut or Restore.
 func (p *Proxy) Stall() { p.stalled.Store(true) }
 
 // Restore accepts connections again, and ends a stall.
