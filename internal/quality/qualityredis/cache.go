@@ -29,13 +29,21 @@ func New(url, prefix string) (*Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse redis url: %w", err)
 	}
+	opts.ContextTimeoutEnabled = true // callBudget bounds each call
 	return &Cache{client: redis.NewClient(opts), prefix: prefix}, nil
 }
+
+// callBudget bounds one Get or Put. A healthy Redis answers in about a millisecond; one that
+// stops answering without closing the connection would otherwise hold the judge job for the
+// client's timeouts. Past the budget a Get is a miss (the judge is asked) and a Put is lost.
+const callBudget = 500 * time.Millisecond
 
 func (c *Cache) key(k string) string { return c.prefix + "judge:" + k }
 
 // Get implements quality.Cache.
 func (c *Cache) Get(ctx context.Context, key string) (genai.Judgement, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, callBudget)
+	defer cancel()
 	b, err := c.client.Get(ctx, c.key(key)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return genai.Judgement{}, false, nil
@@ -56,6 +64,8 @@ func (c *Cache) Put(ctx context.Context, key string, j genai.Judgement, ttl time
 	if err != nil {
 		return fmt.Errorf("encode judge cache entry: %w", err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, callBudget)
+	defer cancel()
 	if err := c.client.Set(ctx, c.key(key), b, ttl).Err(); err != nil {
 		return fmt.Errorf("write judge cache: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,5 +49,37 @@ func TestCacheRoundTripAndExpiry(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if _, ok, err := c.Get(ctx, "k2"); ok || err != nil {
 		t.Errorf("Get(expired): got ok=%v, %v; want a miss", ok, err)
+	}
+}
+
+// TestStalledRedisIsAQuickMiss: a Redis that stops answering without closing the connection
+// costs a judge job at most the call budget: Get fails (the caller treats it as a miss) and
+// Put fails, instead of waiting for the client's own timeouts.
+func TestStalledRedisIsAQuickMiss(t *testing.T) {
+	target := strings.TrimPrefix(testenv.URL(t, testenv.RedisURL), "redis://")
+	host, db, _ := strings.Cut(target, "/")
+	proxy := testenv.NewProxy(t, host)
+	url := "redis://" + proxy.Addr()
+	if db != "" {
+		url += "/" + db
+	}
+	c, err := New(url, testenv.Name("lumina-test-")+":")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+	if _, ok, err := c.Get(ctx, "k"); ok || err != nil {
+		t.Fatalf("Get through the proxy: got ok=%v, %v; want a miss", ok, err)
+	}
+	proxy.Stall()
+	t0 := time.Now()
+	_, ok, getErr := c.Get(ctx, "k")
+	putErr := c.Put(ctx, "k", genai.Judgement{Status: genai.JudgeScored}, time.Minute)
+	if took := time.Since(t0); took > 4*callBudget {
+		t.Errorf("a Get and a Put on a stalled Redis took %v; the budget is %v each", took, callBudget)
+	}
+	if ok || getErr == nil || putErr == nil {
+		t.Errorf("stalled Redis: Get ok=%v err=%v, Put err=%v; want both to fail", ok, getErr, putErr)
 	}
 }
