@@ -141,14 +141,8 @@ func contains(list []string, s string) bool {
 // test can cut or stall, with two traces of project p already counted.
 func proxiedQuota(t *testing.T) (*testenv.Proxy, quotaFixture) {
 	t.Helper()
-	target := strings.TrimPrefix(testenv.URL(t, testenv.RedisURL), "redis://")
-	host, db, _ := strings.Cut(target, "/")
-	proxy := testenv.NewProxy(t, host)
+	proxy, url := testenv.ProxyURL(t, testenv.URL(t, testenv.RedisURL))
 	prefix := testenv.Name("lumina-test-") + ":"
-	url := "redis://" + proxy.Addr()
-	if db != "" {
-		url += "/" + db
-	}
 	testRedis(t, prefix) // cleans the prefix up through the real address
 	r, err := NewRedis(url, prefix)
 	if err != nil {

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"net"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -113,3 +114,22 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 	delete(p.conns, src)
 	p.mu.Unlock()
 }
+
+// ProxyURL starts a proxy to the service at raw (a postgres://, redis:// or nats:// URL) and
+// returns it with raw rewritten to go through it.
+func ProxyURL(t testing.TB, raw string) (*Proxy, string) {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("parse %q: %v", raw, err)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), defaultPorts[u.Scheme])
+	}
+	p := NewProxy(t, host)
+	u.Host = p.Addr()
+	return p, u.String()
+}
+
+var defaultPorts = map[string]string{"postgres": "5432", "postgresql": "5432", "redis": "6379", "nats": "4222"}

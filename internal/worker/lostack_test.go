@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -60,16 +59,11 @@ func TestLostDeadLetterDoesNotStallTheWorker(t *testing.T) {
 func lostRequest(t *testing.T, decode Decoder, hooks []Hook, stall *func()) *fakeStore {
 	t.Helper()
 	raw := testenv.URL(t, testenv.NATSURL)
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := testenv.NewProxy(t, u.Host)
-	u.Host = proxy.Addr()
+	proxy, proxied := testenv.ProxyURL(t, raw)
 	name := strings.ToUpper(testenv.Name("LUMINA_WORKER_"))
 	t.Cleanup(func() { deleteStreams(t, raw, name) })
 	log := slog.New(slog.DiscardHandler)
-	q, err := queue.Open(context.Background(), queue.Config{URL: u.String(), Stream: name, Subjects: strings.ToLower(name), AckWait: 30 * time.Second}, log)
+	q, err := queue.Open(context.Background(), queue.Config{URL: proxied, Stream: name, Subjects: strings.ToLower(name), AckWait: 30 * time.Second}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"strings"
 	"testing"
 	"time"
 
@@ -56,13 +55,7 @@ func TestCacheRoundTripAndExpiry(t *testing.T) {
 // costs a judge job at most the call budget: Get fails (the caller treats it as a miss) and
 // Put fails, instead of waiting for the client's own timeouts.
 func TestStalledRedisIsAQuickMiss(t *testing.T) {
-	target := strings.TrimPrefix(testenv.URL(t, testenv.RedisURL), "redis://")
-	host, db, _ := strings.Cut(target, "/")
-	proxy := testenv.NewProxy(t, host)
-	url := "redis://" + proxy.Addr()
-	if db != "" {
-		url += "/" + db
-	}
+	proxy, url := testenv.ProxyURL(t, testenv.URL(t, testenv.RedisURL))
 	c, err := New(url, testenv.Name("lumina-test-")+":")
 	if err != nil {
 		t.Fatal(err)
