@@ -4,7 +4,6 @@
 package worker
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -370,36 +369,22 @@ func (w *Worker) nakAll(ds []*queue.Delivery) {
 	}
 }
 
-// ackTimeout bounds the wait for the server's confirmation of a batch's acks. A healthy
+// ackTimeout bounds the wait for the server's confirmation of all of a batch's acks. A healthy
 // ack is confirmed in well under a millisecond; one sent just as the connection to NATS
 // broke is never answered, and without a bound the writer would wait for it (up to
 // WriteTimeout) while the batches behind it stall. An unconfirmed ack costs at most a
 // redelivery after the queue's ack wait, which the idempotent write absorbs.
 const ackTimeout = 5 * time.Second
 
-// ack acknowledges the messages of a committed batch, all at once: each ack is a round trip
-// to the server, so a batch of many small requests would otherwise wait for one after
-// another on the writer's goroutine.
+// ack acknowledges the messages of a committed batch.
 func (w *Worker) ack(ctx context.Context, ds []*queue.Delivery) {
 	ctx, cancel := context.WithTimeout(ctx, ackTimeout)
 	defer cancel()
-	errs := make([]error, len(ds))
-	var wg sync.WaitGroup
-	for i, d := range ds {
-		wg.Go(func() { errs[i] = d.Ack(ctx) })
-	}
-	wg.Wait()
-	var first error
-	failed := 0
-	for _, err := range errs {
-		if err != nil {
-			first = cmp.Or(first, err)
-			failed++
+	for _, d := range ds {
+		if err := d.Ack(ctx); err != nil {
+			// Committed but not acknowledged: it comes back and the idempotent write absorbs it.
+			w.log.Warn("ack failed; the message will be redelivered", "err", err)
 		}
-	}
-	if failed > 0 {
-		// Committed but not acknowledged: they come back and the idempotent write absorbs them.
-		w.log.Warn("ack failed; the messages will be redelivered", "messages", failed, "err", first)
 	}
 }
 
