@@ -32,13 +32,16 @@ fmt:
 bench:
 	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
-## fuzz: run every fuzz test for FUZZTIME each (make test already runs their seed corpora)
+## fuzz: run every fuzz test for FUZZTIME each (make test already runs their seed corpora);
+## FUZZMINIMIZETIME bounds the minimizing of each new input (Go's default of 60s, on a
+## seed of a few KB, spent whole runs minimizing)
 FUZZTIME ?= 20s
+FUZZMINIMIZETIME ?= 5s
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; \
-			CGO_ENABLED=0 $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+			CGO_ENABLED=0 $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg || exit 1; \
 		done; \
 	done
 

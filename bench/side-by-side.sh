@@ -28,7 +28,8 @@
 # Knobs (environment): SYSTEMS, STEPS ("5000 20000"), WARMUP (5s), STEP_DURATION (10s),
 # FLAT_DURATION (20s), CLIENTS (4), SPANS_PER_REQUEST (512), PROMPT_BYTES (2048),
 # VERIFY_SAMPLE (0.02), VERIFY_TIMEOUT (120s), QUEUE_MAX_BYTES (256MiB), PORT_BASE (39000),
-# DATABASE_URL (postgres://postgres@127.0.0.1:5432/test?sslmode=disable), OUT (a new temp dir).
+# DATABASE_URL (postgres://postgres@127.0.0.1:5432/test?sslmode=disable), OUT (a new temp dir),
+# LUMINA_BIN (a lumina binary to run instead of building this checkout's, for an A/B).
 # Loopback only; with the defaults the whole run, builds included, takes about 6–9 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,10 +76,10 @@ say "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' 
 t0=$(date +%s)
 say "building bench/otelcol (the collector's Go modules; a cold module cache downloads them) and lumina"
 (cd bench && go build -trimpath -o "$OUT/otelcol-bench" ./otelcol)
-CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$OUT/lumina" ./cmd/lumina
-say "built in $(( $(date +%s) - t0 )) s: $("$OUT/otelcol-bench" --version 2>/dev/null | head -1)"
+lumina=${LUMINA_BIN:-$OUT/lumina}
+[ -n "${LUMINA_BIN:-}" ] || CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$lumina" ./cmd/lumina
+say "built in $(( $(date +%s) - t0 )) s: $("$OUT/otelcol-bench" --version 2>/dev/null | head -1); lumina: $lumina"
 
-lumina=$OUT/lumina
 ingest_port=$((PORT_BASE + 80))
 api_port=$((PORT_BASE + 81))
 debug_port=$((PORT_BASE + 60))

@@ -64,14 +64,23 @@ func (e *quotaError) retryAfter(now time.Time) int64 {
 var errQuotaUnavailable = errors.New("daily trace quota unavailable")
 
 // admitAndCheck runs the daily quota over a decoded traces request, removing the spans of
-// refused traces, then checkTraces. It returns a *quotaError when nothing is left to
-// accept because every new trace was over the limit, and the admission (nil without a
-// quota) for the rate-limit headers. Partial admission: a request mixing admitted and
-// refused traces is accepted, with the refused traces' spans counted in partial_success.
-func (r *Receiver) admitAndCheck(ctx context.Context, project string, req ptraceotlp.ExportRequest, raw []byte) (accepted, *Admission, error) {
-	adm, removed, err := r.admitTraces(ctx, project, req.Traces())
-	if err != nil {
-		return accepted{}, nil, err
+// refused traces, then checkTraces. adm is the quota's answer when it was already asked
+// (by the scan of the protobuf body); nil asks it here. It returns a *quotaError when
+// nothing is left to accept because every new trace was over the limit, and the admission
+// (nil without a quota) for the rate-limit headers. Partial admission: a request mixing
+// admitted and refused traces is accepted, with the refused traces' spans counted in
+// partial_success.
+func (r *Receiver) admitAndCheck(ctx context.Context, project string, req ptraceotlp.ExportRequest, raw []byte, adm *Admission) (accepted, *Admission, error) {
+	td := req.Traces()
+	if adm == nil && r.cfg.Admit != nil && td.SpanCount() > 0 {
+		var err error
+		if adm, err = r.admit(ctx, project, traceIDs(td)); err != nil {
+			return accepted{}, nil, err
+		}
+	}
+	removed := 0
+	if adm != nil {
+		removed = removeRefused(td, adm.Refused)
 	}
 	if removed > 0 {
 		raw = nil // changed: publish the remaining spans, re-encoded
@@ -93,17 +102,23 @@ func (r *Receiver) admitAndCheck(ctx context.Context, project string, req ptrace
 	return a, adm, nil
 }
 
-// admitTraces asks the quota about td's traces and removes the spans of refused traces. It
-// returns the admission (nil without a quota) and how many spans it removed.
-func (r *Receiver) admitTraces(ctx context.Context, project string, td ptrace.Traces) (*Admission, int, error) {
-	if r.cfg.Admit == nil || td.SpanCount() == 0 {
-		return nil, 0, nil
+// admit asks the daily quota about a request's distinct trace ids (hex).
+func (r *Receiver) admit(ctx context.Context, project string, ids []string) (*Admission, error) {
+	adm, err := r.cfg.Admit(ctx, project, ids)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errQuotaUnavailable, err)
 	}
+	return &adm, nil
+}
+
+// traceIDs lists td's distinct trace ids in hex, in the order first seen, leaving out the
+// spans checkTraces rejects (a zero trace or span id: no trace).
+func traceIDs(td ptrace.Traces) []string {
 	seen := map[pcommon.TraceID]struct{}{}
 	var ids []string
 	forEachSpan(td, func(s ptrace.Span) {
 		if s.TraceID().IsEmpty() || s.SpanID().IsEmpty() {
-			return // checkTraces rejects it; it is no trace
+			return
 		}
 		if _, ok := seen[s.TraceID()]; !ok {
 			seen[s.TraceID()] = struct{}{}
@@ -111,15 +126,16 @@ func (r *Receiver) admitTraces(ctx context.Context, project string, td ptrace.Tr
 			ids = append(ids, hex.EncodeToString(id[:]))
 		}
 	})
-	adm, err := r.cfg.Admit(ctx, project, ids)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %w", errQuotaUnavailable, err)
-	}
-	if len(adm.Refused) == 0 {
-		return &adm, 0, nil
+	return ids
+}
+
+// removeRefused removes the spans of the refused traces (hex ids) and returns how many.
+func removeRefused(td ptrace.Traces, refusedIDs []string) int {
+	if len(refusedIDs) == 0 {
+		return 0
 	}
 	refused := map[pcommon.TraceID]bool{}
-	for _, h := range adm.Refused {
+	for _, h := range refusedIDs {
 		var id pcommon.TraceID
 		if b, err := hex.DecodeString(h); err == nil && len(b) == len(id) {
 			copy(id[:], b)
@@ -140,7 +156,7 @@ func (r *Receiver) admitTraces(ctx context.Context, project string, td ptrace.Tr
 		})
 		return rs.ScopeSpans().Len() == 0
 	})
-	return &adm, removed, nil
+	return removed
 }
 
 func forEachSpan(td ptrace.Traces, fn func(ptrace.Span)) {

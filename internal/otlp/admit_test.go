@@ -93,11 +93,21 @@ func postTraces(t *testing.T, r *Receiver, td ptrace.Traces, isJSON bool) *http.
 }
 
 // TestPartialAdmission checks that a request mixing an admitted and a refused trace is
-// accepted with the admitted trace's spans only, and the rest in partial_success.
+// accepted with the admitted trace's spans only, and the rest in partial_success. The
+// quota is asked once, with both trace ids, though the request goes from the scan of its
+// body to pdata's decoding once the quota refused a trace.
 func TestPartialAdmission(t *testing.T) {
-	td, t1, _ := twoTraces()
-	r, rec := newTestReceiver(setQuota(t1))
+	td, t1, t2 := twoTraces()
+	var asked [][]string
+	quota := setQuota(t1)
+	r, rec := newTestReceiver(func(ctx context.Context, project string, ids []string) (Admission, error) {
+		asked = append(asked, ids)
+		return quota(ctx, project, ids)
+	})
 	resp := postTraces(t, r, td, false)
+	if len(asked) != 1 || !slices.Equal(asked[0], []string{t1, t2}) {
+		t.Errorf("the quota was asked %v, want once for [%s %s]", asked, t1, t2)
+	}
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status: got %d, want 200", resp.StatusCode)
 	}

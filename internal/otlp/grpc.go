@@ -36,7 +36,7 @@ type traceService struct {
 
 func (s *traceService) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
 	a, err := s.r.exportGRPC(ctx, SignalTraces, func(project string) (accepted, error) {
-		a, _, err := s.r.admitAndCheck(ctx, project, req, nil)
+		a, _, err := s.r.admitAndCheck(ctx, project, req, nil, nil)
 		return a, err
 	})
 	if err != nil {

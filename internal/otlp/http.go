@@ -112,15 +112,13 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) (body []by
 
 func (r *Receiver) serveTraces(w http.ResponseWriter, req *http.Request) {
 	r.serve(w, req, SignalTraces, func(ctx context.Context, project string, body []byte, isJSON bool) (accepted, func(bool) ([]byte, error), *httpError) {
-		er := ptraceotlp.NewExportRequest()
-		raw, err := unmarshal(er, body, isJSON)
-		if err != nil {
-			return accepted{}, nil, badRequest("malformed OTLP traces (%s): %v", encodingName(isJSON), err)
-		}
-		a, adm, err := r.admitAndCheck(ctx, project, er, raw)
+		a, adm, err := r.acceptTraces(ctx, project, body, isJSON)
 		setRateLimitHeaders(w.Header(), adm)
 		var qe *quotaError
+		var me *malformedError
 		switch {
+		case errors.As(err, &me):
+			return accepted{}, nil, badRequest("malformed OTLP traces (%s): %v", encodingName(isJSON), me.err)
 		case errors.As(err, &qe):
 			return a, nil, &httpError{status: http.StatusTooManyRequests, code: codes.ResourceExhausted, msg: qe.Error(), quota: qe}
 		case errors.Is(err, errQuotaUnavailable):
@@ -131,6 +129,43 @@ func (r *Receiver) serveTraces(w http.ResponseWriter, req *http.Request) {
 		}
 		return a, marshaller(tracesResponse(a)), nil
 	})
+}
+
+// malformedError is a request body that does not decode.
+type malformedError struct{ err error }
+
+func (e *malformedError) Error() string { return e.err.Error() }
+
+// acceptTraces decides what of a traces request to publish, with the daily quota. A
+// protobuf body whose scan is clean is published as received without being decoded (see
+// scanTraces); anything else, or a request the quota admits only in part, is decoded
+// with pdata.
+func (r *Receiver) acceptTraces(ctx context.Context, project string, body []byte, isJSON bool) (accepted, *Admission, error) {
+	var adm *Admission
+	if !isJSON {
+		if sc, ok := scanTraces(body, r.cfg.Admit != nil); ok {
+			a := accepted{items: sc.spans}
+			if a.items == 0 {
+				return a, nil, nil
+			}
+			if r.cfg.Admit != nil {
+				var err error
+				if adm, err = r.admit(ctx, project, sc.traceIDs); err != nil {
+					return accepted{}, nil, err
+				}
+			}
+			if adm == nil || len(adm.Refused) == 0 {
+				a.body = body
+				return a, adm, nil
+			}
+		}
+	}
+	er := ptraceotlp.NewExportRequest()
+	raw, err := unmarshal(er, body, isJSON)
+	if err != nil {
+		return accepted{}, nil, &malformedError{err}
+	}
+	return r.admitAndCheck(ctx, project, er, raw, adm)
 }
 
 func (r *Receiver) serveLogs(w http.ResponseWriter, req *http.Request) {
