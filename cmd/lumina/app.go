@@ -212,7 +212,7 @@ func backendName(url, embedded, external string) string {
 }
 
 func (a *app) startIngest() error {
-	recv := otlp.New(otlp.Config{MaxBodyBytes: a.cfg.MaxBodyBytes, Project: a.ingestProject(), Admit: admitFunc(a.quota)}, a.queue, a.registry, a.log)
+	recv := otlp.New(otlp.Config{MaxBodyBytes: a.cfg.MaxBodyBytes, MaxPendingBytes: a.cfg.MaxPending, Project: a.ingestProject(), Admit: admitFunc(a.quota)}, a.queue, a.registry, a.log)
 	for _, l := range []struct{ name, addr string }{{"ingest", a.cfg.IngestAddr}, {"otlp-http", a.cfg.OTLPHTTPAddr}} {
 		mux := a.mux(roleIngest)
 		recv.Register(mux)

@@ -61,6 +61,7 @@ type config struct {
 	RedisPrefix        string
 
 	MaxBodyBytes  int64
+	MaxPending    int64
 	MaxValueBytes int64
 
 	QueueStream   string
@@ -128,6 +129,7 @@ func (c *config) options() []option {
 		{"retention-time", "LUMINA_RETENTION_TIME", "time of day (HH:MM, UTC) the worker runs retention; \"off\" disables the schedule (lumina retention run still works)", strVal(&c.RetentionTime, "02:00")},
 		{"redis-key-prefix", "LUMINA_REDIS_KEY_PREFIX", "prefix of every Redis key Lumina writes (the daily trace counts)", strVal(&c.RedisPrefix, "lumina:")},
 		{"max-body-bytes", "LUMINA_MAX_BODY_BYTES", "largest OTLP request body, compressed or decompressed", bytesVal(&c.MaxBodyBytes, 16<<20)},
+		{"max-pending-bytes", "LUMINA_MAX_PENDING_BYTES", "request bodies an ingest process holds at once while they wait for the queue's acknowledgement; past it requests get 503 with Retry-After (a request alone always fits)", bytesVal(&c.MaxPending, 256<<20)},
 		{"max-value-bytes", "LUMINA_MAX_VALUE_BYTES", "longest stored string value (attributes, messages); longer ones are cut with a marker", bytesVal(&c.MaxValueBytes, 256<<10)},
 		{"queue-stream", "LUMINA_QUEUE_STREAM", "JetStream stream name", strVal(&c.QueueStream, "LUMINA_SPANS")},
 		{"queue-subject-prefix", "LUMINA_QUEUE_SUBJECT_PREFIX", "first token of the queue's subjects (<prefix>.spans.<project>, <prefix>.logs.<project>, <prefix>.dead.>)", strVal(&c.QueueSubjects, "lumina")},
@@ -246,7 +248,7 @@ func (c *config) validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
 	}
-	if c.MaxBodyBytes <= 0 || c.MaxValueBytes <= 0 || c.QueueMaxBytes <= 0 {
+	if c.MaxBodyBytes <= 0 || c.MaxPending <= 0 || c.MaxValueBytes <= 0 || c.QueueMaxBytes <= 0 {
 		errs = append(errs, errors.New("byte limits must be positive"))
 	}
 	if c.traceLimits, err = limits.ParseOverrides(c.ProjectTraceLimits); err != nil {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // TestBodyRead covers readBody's paths: a body of known length (read into one buffer of
@@ -160,4 +162,87 @@ func TestFullQueueRefusesUnread(t *testing.T) {
 			t.Errorf("%s: %d publish calls, want %d", step.name, q.calls, step.published)
 		}
 	}
+}
+
+// stalledQueue is a Publisher whose publishes wait until release is closed, as they do
+// while NATS stops answering.
+type stalledQueue struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (q *stalledQueue) Publish(ctx context.Context, _, _ string, _ []byte) error {
+	q.started <- struct{}{}
+	select {
+	case <-q.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestPendingBytesBound checks that while publishes wait, the bodies they hold are bounded:
+// a request that would take more than MaxPendingBytes is refused as retryable, unread
+// when its length is known, and the budget comes back once the publishes are answered. A
+// request alone is let through whatever its size.
+func TestPendingBytesBound(t *testing.T) {
+	td, _, _ := twoTraces()
+	raw, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &stalledQueue{started: make(chan struct{}, 4), release: make(chan struct{})}
+	// A budget smaller than one request: a request alone still goes through.
+	r := New(Config{MaxPendingBytes: int64(len(raw)) - 1}, q, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	mux := http.NewServeMux()
+	r.Register(mux)
+	post := func(length int64) (*httptest.ResponseRecorder, *readCounter) {
+		body := &readCounter{r: bytes.NewReader(raw)}
+		req := httptest.NewRequest(http.MethodPost, "/v1/traces", body)
+		req.Header.Set("Content-Type", contentProto)
+		req.ContentLength = length
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		return w, body
+	}
+	first := make(chan *httptest.ResponseRecorder)
+	go func() {
+		w, _ := post(int64(len(raw)))
+		first <- w
+	}()
+	<-q.started // the first request holds its body, waiting for the queue
+	if got := r.pending.Load(); got != int64(len(raw)) {
+		t.Fatalf("pending bytes while the first publish waits: got %d, want %d", got, len(raw))
+	}
+	for _, tc := range []struct {
+		name   string
+		length int64
+		read   bool
+	}{
+		{"known length: refused unread", int64(len(raw)), false},
+		{"unknown length: refused once read", -1, true},
+	} {
+		w, body := post(tc.length)
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+			t.Errorf("%s: got %d (Retry-After %q), want 503 with Retry-After", tc.name, w.Code, w.Header().Get("Retry-After"))
+		}
+		if got := body.n > 0; got != tc.read {
+			t.Errorf("%s: body read = %t, want %t", tc.name, got, tc.read)
+		}
+	}
+	_, err = (&traceService{r: r}).Export(context.Background(), ptraceotlp.NewExportRequestFromTraces(td))
+	if s, _ := status.FromError(err); s.Code() != codes.Unavailable {
+		t.Errorf("gRPC: got %v, want UNAVAILABLE", err)
+	}
+	close(q.release)
+	if w := <-first; w.Code != http.StatusOK {
+		t.Fatalf("the first request: got %d %q, want 200", w.Code, w.Body.Bytes())
+	}
+	if got := r.pending.Load(); got != 0 {
+		t.Fatalf("pending bytes after every request was answered: got %d, want 0", got)
+	}
+	if w, _ := post(int64(len(raw))); w.Code != http.StatusOK {
+		t.Errorf("after the stall: got %d %q, want 200", w.Code, w.Body.Bytes())
+	}
+	<-q.started
 }

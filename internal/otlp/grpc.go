@@ -117,6 +117,11 @@ func (r *Receiver) exportGRPC(ctx context.Context, signal string, check func(pro
 	r.metrics.rejected.WithLabelValues(signal).Add(float64(a.rejected))
 	r.metrics.bytes.WithLabelValues(signal).Add(float64(len(a.body)))
 	if a.body != nil {
+		if !r.hold(int64(len(a.body))) {
+			r.metrics.requests.WithLabelValues(signal, "grpc", "retryable").Inc()
+			return a, status.Error(codes.Unavailable, errBusyMsg)
+		}
+		defer r.release(int64(len(a.body)))
 		if err := r.pub.Publish(ctx, signal, project, a.body); err != nil {
 			r.published(err)
 			r.log.Warn("queue publish failed", "signal", signal, "project", project, "err", err)

@@ -218,11 +218,22 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string
 		r.fail(w, signal, isJSONRequest(req), &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: errFullMsg})
 		return
 	}
+	if n := req.ContentLength; n > 0 && !r.fits(n) {
+		w.Header().Set("Retry-After", retryAfter)
+		r.fail(w, signal, isJSONRequest(req), &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: errBusyMsg})
+		return
+	}
 	body, isJSON, herr := r.readBody(w, req)
 	if herr != nil {
 		r.fail(w, signal, isJSON, herr)
 		return
 	}
+	if !r.hold(int64(len(body))) {
+		w.Header().Set("Retry-After", retryAfter)
+		r.fail(w, signal, isJSON, &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: errBusyMsg})
+		return
+	}
+	defer r.release(int64(len(body)))
 	r.metrics.bytes.WithLabelValues(signal).Add(float64(len(body)))
 	a, respond, herr := decode(req.Context(), project, body, isJSON)
 	if herr != nil {

@@ -37,6 +37,11 @@ type Config struct {
 	// so a gzip bomb is refused. Default 16 MiB.
 	MaxBodyBytes int64
 	Project      ProjectFunc
+	// MaxPendingBytes bounds the request bodies held at once while they wait for the queue's
+	// acknowledgement (up to the publish timeout each when NATS stalls); past it requests
+	// are refused as retryable, before their body is read when its length is known. One
+	// request alone always fits. Default 256 MiB.
+	MaxPendingBytes int64
 	// Admit is the daily trace quota, asked on every traces request; nil admits everything.
 	Admit AdmitFunc
 	// Now is the clock for Retry-After and for how long a full queue refuses requests
@@ -53,7 +58,34 @@ type Receiver struct {
 	// fullUntil is when (Unix nanoseconds of cfg.Now) the queue was last found full plus
 	// fullHold: until then requests are refused before their body is read.
 	fullUntil atomic.Int64
+	// pending is the bytes of the request bodies being checked or published (see
+	// Config.MaxPendingBytes).
+	pending atomic.Int64
 }
+
+// fits reports whether a body of n bytes fits in the pending budget now.
+func (r *Receiver) fits(n int64) bool {
+	cur := r.pending.Load()
+	return cur == 0 || cur+n <= r.cfg.MaxPendingBytes
+}
+
+// hold takes n bytes of the pending budget, unless they do not fit; release gives them back.
+func (r *Receiver) hold(n int64) bool {
+	for {
+		cur := r.pending.Load()
+		if cur > 0 && cur+n > r.cfg.MaxPendingBytes {
+			return false
+		}
+		if r.pending.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+func (r *Receiver) release(n int64) { r.pending.Add(-n) }
+
+// errBusyMsg answers a request refused because too many bytes wait for the queue.
+const errBusyMsg = "too many requests waiting for the queue's acknowledgement (the queue is slow or unreachable), retry later"
 
 // fullHold is how long a full queue refuses requests unread before the next one is tried
 // again. While the queue is full every publish fails after the whole request was read and
@@ -86,10 +118,17 @@ func New(cfg Config, pub Publisher, reg prometheus.Registerer, logger *slog.Logg
 	if cfg.Project == nil {
 		cfg.Project = DefaultProject
 	}
+	if cfg.MaxPendingBytes <= 0 {
+		cfg.MaxPendingBytes = 256 << 20
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Receiver{cfg: cfg, pub: pub, log: logger, metrics: newMetrics(reg)}
+	r := &Receiver{cfg: cfg, pub: pub, log: logger, metrics: newMetrics(reg)}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "lumina_ingest_pending_bytes", Help: "Bytes of OTLP request bodies being checked or waiting for the queue's acknowledgement.",
+	}, func() float64 { return float64(r.pending.Load()) }))
+	return r
 }
 
 type metrics struct {
