@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/use-lumina/lumina/internal/queue"
 	"github.com/use-lumina/lumina/internal/store"
 )
 
@@ -38,7 +39,7 @@ func (a *app) startDiscardWorker(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.workerCancel = cancel
 	a.runWorker(wctx, concurrency,
-		func(string, string, []byte) (store.Batch, error) { dropped.Inc(); return store.Batch{}, nil },
+		func(*queue.Delivery) (store.Batch, error) { dropped.Inc(); return store.Batch{}, nil },
 		discardStore{}, nil, nil)
 	return nil
 }

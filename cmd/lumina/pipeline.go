@@ -19,8 +19,13 @@ import (
 )
 
 // decode turns one queued OTLP request (protobuf, as ingest published it) into a batch.
-func decode(signal, projectID string, data []byte) (store.Batch, error) {
-	switch signal {
+func decode(d *queue.Delivery) (store.Batch, error) {
+	data, err := d.Data()
+	if err != nil {
+		return store.Batch{}, err
+	}
+	projectID := d.ProjectID
+	switch d.Signal {
 	case queue.SignalTraces:
 		req := ptraceotlp.NewExportRequest()
 		if err := req.UnmarshalProto(data); err != nil {
@@ -34,7 +39,7 @@ func decode(signal, projectID string, data []byte) (store.Batch, error) {
 		}
 		return store.Batch{Logs: otlp.Logs(req.Logs(), projectID)}, nil
 	}
-	return store.Batch{}, fmt.Errorf("unknown signal %q", signal)
+	return store.Batch{}, fmt.Errorf("unknown signal %q", d.Signal)
 }
 
 // normalizeStage derives each span's and log record's GenAI view, then applies the size

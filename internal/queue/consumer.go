@@ -59,11 +59,12 @@ type Delivery struct {
 	Published    time.Time // when the stream stored the message
 }
 
-// Data is the request body as published.
-func (d *Delivery) Data() []byte { return d.msg.Data() }
+// Data is the request body as published (decompressed). An error means the message is
+// corrupt: it can never be processed.
+func (d *Delivery) Data() ([]byte, error) { return decode(d.msg.Headers(), d.msg.Data()) }
 
-// Size is the message's size in bytes.
-func (d *Delivery) Size() int { return len(d.msg.Data()) }
+// Size is the request body's size in bytes.
+func (d *Delivery) Size() int { return bodySize(d.msg.Headers(), d.msg.Data()) }
 
 // Ack acknowledges the message; it waits for the server's confirmation so an ack is never
 // lost silently.
@@ -89,8 +90,9 @@ func (c *Consumer) Next(ctx context.Context, max int, maxBytes int, linger time.
 	var out []*Delivery
 	size := 0
 	add := func(m jetstream.Msg) {
-		out = append(out, c.delivery(m))
-		size += len(m.Data())
+		d := c.delivery(m)
+		out = append(out, d)
+		size += d.Size()
 	}
 	for len(out) == 0 {
 		if c.open != nil { // the first message of what the last call left open, if any
@@ -189,7 +191,12 @@ func (c *Consumer) DeadLetter(ctx context.Context, d *Delivery, reason string) e
 	defer cancel()
 	subject := fmt.Sprintf("%s.dead.%s.%s", c.q.cfg.Subjects, d.Signal, d.ProjectID)
 	msg := nats.NewMsg(subject)
-	msg.Data = d.msg.Data()
+	msg.Data = d.msg.Data() // as stored: compressed or not, with the headers that say so
+	for _, h := range []string{headerEncoding, headerSize} {
+		if v := d.msg.Headers().Get(h); v != "" {
+			msg.Header.Set(h, v)
+		}
+	}
 	msg.Header.Set(headerSignal, d.Signal)
 	msg.Header.Set(headerProject, d.ProjectID)
 	msg.Header.Set(headerReason, reason)

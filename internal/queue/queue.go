@@ -255,7 +255,8 @@ func (q *Queue) Publish(ctx context.Context, signal, projectID string, body []by
 		return err
 	}
 	msg := nats.NewMsg(subject)
-	msg.Data = body
+	release := encode(msg, body)
+	defer release()
 	msg.Header.Set(headerProject, projectID)
 	msg.Header.Set(headerSignal, signal)
 	ctx, cancel := context.WithTimeout(ctx, q.cfg.PublishTimeout)

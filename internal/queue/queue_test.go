@@ -1,15 +1,29 @@
 package queue
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/use-lumina/lumina/internal/testenv"
 )
+
+// data is a delivery's body as a string.
+func data(t *testing.T, d *Delivery) string {
+	t.Helper()
+	b, err := d.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 func openEmbedded(t *testing.T, dir string) *Queue {
 	t.Helper()
@@ -50,6 +64,7 @@ func TestQueue(t *testing.T) {
 			t.Run("publish consume ack dedup", func(t *testing.T) { testPublishConsume(t, open(t)) })
 			t.Run("nak redelivers", func(t *testing.T) { testNak(t, open(t)) })
 			t.Run("dead letter", func(t *testing.T) { testDeadLetter(t, open(t)) })
+			t.Run("compressed bodies", func(t *testing.T) { testEncoding(t, open(t)) })
 			t.Run("bad subject", func(t *testing.T) {
 				q := open(t)
 				if err := q.Publish(context.Background(), SignalTraces, "a.b", []byte("x")); err == nil {
@@ -88,7 +103,7 @@ func testPublishConsume(t *testing.T, q *Queue) {
 			t.Fatalf("after %v: %v", got, err)
 		}
 		for _, d := range ds {
-			got = append(got, d.Signal+"/"+d.ProjectID+"/"+string(d.Data()))
+			got = append(got, d.Signal+"/"+d.ProjectID+"/"+data(t, d))
 			if err := d.Ack(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -134,8 +149,8 @@ func testNak(t *testing.T, q *Queue) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds[0].NumDelivered != 2 || string(ds[0].Data()) != "retry me" {
-		t.Fatalf("got delivery %d of %q, want delivery 2 of %q", ds[0].NumDelivered, ds[0].Data(), "retry me")
+	if got := data(t, ds[0]); ds[0].NumDelivered != 2 || got != "retry me" {
+		t.Fatalf("got delivery %d of %q, want delivery 2 of %q", ds[0].NumDelivered, got, "retry me")
 	}
 	if err := ds[0].Ack(ctx); err != nil {
 		t.Fatal(err)
@@ -196,7 +211,7 @@ func TestEmbeddedSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ds) != 1 || string(ds[0].Data()) != "kept" {
+	if len(ds) != 1 || data(t, ds[0]) != "kept" {
 		t.Fatalf("got %d deliveries, want the one published before the restart", len(ds))
 	}
 }
@@ -208,7 +223,8 @@ func TestBackPressure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer q.Close()
-	body := make([]byte, 16<<10)
+	body := make([]byte, 16<<10) // random, so it is stored as it is, uncompressed
+	_, _ = rand.Read(body)
 	var full error
 	for i := 0; i < 10 && full == nil; i++ {
 		body[0] = byte(i)
@@ -221,5 +237,85 @@ func TestBackPressure(t *testing.T) {
 	var f interface{ QueueFull() bool }
 	if !errors.As(full, &f) || !f.QueueFull() {
 		t.Errorf("%v has no QueueFull method saying true", full)
+	}
+}
+
+// testEncoding checks that bodies are stored compressed when that pays and delivered as
+// published: a compressible body, an incompressible one and a small one; a message of an
+// older version (no encoding header) is delivered as stored, a corrupt compressed one is
+// an error, and a dead letter keeps the encoding.
+func testEncoding(t *testing.T, q *Queue) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	text := bytes.Repeat([]byte("the model answered in plain words; "), 2000)
+	random := make([]byte, 64<<10)
+	_, _ = rand.Read(random)
+	old := bytes.Repeat([]byte("published before compression; "), 500)
+	bodies := [][]byte{text, random, []byte("small")}
+	for _, b := range bodies {
+		if err := q.Publish(ctx, SignalTraces, "default", b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw := func(data []byte, h nats.Header) {
+		m := nats.NewMsg(q.cfg.Subjects + ".spans.default")
+		m.Data = data
+		for k, v := range h {
+			m.Header[k] = v
+		}
+		if _, err := q.js.PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw(old, nil)
+	raw([]byte("not s2 at all"), nats.Header{headerEncoding: {encodingS2}, headerSize: {"13"}})
+	for seq, want := range []struct {
+		stored  string // the encoding header as stored
+		smaller bool
+	}{{encodingS2, true}, {"", false}, {"", false}, {"", false}} {
+		m, err := q.stream.GetMsg(ctx, uint64(seq+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Header.Get(headerEncoding); got != want.stored {
+			t.Errorf("message %d stored with encoding %q, want %q", seq+1, got, want.stored)
+		}
+		if want.smaller && len(m.Data) > len(text)/4 {
+			t.Errorf("message %d stored in %d bytes, want under a quarter of %d", seq+1, len(m.Data), len(text))
+		}
+	}
+	c, err := q.Consumer(ctx, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	ds, err := c.Next(ctx, 5, 1<<20, 100*time.Millisecond, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 5 {
+		t.Fatalf("got %d deliveries, want 5", len(ds))
+	}
+	for i, want := range append(bodies, old) {
+		if got := data(t, ds[i]); got != string(want) || ds[i].Size() != len(want) {
+			t.Errorf("delivery %d: got %d bytes (Size %d), want the %d published", i, len(got), ds[i].Size(), len(want))
+		}
+	}
+	if _, err := ds[4].Data(); err == nil {
+		t.Error("a corrupt compressed body: got no error")
+	}
+	if err := c.DeadLetter(ctx, ds[0], "test"); err != nil {
+		t.Fatal(err)
+	}
+	dead, err := q.js.Stream(ctx, q.deadStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := dead.GetLastMsgForSubject(ctx, q.cfg.Subjects+".dead.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := decode(m.Header, m.Data); err != nil || !bytes.Equal(got, text) {
+		t.Errorf("the dead letter: got %d bytes (%v), want the %d published", len(got), err, len(text))
 	}
 }

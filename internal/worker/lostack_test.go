@@ -42,12 +42,12 @@ func TestLostAckDoesNotStallTheWriter(t *testing.T) {
 // is lost.
 func TestLostDeadLetterDoesNotStallTheWorker(t *testing.T) {
 	var stall func()
-	decode := func(signal, project string, data []byte) (store.Batch, error) {
-		if string(data) == "first" {
+	decode := func(d *queue.Delivery) (store.Batch, error) {
+		if data, _ := d.Data(); string(data) == "first" {
 			stall()
 			return store.Batch{}, errors.New("undecodable")
 		}
-		return decodeNames(signal, project, data)
+		return decodeNames(d)
 	}
 	lostRequest(t, decode, nil, &stall)
 }

@@ -34,9 +34,9 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
-// Decoder turns one queued request into spans and log records. An error means the message
-// can never be decoded (it goes to the dead-letter stream).
-type Decoder func(signal, projectID string, data []byte) (store.Batch, error)
+// Decoder turns one queued request (d.Data()) into spans and log records. An error means
+// the message can never be decoded (it goes to the dead-letter stream).
+type Decoder func(d *queue.Delivery) (store.Batch, error)
 
 // Stage enriches a batch before it is committed (normalization, cost, quality). It may be
 // given a part of a batch, and the parts of one batch are enriched concurrently, so a stage
@@ -285,7 +285,7 @@ func (w *Worker) decodeAll(ctx context.Context, src Source, ds []*queue.Delivery
 	var batch store.Batch
 	good := ds[:0:0]
 	for _, d := range ds {
-		b, err := w.decode(d.Signal, d.ProjectID, d.Data())
+		b, err := w.decode(d)
 		if err != nil {
 			w.deadLetter(ctx, src, d, fmt.Sprintf("decode: %v", err))
 			continue

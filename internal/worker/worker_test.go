@@ -93,11 +93,15 @@ func (f *fakeStore) set(fn func(*fakeStore)) {
 }
 
 // decodeNames treats a message body as a span name; "garbage" cannot be decoded.
-func decodeNames(signal, project string, data []byte) (store.Batch, error) {
+func decodeNames(d *queue.Delivery) (store.Batch, error) {
+	data, err := d.Data()
+	if err != nil {
+		return store.Batch{}, err
+	}
 	if string(data) == "garbage" {
 		return store.Batch{}, errors.New("not OTLP")
 	}
-	return store.Batch{Spans: []genai.Span{{ProjectID: project, Name: string(data)}}}, nil
+	return store.Batch{Spans: []genai.Span{{ProjectID: d.ProjectID, Name: string(data)}}}, nil
 }
 
 type harness struct {
