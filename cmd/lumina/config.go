@@ -133,7 +133,7 @@ func (c *config) options() []option {
 		{"max-value-bytes", "LUMINA_MAX_VALUE_BYTES", "longest stored string value (attributes, messages); longer ones are cut with a marker", bytesVal(&c.MaxValueBytes, 256<<10)},
 		{"queue-stream", "LUMINA_QUEUE_STREAM", "JetStream stream name", strVal(&c.QueueStream, "LUMINA_SPANS")},
 		{"queue-subject-prefix", "LUMINA_QUEUE_SUBJECT_PREFIX", "first token of the queue's subjects (<prefix>.spans.<project>, <prefix>.logs.<project>, <prefix>.dead.>)", strVal(&c.QueueSubjects, "lumina")},
-		{"queue-max-bytes", "LUMINA_QUEUE_MAX_BYTES", "largest unprocessed backlog; beyond it ingestion answers 503 (back-pressure)", bytesVal(&c.QueueMaxBytes, 8<<30)},
+		{"queue-max-bytes", "LUMINA_QUEUE_MAX_BYTES", "largest unprocessed backlog, as stored (request bodies are S2-compressed when that pays); beyond it ingestion answers 503 (back-pressure)", bytesVal(&c.QueueMaxBytes, 8<<30)},
 		{"queue-replicas", "LUMINA_QUEUE_REPLICAS", "stream replicas on an external NATS cluster", intVal(&c.QueueReplicas, 1)},
 		{"queue-ack-wait", "LUMINA_QUEUE_ACK_WAIT", "how long a delivered request may go unacknowledged, with no progress report, before it is redelivered; a worker reports the requests it holds every third of this", durVal(&c.QueueAckWait, 30*time.Second)},
 		{"sync-always", "LUMINA_SYNC_ALWAYS", "fsync every request the embedded queue accepts and every SQLite commit (survives a power loss; slower)", boolVal(&c.SyncAlways, false)},

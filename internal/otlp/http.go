@@ -206,21 +206,18 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string
 		isJSON := isJSONRequest(req)
 		if !errors.Is(err, ErrUnauthenticated) {
 			r.log.Warn("credentials could not be checked", "signal", signal, "err", err)
-			w.Header().Set("Retry-After", retryAfter)
-			r.fail(w, signal, isJSON, &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: "credentials could not be checked, retry later: " + err.Error()})
+			r.retryLater(w, signal, isJSON, "credentials could not be checked, retry later: "+err.Error())
 			return
 		}
 		r.fail(w, signal, isJSON, &httpError{status: http.StatusUnauthorized, code: codes.Unauthenticated, msg: err.Error()})
 		return
 	}
 	if r.refuseFull() {
-		w.Header().Set("Retry-After", retryAfter)
-		r.fail(w, signal, isJSONRequest(req), &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: errFullMsg})
+		r.retryLater(w, signal, isJSONRequest(req), errFullMsg)
 		return
 	}
 	if n := req.ContentLength; n > 0 && !r.fits(n) {
-		w.Header().Set("Retry-After", retryAfter)
-		r.fail(w, signal, isJSONRequest(req), &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: errBusyMsg})
+		r.retryLater(w, signal, isJSONRequest(req), errBusyMsg)
 		return
 	}
 	body, isJSON, herr := r.readBody(w, req)
@@ -229,8 +226,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string
 		return
 	}
 	if !r.hold(int64(len(body))) {
-		w.Header().Set("Retry-After", retryAfter)
-		r.fail(w, signal, isJSON, &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: errBusyMsg})
+		r.retryLater(w, signal, isJSON, errBusyMsg)
 		return
 	}
 	defer r.release(int64(len(body)))
@@ -246,8 +242,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string
 		if err := r.pub.Publish(req.Context(), signal, project, a.body); err != nil {
 			r.published(err)
 			r.log.Warn("queue publish failed", "signal", signal, "project", project, "err", err)
-			w.Header().Set("Retry-After", retryAfter)
-			r.fail(w, signal, isJSON, &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: "queue unavailable, retry later: " + err.Error()})
+			r.retryLater(w, signal, isJSON, "queue unavailable, retry later: "+err.Error())
 			return
 		}
 	}
@@ -259,6 +254,12 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, signal string
 	r.metrics.requests.WithLabelValues(signal, "http", "accepted").Inc()
 	w.Header().Set("Content-Type", contentType(isJSON))
 	_, _ = w.Write(out)
+}
+
+// retryLater answers a retryable 503 with Retry-After.
+func (r *Receiver) retryLater(w http.ResponseWriter, signal string, isJSON bool, msg string) {
+	w.Header().Set("Retry-After", retryAfter)
+	r.fail(w, signal, isJSON, &httpError{status: http.StatusServiceUnavailable, code: codes.Unavailable, msg: msg})
 }
 
 // fail answers with an OTLP Status message in the request's encoding; a request over the

@@ -131,7 +131,16 @@ func (c *Consumer) Next(ctx context.Context, max int, maxBytes int, linger time.
 	fresh, got := false, 0 // whether c.open was fetched by this call, and what it delivered
 	for len(out) < max && size < maxBytes {
 		if wait != nil && !wait() {
-			break // the writer is free: what is still to come opens the next batch
+			// The writer is free: what the open fetch already holds joins this batch
+			// (its ack wait is running), what is still to come opens the next one.
+			for c.open != nil && len(out) < max && size < maxBytes {
+				m := c.readyFromOpen()
+				if m == nil {
+					break
+				}
+				add(m)
+			}
+			break
 		}
 		if c.open == nil {
 			left := time.Until(deadline)
@@ -154,6 +163,21 @@ func (c *Consumer) Next(ctx context.Context, max int, maxBytes int, linger time.
 		}
 	}
 	return out, nil
+}
+
+// readyFromOpen returns the open fetch's next message if it has already arrived, without
+// waiting; nil otherwise (dropping the fetch once it has ended).
+func (c *Consumer) readyFromOpen() jetstream.Msg {
+	select {
+	case m, ok := <-c.open.Messages():
+		if !ok {
+			c.open = nil
+			return nil
+		}
+		return m
+	default:
+		return nil
+	}
 }
 
 // fromOpen waits for the next message of the open fetch until tick fires (a nil tick never
