@@ -20,7 +20,7 @@
 # sample of the acknowledged traces, VERIFY_SAMPLE) and the end compares the store's row
 # count with every span acknowledged. The queue is bounded (QUEUE_MAX_BYTES) so that flat out
 # in a storing mode measures what the store sustains, not how much disk absorbs a burst; the
-# bound counts stored bytes, and this payload is stored S2-compressed 3.7×, so 64 MiB holds
+# bound counts stored bytes, and this payload is stored S2-compressed ~3.5×, so 64 MiB holds
 # about what 256 MiB held uncompressed: some 160–180 requests of 512 spans.
 #
 #   bench/side-by-side.sh                      (or: make bench-compare)
@@ -232,7 +232,10 @@ for sys in $SYSTEMS; do
 	discard)
 		got=$(metric "http://127.0.0.1:$api_port/metrics" lumina_ingest_items_received_total)
 		dropped=$(metric "http://127.0.0.1:$api_port/metrics" lumina_worker_discarded_requests_total)
-		check="ingest received $got spans, worker dropped $dropped requests (generator: $acked acked)"
+		body=$(metric "http://127.0.0.1:$api_port/metrics" lumina_queue_published_body_bytes_total)
+		stored=$(metric "http://127.0.0.1:$api_port/metrics" lumina_queue_published_stored_bytes_total)
+		ratio=$(awk -v b="$body" -v s="$stored" 'BEGIN {if (s > 0) printf "%.2f", b / s; else print "?"}')
+		check="ingest received $got spans, worker dropped $dropped requests (generator: $acked acked); the queue stored the bodies ${ratio}x smaller"
 		;;
 	sqlite)
 		got=$(sqlite3 "$dir/data/lumina.db" "SELECT count(*) FROM spans" 2>/dev/null || echo "?")

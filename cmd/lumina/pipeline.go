@@ -99,15 +99,20 @@ var (
 	queuePendingDesc    = prometheus.NewDesc("lumina_queue_pending", "Requests not yet delivered to a worker (worker lag).", nil, nil)
 	queueAckPendingDesc = prometheus.NewDesc("lumina_queue_ack_pending", "Requests delivered to a worker and not yet acknowledged.", nil, nil)
 	queueDeadDesc       = prometheus.NewDesc("lumina_queue_dead_letters", "Requests in the dead-letter stream.", nil, nil)
+	queueBodyDesc       = prometheus.NewDesc("lumina_queue_published_body_bytes_total", "Bytes of the request bodies this process published, as accepted.", nil, nil)
+	queueStoredDesc     = prometheus.NewDesc("lumina_queue_published_stored_bytes_total", "Bytes of the request bodies this process published, as stored (S2-compressed when that pays).", nil, nil)
 )
 
 func (c queueCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{queueMessagesDesc, queueBytesDesc, queuePendingDesc, queueAckPendingDesc, queueDeadDesc} {
+	for _, d := range []*prometheus.Desc{queueMessagesDesc, queueBytesDesc, queuePendingDesc, queueAckPendingDesc, queueDeadDesc, queueBodyDesc, queueStoredDesc} {
 		ch <- d
 	}
 }
 
 func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
+	body, stored := c.q.Published()
+	ch <- prometheus.MustNewConstMetric(queueBodyDesc, prometheus.CounterValue, float64(body))
+	ch <- prometheus.MustNewConstMetric(queueStoredDesc, prometheus.CounterValue, float64(stored))
 	st, err := c.q.Stats(context.Background())
 	if err != nil {
 		return

@@ -16,8 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
+	"github.com/use-lumina/lumina/internal/queue"
 	"github.com/use-lumina/lumina/internal/store/postgres/pgtest"
 	"github.com/use-lumina/lumina/internal/testenv"
 )
@@ -50,15 +49,9 @@ func natsStream(t *testing.T, addr string) []string {
 	raw := testenv.URL(t, testenv.NATSURL)
 	name := strings.ToUpper(testenv.Name("LUMINA_E2E_"))
 	t.Cleanup(func() {
-		nc, err := nats.Connect(raw)
-		if err != nil {
+		if err := queue.DeleteStreams(context.Background(), raw, name); err != nil {
 			t.Errorf("clean up streams: %v", err)
-			return
 		}
-		defer nc.Close()
-		js, _ := nc.JetStream()
-		_ = js.DeleteStream(name)
-		_ = js.DeleteStream(name + "_DEAD")
 	})
 	target := raw
 	if addr != "" {

@@ -63,17 +63,18 @@ type Receiver struct {
 	pending atomic.Int64
 }
 
+// fitsOn reports whether n more bytes fit in the pending budget with cur taken: one
+// request alone always fits.
+func (r *Receiver) fitsOn(cur, n int64) bool { return cur == 0 || cur+n <= r.cfg.MaxPendingBytes }
+
 // fits reports whether a body of n bytes fits in the pending budget now.
-func (r *Receiver) fits(n int64) bool {
-	cur := r.pending.Load()
-	return cur == 0 || cur+n <= r.cfg.MaxPendingBytes
-}
+func (r *Receiver) fits(n int64) bool { return r.fitsOn(r.pending.Load(), n) }
 
 // hold takes n bytes of the pending budget, unless they do not fit; release gives them back.
 func (r *Receiver) hold(n int64) bool {
 	for {
 		cur := r.pending.Load()
-		if cur > 0 && cur+n > r.cfg.MaxPendingBytes {
+		if !r.fitsOn(cur, n) {
 			return false
 		}
 		if r.pending.CompareAndSwap(cur, cur+n) {

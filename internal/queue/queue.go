@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/minio/highwayhash"
@@ -123,6 +124,15 @@ type Queue struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	stream jetstream.Stream
+	// bodyBytes and storedBytes count what this process published: the bodies as
+	// accepted and as stored (compressed or not).
+	bodyBytes, storedBytes atomic.Uint64
+}
+
+// Published reports the bytes of the request bodies this process published, as accepted and
+// as stored in the stream: their ratio is what compression saved.
+func (q *Queue) Published() (body, stored uint64) {
+	return q.bodyBytes.Load(), q.storedBytes.Load()
 }
 
 // Open starts the embedded server when cfg.URL is empty, connects, and creates or updates the
@@ -267,6 +277,8 @@ func (q *Queue) Publish(ctx context.Context, signal, projectID string, body []by
 		}
 		return fmt.Errorf("%w: publish %s: %v", ErrUnavailable, subject, err)
 	}
+	q.bodyBytes.Add(uint64(len(body)))
+	q.storedBytes.Add(uint64(len(msg.Data)))
 	return nil
 }
 
@@ -351,6 +363,28 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 		}
 	}
 	return st, nil
+}
+
+// DeleteStreams removes the stream named stream and its dead-letter stream, with every
+// message in them, from the NATS server at url: what a test sharing an external server
+// leaves behind, or a deployment being torn down.
+func DeleteStreams(ctx context.Context, url, stream string) error {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		return fmt.Errorf("connect %s: %w", url, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, name := range []string{stream, stream + "_DEAD"} {
+		if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			errs = append(errs, fmt.Errorf("delete stream %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close closes the connection and stops the embedded server, if any.

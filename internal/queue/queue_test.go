@@ -43,10 +43,10 @@ func openExternal(t *testing.T) *Queue {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx := context.Background()
-		_ = q.js.DeleteStream(ctx, q.cfg.Stream)
-		_ = q.js.DeleteStream(ctx, q.deadStream())
 		q.Close()
+		if err := DeleteStreams(context.Background(), url, name); err != nil {
+			t.Errorf("clean up streams: %v", err)
+		}
 	})
 	return q
 }
@@ -257,6 +257,10 @@ func testEncoding(t *testing.T, q *Queue) {
 			t.Fatal(err)
 		}
 	}
+	body, stored := q.Published()
+	if want := uint64(len(text) + len(random) + len("small")); body != want || stored >= body-uint64(len(text))/2 {
+		t.Errorf("Published: %d bytes of body, %d stored; want %d, with the text stored in under half its size", body, stored, want)
+	}
 	raw := func(data []byte, h nats.Header) {
 		m := nats.NewMsg(q.cfg.Subjects + ".spans.default")
 		m.Data = data
@@ -317,5 +321,36 @@ func testEncoding(t *testing.T, q *Queue) {
 	}
 	if got, err := decode(m.Header, m.Data); err != nil || !bytes.Equal(got, text) {
 		t.Errorf("the dead letter: got %d bytes (%v), want the %d published", len(got), err, len(text))
+	}
+}
+
+// TestDeleteStreams: the streams and what they hold are gone; a queue opened afterwards
+// starts empty.
+func TestDeleteStreams(t *testing.T) {
+	url := testenv.URL(t, testenv.NATSURL)
+	name := strings.ToUpper(testenv.Name("LT"))
+	cfg := Config{URL: url, Stream: name, Subjects: strings.ToLower(name), Consumer: name}
+	ctx := context.Background()
+	q, err := Open(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Publish(ctx, SignalTraces, "default", []byte("gone")); err != nil {
+		t.Fatal(err)
+	}
+	q.Close()
+	if err := DeleteStreams(ctx, url, name); err != nil {
+		t.Fatal(err)
+	}
+	q, err = Open(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		q.Close()
+		_ = DeleteStreams(ctx, url, name)
+	})
+	if st, err := q.Stats(ctx); err != nil || st.Messages != 0 {
+		t.Fatalf("after DeleteStreams: %+v, %v; want an empty stream", st, err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/use-lumina/lumina/internal/queue"
@@ -61,7 +60,11 @@ func lostRequest(t *testing.T, decode Decoder, hooks []Hook, stall *func()) *fak
 	raw := testenv.URL(t, testenv.NATSURL)
 	proxy, proxied := testenv.ProxyURL(t, raw)
 	name := strings.ToUpper(testenv.Name("LUMINA_WORKER_"))
-	t.Cleanup(func() { deleteStreams(t, raw, name) })
+	t.Cleanup(func() {
+		if err := queue.DeleteStreams(context.Background(), raw, name); err != nil {
+			t.Errorf("clean up streams: %v", err)
+		}
+	})
 	log := slog.New(slog.DiscardHandler)
 	q, err := queue.Open(context.Background(), queue.Config{URL: proxied, Stream: name, Subjects: strings.ToLower(name), AckWait: 30 * time.Second}, log)
 	if err != nil {
@@ -101,17 +104,4 @@ func lostRequest(t *testing.T, decode Decoder, hooks []Hook, stall *func()) *fak
 	}
 	eventually(t, "the message published after the reconnect to be written", func() bool { return st.count("after") == 1 })
 	return st
-}
-
-// deleteStreams removes a test's streams from the shared NATS.
-func deleteStreams(t *testing.T, raw, name string) {
-	nc, err := nats.Connect(raw)
-	if err != nil {
-		t.Errorf("clean up streams: %v", err)
-		return
-	}
-	defer nc.Close()
-	js, _ := nc.JetStream()
-	_ = js.DeleteStream(name)
-	_ = js.DeleteStream(name + "_DEAD")
 }
