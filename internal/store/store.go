@@ -32,6 +32,22 @@ type Batch struct {
 // written, so that work is off the store's single writer.
 type Preparer interface {
 	Prepare(b *Batch)
+	// Join returns the prepared parts as one batch, in order, without preparing it again.
+	Join(parts []Batch) Batch
+}
+
+// Join returns the parts' spans and log records as one batch, in order, unprepared.
+func Join(parts []Batch) Batch {
+	var spans, logs int
+	for _, p := range parts {
+		spans, logs = spans+len(p.Spans), logs+len(p.Logs)
+	}
+	b := Batch{Spans: make([]genai.Span, 0, spans), Logs: make([]genai.LogRecord, 0, logs)}
+	for _, p := range parts {
+		b.Spans = append(b.Spans, p.Spans...)
+		b.Logs = append(b.Logs, p.Logs...)
+	}
+	return b
 }
 
 // Writer stores batches.

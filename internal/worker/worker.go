@@ -143,37 +143,40 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // loop runs one consume loop as two stages: this goroutine fetches, decodes and enriches
-// batch N+1 while a second one, owned by loop, commits batch N, runs its hooks and
+// messages while a second one, owned by loop, commits what is ready, runs its hooks and
 // acknowledges it. Enrichment is CPU work that needs no lock, so it overlaps the store's
-// single writer instead of waiting behind it. The hand-over is unbuffered: at most one
-// prepared batch waits beside the one being written, which bounds memory to two batches,
-// and batches are committed, hooked and acknowledged in the order they were fetched.
-// A batch lingers for more messages only while the writer is busy with the previous one
-// (group commit): under load batches grow to what one commit can take, and a quiet
-// stream's message is written at once instead of after the linger.
+// single writer instead of waiting behind it.
+//
+// While the writer is busy, what arrives is prepared in parts, each cut after the linger,
+// and a writer that comes free commits every part that is ready as one batch (group
+// commit). So a request that arrives during a write is in the next commit, not the one
+// after it: under load a batch grows to what arrived during one commit, and a quiet
+// stream's message is written at once instead of after the linger. The parts waiting
+// beside the write hold at most one batch's messages and bytes, which bounds memory to two
+// batches, and batches are committed, hooked and acknowledged in the order they were
+// fetched.
 func (w *Worker) loop(ctx context.Context, src Source) error {
-	ready := make(chan prepared)
-	var handed atomic.Int32 // batches handed to the writer and not finished
-	hand := func(p prepared) {
-		handed.Add(1)
-		ready <- p
-	}
-	busy := func() bool { return handed.Load() > 0 }
+	pl := newPipeline(w.cfg.BatchMsgs, w.cfg.BatchBytes)
 	var writer sync.WaitGroup
 	writer.Go(func() {
-		for p := range ready {
-			w.finish(ctx, src, p)
-			handed.Add(-1)
+		for {
+			parts, ok := pl.take()
+			if !ok {
+				return
+			}
+			w.finishParts(ctx, src, parts)
+			pl.written()
 		}
 	})
 	defer writer.Wait()
-	defer close(ready)
+	defer pl.close()
 	for {
-		ds, err := src.Next(ctx, w.cfg.BatchMsgs, w.cfg.BatchBytes, w.cfg.Linger, busy)
+		msgs, bytes := pl.room()
+		ds, err := src.Next(ctx, msgs, bytes, w.cfg.Linger, pl.busy)
 		if ctx.Err() != nil {
 			if len(ds) > 0 {
 				if p, ok := w.prepare(ctx, src, ds); ok {
-					hand(p)
+					pl.put(p)
 				}
 			}
 			return nil
@@ -187,9 +190,78 @@ func (w *Worker) loop(ctx context.Context, src Source) error {
 			continue
 		}
 		if p, ok := w.prepare(ctx, src, ds); ok {
-			hand(p)
+			pl.put(p)
 		}
 	}
+}
+
+// pipeline hands prepared parts from the fetching goroutine to the writing one.
+type pipeline struct {
+	maxMsgs, maxBytes int
+	mu                sync.Mutex
+	changed           *sync.Cond // a part was put or taken, a write ended, or the pipeline closed
+	parts             []prepared
+	msgs, bytes       int // what parts hold
+	writing           atomic.Bool
+	closed            bool
+}
+
+func newPipeline(maxMsgs, maxBytes int) *pipeline {
+	pl := &pipeline{maxMsgs: maxMsgs, maxBytes: maxBytes}
+	pl.changed = sync.NewCond(&pl.mu)
+	return pl
+}
+
+// room waits until the parts hold less than a batch, and returns what a fetch may add.
+func (pl *pipeline) room() (msgs, bytes int) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	for pl.msgs >= pl.maxMsgs || pl.bytes >= pl.maxBytes {
+		pl.changed.Wait()
+	}
+	return pl.maxMsgs - pl.msgs, pl.maxBytes - pl.bytes
+}
+
+func (pl *pipeline) put(p prepared) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.parts = append(pl.parts, p)
+	pl.msgs += len(p.good)
+	for _, d := range p.good {
+		pl.bytes += d.Size()
+	}
+	pl.changed.Broadcast()
+}
+
+// take waits for parts and returns all of them, marking the writer busy; it reports false
+// once the pipeline is closed and empty.
+func (pl *pipeline) take() ([]prepared, bool) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	for len(pl.parts) == 0 && !pl.closed {
+		pl.changed.Wait()
+	}
+	if len(pl.parts) == 0 {
+		return nil, false
+	}
+	parts := pl.parts
+	pl.parts, pl.msgs, pl.bytes = nil, 0, 0
+	pl.writing.Store(true)
+	pl.changed.Broadcast()
+	return parts, true
+}
+
+// written marks the writer free.
+func (pl *pipeline) written() { pl.writing.Store(false) }
+
+// busy reports whether the writer is writing: a fetch lingers for more messages only then.
+func (pl *pipeline) busy() bool { return pl.writing.Load() }
+
+func (pl *pipeline) close() {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.closed = true
+	pl.changed.Broadcast()
 }
 
 // prepared is a decoded and enriched batch waiting for the writer.
@@ -255,6 +327,50 @@ func (w *Worker) finish(parent context.Context, src Source, p prepared) {
 	}
 	w.ack(ctx, p.good)
 	w.metrics.observeBatch(p.batch, p.good, w.now().Sub(p.start), w.now())
+}
+
+// finishParts commits the parts taken from the pipeline as one batch. Parts whose
+// enrichment failed are left out of it and retried after it.
+func (w *Worker) finishParts(ctx context.Context, src Source, parts []prepared) {
+	var good, failed []prepared
+	for _, p := range parts {
+		if p.err != nil {
+			failed = append(failed, p)
+		} else {
+			good = append(good, p)
+		}
+	}
+	if len(good) > 0 {
+		w.finish(ctx, src, w.join(good))
+	}
+	for _, p := range failed {
+		w.finish(ctx, src, p)
+	}
+}
+
+// join makes one prepared batch of parts, in order, keeping the store's preparation.
+func (w *Worker) join(parts []prepared) prepared {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	batches := make([]store.Batch, len(parts))
+	held := make([]func(), len(parts))
+	j := prepared{start: parts[0].start}
+	for i, p := range parts {
+		batches[i], held[i] = p.batch, p.held
+		j.good = append(j.good, p.good...)
+	}
+	if pr, ok := w.store.(store.Preparer); ok {
+		j.batch = pr.Join(batches)
+	} else {
+		j.batch = store.Join(batches)
+	}
+	j.held = func() {
+		for _, h := range held {
+			h()
+		}
+	}
+	return j
 }
 
 // hold reports ds in progress every AckProgress until the returned function is called.

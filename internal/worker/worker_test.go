@@ -46,6 +46,21 @@ func spanNames(b store.Batch) preparedSpans {
 
 func (f *fakeStore) Prepare(b *store.Batch) { b.Prepared = spanNames(*b) }
 
+// Join keeps the parts' preparation only if every part was prepared, as a real store must.
+func (f *fakeStore) Join(parts []store.Batch) store.Batch {
+	b := store.Join(parts)
+	var names preparedSpans
+	for _, p := range parts {
+		n, ok := p.Prepared.(preparedSpans)
+		if !ok {
+			return b
+		}
+		names = append(names, n...)
+	}
+	b.Prepared = names
+	return b
+}
+
 func (f *fakeStore) Write(_ context.Context, b store.Batch) error {
 	f.mu.Lock()
 	slow := f.slow
@@ -507,5 +522,57 @@ func TestBatchesLingerOnlyWhileTheWriterIsBusy(t *testing.T) {
 	defer st.mu.Unlock()
 	if !slices.Equal(st.sizes, []int{1, 3, 1}) || strings.Join(st.writes, ",") != "first,a,b,c,d" {
 		t.Errorf("got batches of %v spans (%v), want [1 3 1] (first,a,b,c,d)", st.sizes, st.writes)
+	}
+}
+
+// TestWhatArrivesDuringAWriteIsInTheNextCommit holds the first write open while messages
+// arrive in three groups, each well after the previous one's linger ran out, so each is
+// prepared as a part of its own: the writer, once free, commits all three in one batch,
+// so a message that arrived during a write waits for one more commit, not two.
+func TestWhatArrivesDuringAWriteIsInTheNextCommit(t *testing.T) {
+	prepared := make(chan int, 10)
+	stage := func(_ context.Context, b *store.Batch) error {
+		prepared <- len(b.Spans)
+		return nil
+	}
+	q, st := runGated(t, Config{BatchMsgs: 50, Linger: 5 * time.Millisecond}, []Stage{stage}, nil)
+	publish := func(names ...string) {
+		for _, n := range names {
+			if err := q.Publish(context.Background(), queue.SignalTraces, "p1", []byte(n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	publish("first")
+	select {
+	case <-st.entered:
+	case <-time.After(15 * time.Second):
+		close(st.release)
+		t.Fatal("the first message was not written")
+	}
+	<-prepared
+	for _, group := range [][]string{{"a", "b"}, {"c"}, {"d", "e"}} {
+		publish(group...)
+		// The group is a part of its own once the stage has seen it; the deadline only
+		// turns a hang into a failure.
+		for seen := 0; seen < len(group); {
+			select {
+			case n := <-prepared:
+				seen += n
+			case <-time.After(15 * time.Second):
+				close(st.release)
+				t.Fatalf("group %v was not prepared while the first write was open", group)
+			}
+		}
+	}
+	close(st.release)
+	eventually(t, "every message acknowledged", func() bool {
+		s, err := q.Stats(context.Background())
+		return err == nil && s.Messages == 0 && s.AckPending == 0
+	})
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !slices.Equal(st.sizes, []int{1, 5}) || strings.Join(st.writes, ",") != "first,a,b,c,d,e" {
+		t.Errorf("got batches of %v spans (%v), want [1 5] (first,a,b,c,d,e)", st.sizes, st.writes)
 	}
 }

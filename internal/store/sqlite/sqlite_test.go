@@ -38,18 +38,29 @@ func TestConformance(t *testing.T) {
 }
 
 // TestConformancePrepared runs the contract with every batch encoded by Prepare before its
-// Write, as the worker does (store.Preparer).
+// Write, as the worker does (store.Preparer): in two parts, prepared one by one and joined.
 func TestConformancePrepared(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return preparing{openTemp(t)} })
 }
 
-// preparing is a Store whose Write prepares the batch first.
+// preparing is a Store whose Write prepares the batch first, in two parts that it joins.
 type preparing struct{ *Store }
 
 func (p preparing) Write(ctx context.Context, b store.Batch) error {
-	p.Prepare(&b)
+	half := func(i int) store.Batch {
+		s, l := len(b.Spans)/2, len(b.Logs)/2
+		if i == 0 {
+			return store.Batch{Spans: b.Spans[:s], Logs: b.Logs[:l]}
+		}
+		return store.Batch{Spans: b.Spans[s:], Logs: b.Logs[l:]}
+	}
+	parts := []store.Batch{half(0), half(1)}
+	for i := range parts {
+		p.Prepare(&parts[i])
+	}
+	b = p.Join(parts)
 	if _, ok := b.Prepared.(*prepared); !ok {
-		return fmt.Errorf("Prepare left %T, want *prepared", b.Prepared)
+		return fmt.Errorf("Join left %T, want *prepared", b.Prepared)
 	}
 	return p.Store.Write(ctx, b)
 }

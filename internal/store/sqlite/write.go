@@ -122,6 +122,28 @@ func (s *Store) Prepare(b *store.Batch) {
 	b.Prepared = &prepared{store: s, enc: encodeBatch(*b)}
 }
 
+// Join returns the parts as one batch (store.Preparer). Their encodings are joined too
+// when s prepared every part; otherwise Write encodes the batch.
+func (s *Store) Join(parts []store.Batch) store.Batch {
+	b := store.Join(parts)
+	var e encodedBatch
+	for _, part := range parts {
+		p, ok := part.Prepared.(*prepared)
+		if !ok || p.store != s {
+			return b
+		}
+		if e.err == nil {
+			e.err = p.enc.err
+		}
+		e.spans = append(e.spans, p.enc.spans...)
+		e.logs = append(e.logs, p.enc.logs...)
+		e.texts = append(e.texts, p.enc.texts...)
+		e.size += p.enc.size
+	}
+	b.Prepared = &prepared{store: s, enc: e}
+	return b
+}
+
 // prepared is a batch encoded by Prepare, for the Store that made it.
 type prepared struct {
 	store *Store
