@@ -239,6 +239,36 @@ func TestQuietStoreReachesTheDatabaseFile(t *testing.T) {
 	}
 }
 
+// TestSteadyWritesRestartTheWAL writes batches back to back with short pauses, the way the
+// worker commits under steady load, far more WAL than the backstop's 64 MB in all. The
+// checkpointer's passes meet commits; its later passes, each run while the writer is idle,
+// must complete one that lets the WAL restart from its beginning, so the WAL file stays a
+// fraction of the backstop (with a single pass, which a commit nearly always overlaps, it
+// grew to the backstop and the writer's own checkpoint ran inside a commit).
+func TestSteadyWritesRestartTheWAL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes about 100 MB of WAL")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "lumina.db")
+	s := openAt(t, path)
+	defer s.Close()
+	start := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
+	var largest int64
+	for seq := range 120 {
+		if err := s.Write(ctx, benchBatch(100, seq*100, start)); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(path + "-wal"); err == nil {
+			largest = max(largest, fi.Size())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if limit := int64(backstopPages) * 4096 / 4; largest > limit {
+		t.Errorf("the WAL grew to %d MB under steady writes, want at most %d MB (a quarter of the backstop)", largest>>20, limit>>20)
+	}
+}
+
 func TestReadsDoNotWaitForTheWriter(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)

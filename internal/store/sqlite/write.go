@@ -21,6 +21,7 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	if len(b.Spans) == 0 && len(b.Logs) == 0 {
 		return nil
 	}
+	defer s.ckpt.writing()()
 	// Encoding is CPU work that needs no lock and the rollups need only the spans, so a
 	// batch that was not prepared encodes on its own goroutines while this one takes the
 	// writer and rolls up.
