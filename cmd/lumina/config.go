@@ -139,7 +139,7 @@ func (c *config) options() []option {
 		{"sync-always", "LUMINA_SYNC_ALWAYS", "fsync every request the embedded queue accepts and every SQLite commit (survives a power loss; slower)", boolVal(&c.SyncAlways, false)},
 		{"worker-concurrency", "LUMINA_WORKER_CONCURRENCY", "consume loops per worker process (0: 1 on SQLite, 4 on PostgreSQL)", intVal(&c.WorkerConcurrency, 0)},
 		{"worker-batch-messages", "LUMINA_WORKER_BATCH_MESSAGES", "OTLP requests per store transaction", intVal(&c.WorkerBatchMsgs, 256)},
-		{"worker-linger", "LUMINA_WORKER_LINGER", "how long a batch waits for more requests after the first, while the previous batch is being written", durVal(&c.WorkerLinger, 20*time.Millisecond)},
+		{"worker-linger", "LUMINA_WORKER_LINGER", "while a batch is being written, how long the requests that arrive wait before they are prepared as a part of the next batch", durVal(&c.WorkerLinger, 20*time.Millisecond)},
 		{"judge-provider", "LUMINA_JUDGE_PROVIDER", "tier-2 quality judge provider: anthropic (needs ANTHROPIC_API_KEY), openai (needs OPENAI_API_KEY), openai_compatible (needs --judge-base-url or OPENAI_BASE_URL), or off", strVal(&c.JudgeProvider, "anthropic")},
 		{"judge-model", "LUMINA_JUDGE_MODEL", "tier-2 judge model; empty is claude-haiku-4-5 for anthropic, required for the other providers", strVal(&c.JudgeModel, "")},
 		{"judge-base-url", "LUMINA_JUDGE_BASE_URL", "base URL of an openai_compatible judge (Ollama, vLLM…); empty uses OPENAI_BASE_URL", strVal(&c.JudgeBaseURL, "")},

@@ -54,7 +54,7 @@ type Config struct {
 	Concurrency  int           // consume loops; 1 for SQLite's single writer
 	BatchMsgs    int           // messages per batch (each is one OTLP request)
 	BatchBytes   int           // bytes per batch
-	Linger       time.Duration // how long a batch waits for more messages after the first
+	Linger       time.Duration // while the writer is busy, how long arriving messages wait to be prepared as a part
 	PoisonAfter  uint64        // deliveries after which a message that fails alone is dead-lettered
 	WriteTimeout time.Duration // bound on one batch's processing, also at shutdown
 	StageWorkers int           // parts of a batch enriched in parallel; default GOMAXPROCS
