@@ -199,7 +199,7 @@ func (w *Worker) loop(ctx context.Context, src Source) error {
 type pipeline struct {
 	maxMsgs, maxBytes int
 	mu                sync.Mutex
-	changed           *sync.Cond // a part was put or taken, a write ended, or the pipeline closed
+	changed           *sync.Cond // a part was put or taken, or the pipeline closed
 	parts             []prepared
 	msgs, bytes       int // what parts hold
 	writing           atomic.Bool

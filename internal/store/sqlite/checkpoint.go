@@ -20,7 +20,7 @@ import (
 // and one that meets no commit lets the next write restart the WAL. With a single pass,
 // steady writes grew the WAL to the writer's own automatic checkpoint (the backstop that
 // bounds the WAL), which then ran inside a commit and fsynced all the checkpointer had not:
-// about one commit in seventy took 15–70 ms longer (TestAlertLatency at 3,450 spans/s).
+// up to one commit in sixty took 8–68 ms longer (TestAlertLatency at 3,450 spans/s).
 //
 // With synchronous=NORMAL (the default) a commit reaches the disk at the next checkpoint,
 // which fsyncs the WAL first, so the checkpointer also runs at least every syncInterval:

@@ -242,9 +242,9 @@ func TestQuietStoreReachesTheDatabaseFile(t *testing.T) {
 // TestSteadyWritesRestartTheWAL writes batches back to back with short pauses, the way the
 // worker commits under steady load, far more WAL than the backstop's 64 MB in all. The
 // checkpointer's passes meet commits; its later passes, each run while the writer is idle,
-// must complete one that lets the WAL restart from its beginning, so the WAL file stays a
-// fraction of the backstop (with a single pass, which a commit nearly always overlaps, it
-// grew to the backstop and the writer's own checkpoint ran inside a commit).
+// must complete one that lets the WAL restart from its beginning, so the WAL file never
+// reaches the backstop (with a single pass, which a commit nearly always overlaps, it grew
+// to the backstop every run, and the writer's own checkpoint ran inside a commit).
 func TestSteadyWritesRestartTheWAL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes about 100 MB of WAL")
@@ -264,8 +264,9 @@ func TestSteadyWritesRestartTheWAL(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if limit := int64(backstopPages) * 4096 / 4; largest > limit {
-		t.Errorf("the WAL grew to %d MB under steady writes, want at most %d MB (a quarter of the backstop)", largest>>20, limit>>20)
+	// 9 MB on a quiet machine, 16–34 MB with both cores busy elsewhere.
+	if limit := int64(backstopPages) * 4096 * 3 / 4; largest > limit {
+		t.Errorf("the WAL grew to %d MB under steady writes, want under %d MB (three quarters of the backstop)", largest>>20, limit>>20)
 	}
 }
 
