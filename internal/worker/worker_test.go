@@ -565,6 +565,9 @@ func TestWhatArrivesDuringAWriteIsInTheNextCommit(t *testing.T) {
 			}
 		}
 	}
+	// A part joins the pipeline a few statements after its stage ran; this pause covers
+	// that step, not any timing of the worker's.
+	time.Sleep(50 * time.Millisecond)
 	close(st.release)
 	eventually(t, "every message acknowledged", func() bool {
 		s, err := q.Stats(context.Background())
