@@ -108,12 +108,12 @@ func scanSpan(b []byte, s *traceScan, seen map[[16]byte]struct{}) bool {
 		switch num {
 		case 1:
 			traceID = v
-			return typ == protowire.BytesType && (len(v) == 0 || len(v) == 16)
+			return isID(typ, v, 16)
 		case 2:
 			spanID = v
-			return typ == protowire.BytesType && (len(v) == 0 || len(v) == 8)
+			return isID(typ, v, 8)
 		case 4:
-			return typ == protowire.BytesType && (len(v) == 0 || len(v) == 8)
+			return isID(typ, v, 8)
 		case 3, 5:
 			return typ == protowire.BytesType
 		case 16:
@@ -166,9 +166,9 @@ func scanLink(b []byte) bool {
 	return eachField(b, func(num protowire.Number, typ protowire.Type, v []byte) bool {
 		switch num {
 		case 1:
-			return typ == protowire.BytesType && (len(v) == 0 || len(v) == 16)
+			return isID(typ, v, 16)
 		case 2:
-			return typ == protowire.BytesType && (len(v) == 0 || len(v) == 8)
+			return isID(typ, v, 8)
 		case 3:
 			return typ == protowire.BytesType
 		case 4:
@@ -287,6 +287,12 @@ func eachField(b []byte, fn func(protowire.Number, protowire.Type, []byte) bool)
 		b = b[n:]
 	}
 	return true
+}
+
+// isID reports whether a field is a trace or span id as pdata accepts it: size bytes, or
+// none.
+func isID(typ protowire.Type, v []byte, size int) bool {
+	return typ == protowire.BytesType && (len(v) == 0 || len(v) == size)
 }
 
 func isZero(id []byte) bool {

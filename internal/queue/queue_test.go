@@ -133,22 +133,13 @@ func testNak(t *testing.T, q *Queue) {
 	if err := q.Publish(ctx, SignalTraces, "default", []byte("retry me")); err != nil {
 		t.Fatal(err)
 	}
-	c, err := q.Consumer(ctx, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := consumer(t, ctx, q)
 	defer c.Stop()
-	ds, err := c.Next(ctx, 1, 1<<20, 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := next(t, ctx, c, 1, 0)
 	if err := ds[0].Nak(10 * time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	ds, err = c.Next(ctx, 1, 1<<20, 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds = next(t, ctx, c, 1, 0)
 	if got := data(t, ds[0]); ds[0].NumDelivered != 2 || got != "retry me" {
 		t.Fatalf("got delivery %d of %q, want delivery 2 of %q", ds[0].NumDelivered, got, "retry me")
 	}
@@ -163,15 +154,9 @@ func testDeadLetter(t *testing.T, q *Queue) {
 	if err := q.Publish(ctx, SignalTraces, "default", []byte("poison")); err != nil {
 		t.Fatal(err)
 	}
-	c, err := q.Consumer(ctx, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := consumer(t, ctx, q)
 	defer c.Stop()
-	ds, err := c.Next(ctx, 1, 1<<20, 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := next(t, ctx, c, 1, 0)
 	if err := c.DeadLetter(ctx, ds[0], "cannot decode"); err != nil {
 		t.Fatal(err)
 	}
@@ -202,15 +187,9 @@ func TestEmbeddedSurvivesRestart(t *testing.T) {
 	q.Close()
 	q = openEmbedded(t, dir)
 	defer q.Close()
-	c, err := q.Consumer(ctx, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := consumer(t, ctx, q)
 	defer c.Stop()
-	ds, err := c.Next(ctx, 10, 1<<20, 10*time.Millisecond, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := next(t, ctx, c, 10, 10*time.Millisecond)
 	if len(ds) != 1 || data(t, ds[0]) != "kept" {
 		t.Fatalf("got %d deliveries, want the one published before the restart", len(ds))
 	}
@@ -288,15 +267,9 @@ func testEncoding(t *testing.T, q *Queue) {
 			t.Errorf("message %d stored in %d bytes, want under a quarter of %d", seq+1, len(m.Data), len(text))
 		}
 	}
-	c, err := q.Consumer(ctx, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := consumer(t, ctx, q)
 	defer c.Stop()
-	ds, err := c.Next(ctx, 5, 1<<20, 100*time.Millisecond, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := next(t, ctx, c, 5, 100*time.Millisecond)
 	if len(ds) != 5 {
 		t.Fatalf("got %d deliveries, want 5", len(ds))
 	}
@@ -353,4 +326,24 @@ func TestDeleteStreams(t *testing.T) {
 	if st, err := q.Stats(ctx); err != nil || st.Messages != 0 {
 		t.Fatalf("after DeleteStreams: %+v, %v; want an empty stream", st, err)
 	}
+}
+
+// consumer attaches a consumer with up to 40 messages in flight; the caller stops it.
+func consumer(t *testing.T, ctx context.Context, q *Queue) *Consumer {
+	t.Helper()
+	c, err := q.Consumer(ctx, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// next fetches a batch of up to max messages (1 MiB), lingering for linger.
+func next(t *testing.T, ctx context.Context, c *Consumer, max int, linger time.Duration) []*Delivery {
+	t.Helper()
+	ds, err := c.Next(ctx, max, 1<<20, linger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
 }
