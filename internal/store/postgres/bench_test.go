@@ -14,8 +14,8 @@ import (
 )
 
 // benchBatch builds a batch of n LLM-sized spans, five per trace (an agent root over four
-// model calls), with about 2 KB of attributes each and a resource shared by the batch as
-// an OTLP request shares it. seq makes the ids unique.
+// model calls), with about 2 KB of attributes and 2 KB of message text each, and a
+// resource shared by the batch as an OTLP request shares it. seq makes the ids unique.
 func benchBatch(seq, n int, start time.Time) store.Batch {
 	resource := map[string]any{
 		"service.name": "checkout-assistant", "service.version": "1.42.0",
@@ -24,6 +24,22 @@ func benchBatch(seq, n int, start time.Time) store.Batch {
 		"host.name": "worker-7f9c", "cloud.region": "eu-west-1",
 	}
 	prompt := strings.Repeat("Summarize the customer's order history and suggest a reply. ", 20) // ~1.2 KB
+	// The call's messages, as normalization finds them in real traffic: ~1.5 KB in, ~0.5 KB
+	// out, drawn from the loadgen's kind of vocabulary (their words are what the search
+	// index holds, the largest part of a chat span's write).
+	vocabulary := strings.Fields(`the customer order invoice refund shipping account password reset
+		please help me with my last payment it was charged twice and I would like to know why
+		according to our policy refunds are processed within five business days you can track
+		the status in your dashboard under billing history summarize the following document`)
+	text := func(seed, n int) string {
+		var b strings.Builder
+		for i := 0; b.Len() < n; i++ {
+			b.WriteString(vocabulary[(seed*31+i*i*7+i)%len(vocabulary)])
+			b.WriteByte(' ')
+		}
+		return b.String()
+	}
+	input, output := text(1, 1500), text(2, 500)
 	spans := make([]genai.Span, n)
 	for i := range spans {
 		tr, k := (seq*n+i)/5, i%5
@@ -50,8 +66,8 @@ func benchBatch(seq, n int, start time.Time) store.Batch {
 				RequestModel: "gpt-4o", ResponseModel: "gpt-4o-2024-08-06",
 				Usage:          genai.Usage{InputTokens: 1200, OutputTokens: 350, TotalTokens: 1550, Reported: true},
 				Cost:           genai.Cost{TotalUSD: new(0.0065), InputUSD: 0.003, OutputUSD: 0.0035, Source: genai.CostComputed},
-				InputMessages:  []genai.Message{{Role: "user", Content: "Summarize the customer's order history."}},
-				OutputMessages: []genai.Message{{Role: "assistant", Content: "Offer a 10% coupon.", FinishReason: "stop"}},
+				InputMessages:  []genai.Message{{Role: "user", Content: input}},
+				OutputMessages: []genai.Message{{Role: "assistant", Content: output, FinishReason: "stop"}},
 				SessionID:      fmt.Sprintf("sess-%d", tr%100), UserID: fmt.Sprintf("user-%d", tr%1000),
 				Environment: "prod",
 			},

@@ -33,10 +33,10 @@ func (r *spanRows) copyData() []byte {
 	for _, t := range [][]string{r.projectID, r.traceID, r.spanID, r.parentSpanID, r.name,
 		r.serviceName, r.statusCode, r.kind, r.traceState, r.statusMessage, r.scopeName,
 		r.scopeVersion, r.resourceSchemaURL, r.scopeSchemaURL, r.genaiType, r.operation,
-		r.provider, r.model, r.sessionID, r.userID, r.environment, r.costSource, r.searchText} {
+		r.provider, r.model, r.sessionID, r.userID, r.environment, r.costSource} {
 		size += textsSize(t)
 	}
-	for _, d := range [][][]byte{r.tags, r.attributes, r.resource, r.events, r.links, r.call} {
+	for _, d := range [][][]byte{r.tags, r.attributes, r.resource, r.events, r.links, r.call, r.searchVec} {
 		size += docsSize(d)
 	}
 	b := make([]byte, 0, size)
@@ -102,7 +102,7 @@ func (r *spanRows) copyData() []byte {
 		doc(r.events[i], false)
 		doc(r.links[i], false)
 		doc(r.call[i], false)
-		text(r.searchText[i])
+		doc(r.searchVec[i], false)
 	}
 	return binary.BigEndian.AppendUint16(b, math.MaxUint16) // -1: end of data
 }

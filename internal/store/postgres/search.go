@@ -40,9 +40,12 @@ type spanMatch struct {
 func spanMatches(q store.TraceQuery) []spanMatch {
 	var ms []spanMatch
 	if terms := store.ParseSearch(q.Text); len(terms) > 0 {
-		match := tsQuery(terms)
+		match, ok := tsQuery(terms)
 		ms = append(ms, spanMatch{sql: func(arg func(any) string) string {
-			return "s.project_id = $1 AND s.search_text <> '' AND to_tsvector('simple'::regconfig, s.search_text) @@ to_tsquery('simple'::regconfig, " + arg(match) + ")"
+			if !ok {
+				return "false"
+			}
+			return "s.project_id = $1 AND s.search_vec IS NOT NULL AND s.search_vec @@ " + arg(match) + "::tsquery"
 		}})
 	}
 	for _, f := range q.Attributes {
@@ -174,28 +177,4 @@ func (l traceLister) resolve(ctx context.Context, project string, m spanMatch, s
 		ids = []string{} // resolved, to nothing
 	}
 	return ids, nil
-}
-
-// tsQuery is terms as to_tsquery input: each word a quoted lexeme (quotes and backslashes
-// escaped, though ParseSearch leaves none), a phrase's words joined by <-> (next to each
-// other, in order), the terms joined by &. Quoting makes every word a literal lexeme:
-// to_tsquery reads no operator, weight or prefix marker inside quotes.
-func tsQuery(terms []store.SearchTerm) string {
-	var b strings.Builder
-	for i, t := range terms {
-		if i > 0 {
-			b.WriteString(" & ")
-		}
-		b.WriteByte('(')
-		for j, w := range t {
-			if j > 0 {
-				b.WriteString(" <-> ")
-			}
-			b.WriteByte('\'')
-			b.WriteString(strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(w))
-			b.WriteByte('\'')
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
 }

@@ -27,7 +27,7 @@ type spanRows struct {
 	genaiType, operation, provider, model           []string
 	sessionID, userID, environment, costSource      []string
 	tags, attributes, resource, events, links, call [][]byte
-	searchText                                      []string // store.SearchText
+	searchVec                                       [][]byte // tsvector(store.SearchText), nil when empty
 }
 
 // spanColumns are the spans columns in spanRows order.
@@ -39,7 +39,7 @@ const spanColumns = `
 	parent_span_id, name, service_name, status_code, kind, trace_state, status_message,
 	scope_name, scope_version, resource_schema_url, scope_schema_url,
 	genai_type, operation, provider, model, session_id, user_id, environment, cost_source,
-	tags, attributes, resource, events, links, genai, search_text`
+	tags, attributes, resource, events, links, genai, search_vec`
 
 // insertSpansSQL inserts spanRows; the unnest argument list is in spanColumns order, as
 // spanRows.arrayParams writes it. Spans of traces that had no row, hence no stored span, are
@@ -53,7 +53,7 @@ SELECT * FROM unnest(
 	$18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[],
 	$25::text[], $26::text[], $27::text[], $28::text[],
 	$29::text[], $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::text[], $36::text[],
-	$37::json[], $38::jsonb[], $39::jsonb[], $40::json[], $41::json[], $42::json[], $43::text[])`
+	$37::json[], $38::jsonb[], $39::jsonb[], $40::json[], $41::json[], $42::json[], $43::tsvector[])`
 
 // upsertSpansSQL is insertSpansSQL replacing any stored row with the same key. (A plain
 // insert skips the speculative insertion ON CONFLICT costs: about 10% of the statement.)
@@ -97,7 +97,7 @@ ON CONFLICT (project_id, trace_id, span_id, start_ns) DO UPDATE SET
 	events = EXCLUDED.events,
 	links = EXCLUDED.links,
 	genai = EXCLUDED.genai,
-	search_text = EXCLUDED.search_text`
+	search_vec = EXCLUDED.search_vec`
 
 // subset returns the rows at idx, in that order.
 func (r *spanRows) subset(idx []int) *spanRows {
@@ -121,7 +121,7 @@ func (r *spanRows) subset(idx []int) *spanRows {
 		environment: strs(r.environment), costSource: strs(r.costSource),
 		tags: docs(r.tags), attributes: docs(r.attributes), resource: docs(r.resource),
 		events: docs(r.events), links: docs(r.links), call: docs(r.call),
-		searchText: strs(r.searchText),
+		searchVec: docs(r.searchVec),
 	}
 }
 
@@ -145,7 +145,7 @@ func (r *spanRows) arrayParams() *arrayParams {
 	docs := []struct {
 		oid uint32
 		v   [][]byte
-	}{{oidJSON, r.tags}, {oidJSONB, r.attributes}, {oidJSONB, r.resource}, {oidJSON, r.events}, {oidJSON, r.links}, {oidJSON, r.call}}
+	}{{oidJSON, r.tags}, {oidJSONB, r.attributes}, {oidJSONB, r.resource}, {oidJSON, r.events}, {oidJSON, r.links}, {oidJSON, r.call}, {oidTSVector, r.searchVec}}
 
 	size := len(ints)*(20+12*n) + 20 + 12*n + 2*(20+5*n)
 	for _, t := range append(texts, more...) {
@@ -154,7 +154,6 @@ func (r *spanRows) arrayParams() *arrayParams {
 	for _, d := range docs {
 		size += docsSize(d.v)
 	}
-	size += textsSize(r.searchText)
 	p := newArrayParams(size)
 	for _, t := range texts {
 		p.texts(t)
@@ -171,7 +170,6 @@ func (r *spanRows) arrayParams() *arrayParams {
 	for _, d := range docs {
 		p.docs(d.oid, d.v)
 	}
-	p.texts(r.searchText)
 	return p
 }
 
@@ -183,7 +181,7 @@ func newSpanRows(spans []genai.Span, counted []bool) (*spanRows, error) {
 	for _, col := range []*[]string{&r.projectID, &r.traceID, &r.spanID, &r.parentSpanID, &r.name,
 		&r.serviceName, &r.statusCode, &r.kind, &r.traceState, &r.statusMessage, &r.scopeName,
 		&r.scopeVersion, &r.resourceSchemaURL, &r.scopeSchemaURL, &r.genaiType, &r.operation,
-		&r.provider, &r.model, &r.sessionID, &r.userID, &r.environment, &r.costSource, &r.searchText} {
+		&r.provider, &r.model, &r.sessionID, &r.userID, &r.environment, &r.costSource} {
 		*col = make([]string, 0, n)
 	}
 	for _, col := range []*[]int64{&r.startNS, &r.endNS, &r.droppedAttrs, &r.droppedEvents,
@@ -191,7 +189,7 @@ func newSpanRows(spans []genai.Span, counted []bool) (*spanRows, error) {
 		&r.reasoningTokens, &r.totalTokens} {
 		*col = make([]int64, 0, n)
 	}
-	for _, col := range []*[][]byte{&r.tags, &r.attributes, &r.resource, &r.events, &r.links, &r.call} {
+	for _, col := range []*[][]byte{&r.tags, &r.attributes, &r.resource, &r.events, &r.links, &r.call, &r.searchVec} {
 		*col = make([][]byte, 0, n)
 	}
 	r.costUSD = make([]*float64, 0, n)
@@ -260,7 +258,7 @@ func newSpanRows(spans []genai.Span, counted []bool) (*spanRows, error) {
 			r.counted = append(r.counted, false)
 			r.tags = append(r.tags, nil)
 			r.call = append(r.call, nil)
-			r.searchText = append(r.searchText, "")
+			r.searchVec = append(r.searchVec, nil)
 			continue
 		}
 		r.genaiType = append(r.genaiType, clean(c.Type))
@@ -293,7 +291,7 @@ func newSpanRows(spans []genai.Span, counted []bool) (*spanRows, error) {
 			return nil, fmt.Errorf("span %s genai: %w", s.SpanID, err)
 		}
 		r.call = append(r.call, call)
-		r.searchText = append(r.searchText, store.SearchText(c))
+		r.searchVec = append(r.searchVec, tsvector(store.SearchText(c)))
 	}
 	return r, nil
 }
