@@ -1,17 +1,20 @@
 package testenv
 
 import (
+	"bytes"
 	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Proxy is a TCP proxy between a client under test and a real service, which a test can cut
 // (every open connection closed, new ones refused) and restore, to simulate an outage of a
 // shared service without stopping it for everyone else, or stall (connections stay open
-// and lose everything sent), as a network that drops packets does.
+// and lose everything sent), as a network that drops packets does, or delay (everything
+// arrives, late), as a distant or congested network does.
 type Proxy struct {
 	ln      net.Listener
 	target  string
@@ -19,6 +22,7 @@ type Proxy struct {
 	down    bool
 	conns   map[net.Conn]bool
 	stalled atomic.Bool
+	delay   atomic.Int64 // time.Duration
 	wg      sync.WaitGroup
 }
 
@@ -56,6 +60,10 @@ func (p *Proxy) Cut() {
 // Stall keeps every connection open but drops whatever crosses it from now on, either way:
 // a request already written gets no answer and neither end notices, until Cut or Restore.
 func (p *Proxy) Stall() { p.stalled.Store(true) }
+
+// Delay makes whatever crosses a connection from now on, either way, arrive d later than it
+// was sent; what is sent meanwhile is not held back by it (latency, not a slower link).
+func (p *Proxy) Delay(d time.Duration) { p.delay.Store(int64(d)) }
 
 // Restore accepts connections again, and ends a stall.
 func (p *Proxy) Restore() {
@@ -95,18 +103,36 @@ func (p *Proxy) accept() {
 
 func (p *Proxy) pipe(dst, src net.Conn) {
 	defer p.wg.Done()
+	type chunk struct {
+		b  []byte
+		at time.Time
+	}
+	late := make(chan chunk, 1024) // what is delayed, in order, with when to write it
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for c := range late {
+			time.Sleep(time.Until(c.at))
+			if _, err := dst.Write(c.b); err != nil {
+				src.Close()
+				for range late {
+				}
+				return
+			}
+		}
+	}()
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 && !p.stalled.Load() {
-			if _, err := dst.Write(buf[:n]); err != nil {
-				break
-			}
+			late <- chunk{bytes.Clone(buf[:n]), time.Now().Add(time.Duration(p.delay.Load()))}
 		}
 		if err != nil {
 			break
 		}
 	}
+	close(late)
+	<-written
 	dst.Close()
 	src.Close()
 	p.mu.Lock()

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -104,4 +105,56 @@ func lostRequest(t *testing.T, decode Decoder, hooks []Hook, stall *func()) *fak
 	}
 	eventually(t, "the message published after the reconnect to be written", func() bool { return st.count("after") == 1 })
 	return st
+}
+
+// TestSlowAcksAreNotRedelivered: every ack waits for the server's confirmation, so a batch's
+// acks sent one after another take a round trip each. Behind a proxy that adds 80 ms to
+// each round trip, the acks of a 150-message batch took 12 s one by one, the batch's
+// ackTimeout (5 s) ran out after about 60, and the rest came back after the ack wait to be
+// written again. Sent together, they are confirmed in about one round trip.
+func TestSlowAcksAreNotRedelivered(t *testing.T) {
+	raw := testenv.URL(t, testenv.NATSURL)
+	proxy, proxied := testenv.ProxyURL(t, raw)
+	name := strings.ToUpper(testenv.Name("LUMINA_WORKER_"))
+	t.Cleanup(func() {
+		if err := queue.DeleteStreams(context.Background(), raw, name); err != nil {
+			t.Errorf("clean up streams: %v", err)
+		}
+	})
+	log := slog.New(slog.DiscardHandler)
+	const ackWait = 2 * time.Second
+	q, err := queue.Open(context.Background(), queue.Config{URL: proxied, Stream: name, Subjects: strings.ToLower(name), AckWait: ackWait}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	const n = 150
+	for i := range n {
+		if err := q.Publish(context.Background(), queue.SignalTraces, "p1", fmt.Appendf(nil, "m%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy.Delay(40 * time.Millisecond) // each way
+
+	st := &fakeStore{written: map[string]int{}}
+	w := New(Config{BatchMsgs: 200, Linger: time.Second, WriteTimeout: time.Minute, AckProgress: ackWait / 4},
+		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 400) },
+		decodeNames, st, nil, nil, prometheus.NewRegistry(), log)
+	runUntilCleanup(t, w)
+	// Done when every message is acknowledged; one whose ack failed is acknowledged only
+	// after its redelivery, written a second time.
+	eventually(t, "every message to be written and acknowledged", func() bool {
+		for i := range n {
+			if st.count(fmt.Sprintf("m%d", i)) == 0 {
+				return false
+			}
+		}
+		stats, err := q.Stats(context.Background())
+		return err == nil && stats.Pending == 0 && stats.AckPending == 0
+	})
+	for i := range n {
+		if c := st.count(fmt.Sprintf("m%d", i)); c != 1 {
+			t.Errorf("message m%d was written %d times, want 1", i, c)
+		}
+	}
 }

@@ -4,6 +4,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -492,15 +493,30 @@ func (w *Worker) nakAll(ds []*queue.Delivery) {
 // redelivery after the queue's ack wait, which the idempotent write absorbs.
 const ackTimeout = 5 * time.Second
 
-// ack acknowledges the messages of a committed batch.
+// ack acknowledges the messages of a committed batch, all at once: each ack waits for the
+// server's confirmation, and one after another a batch of a few hundred messages took
+// longer than ackTimeout when the server was slow to answer (two worker processes and
+// PostgreSQL on 2 cores: 519 of 6,001 requests redelivered and written again).
 func (w *Worker) ack(ctx context.Context, ds []*queue.Delivery) {
 	ctx, cancel := context.WithTimeout(ctx, ackTimeout)
 	defer cancel()
-	for _, d := range ds {
-		if err := d.Ack(ctx); err != nil {
-			// Committed but not acknowledged: it comes back and the idempotent write absorbs it.
-			w.log.Warn("ack failed; the message will be redelivered", "err", err)
+	errs := make([]error, len(ds))
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		wg.Go(func() { errs[i] = d.Ack(ctx) })
+	}
+	wg.Wait()
+	var failed int
+	var first error
+	for _, err := range errs {
+		if err != nil {
+			failed++
+			first = cmp.Or(first, err)
 		}
+	}
+	if failed > 0 {
+		// Committed but not acknowledged: they come back and the idempotent write absorbs them.
+		w.log.Warn("acks failed; the messages will be redelivered", "failed", failed, "of", len(ds), "err", first)
 	}
 }
 
