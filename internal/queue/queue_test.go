@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -65,6 +66,7 @@ func TestQueue(t *testing.T) {
 			t.Run("nak redelivers", func(t *testing.T) { testNak(t, open(t)) })
 			t.Run("dead letter", func(t *testing.T) { testDeadLetter(t, open(t)) })
 			t.Run("compressed bodies", func(t *testing.T) { testEncoding(t, open(t)) })
+			t.Run("a batch leaves no delivery behind", func(t *testing.T) { testFetchBytes(t, open(t)) })
 			t.Run("bad subject", func(t *testing.T) {
 				q := open(t)
 				if err := q.Publish(context.Background(), SignalTraces, "a.b", []byte("x")); err == nil {
@@ -269,7 +271,14 @@ func testEncoding(t *testing.T, q *Queue) {
 	}
 	c := consumer(t, ctx, q)
 	defer c.Stop()
-	ds := next(t, ctx, c, 5, 100*time.Millisecond)
+	// In batches: after the text, the fetch's byte limit expects the next messages to
+	// compress as well as it did, and the random body ends a batch.
+	var ds []*Delivery
+	for range 5 {
+		if ds = append(ds, next(t, ctx, c, 5-len(ds), 100*time.Millisecond)...); len(ds) == 5 {
+			break
+		}
+	}
 	if len(ds) != 5 {
 		t.Fatalf("got %d deliveries, want 5", len(ds))
 	}
@@ -329,6 +338,37 @@ func TestDeleteStreams(t *testing.T) {
 }
 
 // consumer attaches a consumer with up to 40 messages in flight; the caller stops it.
+// testFetchBytes: a fetch's byte limit counts stored bytes and a batch's counts body bytes.
+// Asked for the batch's body bytes, the fetch of compressed messages delivered all 40 the
+// consumer may have pending where the batch had room for 5, and the other 35 waited
+// unread, their ack wait running, until the next batch.
+func testFetchBytes(t *testing.T, q *Queue) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	body := bytes.Repeat([]byte("a compressible request body; "), 700) // 20 KB
+	for i := range 40 {
+		if err := q.Publish(ctx, SignalTraces, "default", fmt.Appendf(body[:len(body):len(body)], "%02d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := consumer(t, ctx, q)
+	defer c.Stop()
+	ds, err := c.Next(ctx, 40, 5*(len(body)+2), 200*time.Millisecond, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) < 5 {
+		t.Errorf("got %d deliveries, want at least the 5 that fit", len(ds))
+	}
+	st, err := q.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.AckPending != len(ds) {
+		t.Errorf("%d messages delivered and not acknowledged, %d of them in the batch: the rest wait unread", st.AckPending, len(ds))
+	}
+}
+
 func consumer(t *testing.T, ctx context.Context, q *Queue) *Consumer {
 	t.Helper()
 	c, err := q.Consumer(ctx, 40)
