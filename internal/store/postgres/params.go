@@ -104,8 +104,8 @@ func (p *arrayParams) float8s(v []*float64) {
 	p.done(start)
 }
 
-// docs writes encoded JSON documents as json (oidJSON) or jsonb (oidJSONB) elements; nil
-// elements are NULL.
+// docs writes encoded documents as json (oidJSON), jsonb (oidJSONB, from JSON text) or
+// tsvector (oidTSVector, already in the binary format) elements; nil elements are NULL.
 func (p *arrayParams) docs(oid uint32, v [][]byte) {
 	start := len(p.buf)
 	hasNull := false
