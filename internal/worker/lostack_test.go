@@ -58,20 +58,8 @@ func TestLostDeadLetterDoesNotStallTheWorker(t *testing.T) {
 // "after" is written.
 func lostRequest(t *testing.T, decode Decoder, hooks []Hook, stall *func()) *fakeStore {
 	t.Helper()
-	raw := testenv.URL(t, testenv.NATSURL)
-	proxy, proxied := testenv.ProxyURL(t, raw)
-	name := strings.ToUpper(testenv.Name("LUMINA_WORKER_"))
-	t.Cleanup(func() {
-		if err := queue.DeleteStreams(context.Background(), raw, name); err != nil {
-			t.Errorf("clean up streams: %v", err)
-		}
-	})
+	proxy, q := proxiedQueue(t, 30*time.Second)
 	log := slog.New(slog.DiscardHandler)
-	q, err := queue.Open(context.Background(), queue.Config{URL: proxied, Stream: name, Subjects: strings.ToLower(name), AckWait: 30 * time.Second}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(q.Close)
 	stalled := make(chan struct{})
 	var once sync.Once
 	*stall = func() { once.Do(func() { proxy.Stall(); close(stalled) }) }
@@ -113,21 +101,9 @@ func lostRequest(t *testing.T, decode Decoder, hooks []Hook, stall *func()) *fak
 // ackTimeout (5 s) ran out after about 60, and the rest came back after the ack wait to be
 // written again. Sent together, they are confirmed in about one round trip.
 func TestSlowAcksAreNotRedelivered(t *testing.T) {
-	raw := testenv.URL(t, testenv.NATSURL)
-	proxy, proxied := testenv.ProxyURL(t, raw)
-	name := strings.ToUpper(testenv.Name("LUMINA_WORKER_"))
-	t.Cleanup(func() {
-		if err := queue.DeleteStreams(context.Background(), raw, name); err != nil {
-			t.Errorf("clean up streams: %v", err)
-		}
-	})
-	log := slog.New(slog.DiscardHandler)
 	const ackWait = 2 * time.Second
-	q, err := queue.Open(context.Background(), queue.Config{URL: proxied, Stream: name, Subjects: strings.ToLower(name), AckWait: ackWait}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(q.Close)
+	proxy, q := proxiedQueue(t, ackWait)
+	log := slog.New(slog.DiscardHandler)
 	const n = 150
 	for i := range n {
 		if err := q.Publish(context.Background(), queue.SignalTraces, "p1", fmt.Appendf(nil, "m%d", i)); err != nil {
@@ -157,4 +133,24 @@ func TestSlowAcksAreNotRedelivered(t *testing.T) {
 			t.Errorf("message m%d was written %d times, want 1", i, c)
 		}
 	}
+}
+
+// proxiedQueue opens a queue on a stream of its own, deleted when the test ends, through a
+// proxy to the shared NATS.
+func proxiedQueue(t *testing.T, ackWait time.Duration) (*testenv.Proxy, *queue.Queue) {
+	t.Helper()
+	raw := testenv.URL(t, testenv.NATSURL)
+	proxy, proxied := testenv.ProxyURL(t, raw)
+	name := strings.ToUpper(testenv.Name("LUMINA_WORKER_"))
+	t.Cleanup(func() {
+		if err := queue.DeleteStreams(context.Background(), raw, name); err != nil {
+			t.Errorf("clean up streams: %v", err)
+		}
+	})
+	q, err := queue.Open(context.Background(), queue.Config{URL: proxied, Stream: name, Subjects: strings.ToLower(name), AckWait: ackWait}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(q.Close)
+	return proxy, q
 }

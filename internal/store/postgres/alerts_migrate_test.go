@@ -15,32 +15,8 @@ import (
 // as a duplicate, counts come over from the documents, and the day's spend saved in
 // baseline rows becomes the shared accumulator.
 func TestMigrateSharedAlerts(t *testing.T) {
-	dsn := tempSchema(t)
+	dsn, conn := migratedBefore(t, 810)
 	ctx := context.Background()
-	migrations, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
-		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migrations {
-		if m.version >= 810 {
-			break
-		}
-		if _, err := conn.Exec(ctx, m.sql); err != nil {
-			t.Fatalf("migration %d: %v", m.version, err)
-		}
-		if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			t.Fatal(err)
-		}
-	}
 	day := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	for _, row := range [][]any{
 		{"a1", day.Add(time.Hour).UnixNano(), 0, `{"id":"a1","project_id":"p","dedup_key":"k1","count":3}`},
@@ -88,4 +64,38 @@ func TestMigrateSharedAlerts(t *testing.T) {
 	if len(spend) != 1 || spend[0] != want[0] {
 		t.Errorf("spend after the upgrade: got %+v, want %+v", spend, want)
 	}
+}
+
+// migratedBefore creates a schema of its own with the migrations before version applied,
+// as an older Lumina left it, and returns its URL and a connection to it (closed when the
+// test ends).
+func migratedBefore(t *testing.T, version int) (string, *pgx.Conn) {
+	t.Helper()
+	dsn := tempSchema(t)
+	ctx := context.Background()
+	migrations, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations {
+		if m.version >= version {
+			break
+		}
+		if _, err := conn.Exec(ctx, m.sql); err != nil {
+			t.Fatalf("migration %d: %v", m.version, err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dsn, conn
 }

@@ -84,32 +84,8 @@ func TestTSVectorMatchesToTSVector(t *testing.T) {
 // their vectors are computed from that text, the column is gone, and the search finds
 // them by word and by phrase.
 func TestMigrateSearchVec(t *testing.T) {
-	dsn := tempSchema(t)
+	dsn, conn := migratedBefore(t, 840)
 	ctx := context.Background()
-	migrations, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
-		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migrations {
-		if m.version >= 840 {
-			break
-		}
-		if _, err := conn.Exec(ctx, m.sql); err != nil {
-			t.Fatalf("migration %d: %v", m.version, err)
-		}
-		if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			t.Fatal(err)
-		}
-	}
 	const text = "where is my refund for order 1234"
 	for _, row := range [][]any{{"s1", "llm", text}, {"s2", "", ""}} {
 		if _, err := conn.Exec(ctx, `INSERT INTO spans (project_id, trace_id, span_id, start_ns, end_ns, genai_type, search_text)
