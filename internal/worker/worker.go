@@ -494,9 +494,10 @@ func (w *Worker) nakAll(ds []*queue.Delivery) {
 const ackTimeout = 5 * time.Second
 
 // ack acknowledges the messages of a committed batch, all at once: each ack waits for the
-// server's confirmation, and one after another a batch of a few hundred messages took
-// longer than ackTimeout when the server was slow to answer (two worker processes and
-// PostgreSQL on 2 cores: 519 of 6,001 requests redelivered and written again).
+// server's confirmation, and one after another the acks of a batch of a hundred messages
+// took longer than ackTimeout when the server was slow to answer (two worker processes and
+// PostgreSQL on 2 cores: 27 acks of one run timed out, and their messages were written
+// again).
 func (w *Worker) ack(ctx context.Context, ds []*queue.Delivery) {
 	ctx, cancel := context.WithTimeout(ctx, ackTimeout)
 	defer cancel()
