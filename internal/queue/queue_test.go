@@ -337,7 +337,6 @@ func TestDeleteStreams(t *testing.T) {
 	}
 }
 
-// consumer attaches a consumer with up to 40 messages in flight; the caller stops it.
 // testFetchBytes: a fetch's byte limit counts stored bytes and a batch's counts body bytes.
 // Asked for the batch's body bytes, the fetch of compressed messages delivered all 40 the
 // consumer may have pending where the batch had room for 5, and the other 35 waited
@@ -369,6 +368,7 @@ func testFetchBytes(t *testing.T, q *Queue) {
 	}
 }
 
+// consumer attaches a consumer with up to 40 messages in flight; the caller stops it.
 func consumer(t *testing.T, ctx context.Context, q *Queue) *Consumer {
 	t.Helper()
 	c, err := q.Consumer(ctx, 40)

@@ -132,6 +132,11 @@ func TestMigrateSearchVec(t *testing.T) {
 	if err != nil || len(page.Traces) != 0 {
 		t.Errorf(`search "1234 order" (words out of order) after the upgrade: got %+v, %v, want none`, page.Traces, err)
 	}
+	// A word too long to be a lexeme matches nothing, rather than failing in tsquery's parser.
+	page, err = s.Traces(ctx, store.TraceQuery{ProjectID: "p", Text: "refund " + strings.Repeat("a", maxLexemeBytes+1), Limit: 10})
+	if err != nil || len(page.Traces) != 0 {
+		t.Errorf("search with a %d-byte word: got %+v, %v, want none and no error", maxLexemeBytes+1, page.Traces, err)
+	}
 }
 
 func BenchmarkTSVector(b *testing.B) {

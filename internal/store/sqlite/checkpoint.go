@@ -45,7 +45,6 @@ const (
 // checkpointer runs passive WAL checkpoints in the background.
 type checkpointer struct {
 	db      *sql.DB
-	writes  atomic.Int32 // Writes in progress
 	gate    sync.RWMutex // Writes hold it shared, a forced pass alone
 	logger  *slog.Logger
 	pending atomic.Int64  // bytes written since the last wake-up
@@ -128,11 +127,16 @@ func (c *checkpointer) pass(ctx context.Context) (frames, copied int, err error)
 // writing marks a Write in progress until the returned function is called.
 func (c *checkpointer) writing() (done func()) {
 	c.gate.RLock()
-	c.writes.Add(1)
-	return func() {
-		c.writes.Add(-1)
-		c.gate.RUnlock()
+	return c.gate.RUnlock
+}
+
+// idle reports whether no Write is in progress.
+func (c *checkpointer) idle() bool {
+	if !c.gate.TryLock() {
+		return false
 	}
+	c.gate.Unlock()
+	return true
 }
 
 // Waiting for an idle writer: polled every idlePoll, for at most idleWait, after which the
@@ -147,7 +151,7 @@ const (
 func (c *checkpointer) waitIdle(ctx context.Context) bool {
 	t := time.NewTicker(idlePoll)
 	defer t.Stop()
-	for deadline := time.Now().Add(idleWait); c.writes.Load() > 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(idleWait); !c.idle() && time.Now().Before(deadline); {
 		select {
 		case <-ctx.Done():
 			return false
