@@ -232,6 +232,9 @@ func (s *Store) Traces(ctx context.Context, q store.TraceQuery) (store.TracePage
 		// A text search probes a window of the next traces when its terms are common, and
 		// lists the traces of all matches when they are rare or the window holds less than
 		// a page (see textProbe).
+		if err := s.waitIndexed(ctx); err != nil {
+			return store.TracePage{}, fmt.Errorf("list traces: %w", err)
+		}
 		match := matchExpr(terms)
 		var common int
 		if err := s.r.QueryRowContext(ctx, textCommon, match, s.textCommon).Scan(&common); err != nil {

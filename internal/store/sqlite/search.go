@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -10,44 +9,43 @@ import (
 	"github.com/use-lumina/lumina/internal/store"
 )
 
-// indexText updates the full-text index (span_text) for a batch's spans after their rows
-// are written. Spans of new traces are new: their documents are inserted. Spans of stored
-// traces may be rewrites: their documents replace any they had (INSERT OR REPLACE on the
-// span's rowid, which upserts keep, so a redelivered span is indexed once and a rewrite
-// with new content replaces the old words), and a GenAI span of a stored trace without
-// text has its document deleted. Spans that are not GenAI calls cost nothing (a rewrite of
-// an LLM span as another kind is caught by the span_text_retype trigger).
-func (r *rollupWriter) indexText(ctx context.Context, spans []genai.Span, groups []traceGroup, texts []string) error {
-	var index, reindex, unindex [][4]string
+// queueText queues the full-text index's changes for a batch's spans, after their rows are
+// written, for the indexer (indexer.go) to apply: every span with text has its document
+// put (a redelivered span's or a rewrite's replaces the one it had), and a GenAI span of a
+// stored trace without text has its document removed. Spans that are not GenAI calls cost
+// nothing (a rewrite of an LLM span as another kind is caught by the span_text_retype
+// trigger).
+func (r *rollupWriter) queueText(ctx context.Context, spans []genai.Span, groups []traceGroup, texts []string) error {
+	var rows [][4]string
 	for _, g := range groups {
 		_, old := r.old[g.key]
 		for _, i := range g.spans {
-			s := &spans[i]
-			switch {
-			case texts[i] != "" && !old:
-				index = append(index, [4]string{s.ProjectID, s.TraceID, s.SpanID, texts[i]})
-			case texts[i] != "":
-				reindex = append(reindex, [4]string{s.ProjectID, s.TraceID, s.SpanID, texts[i]})
-			case old && s.GenAI != nil:
-				unindex = append(unindex, [4]string{s.ProjectID, s.TraceID, s.SpanID, ""})
+			if s := &spans[i]; texts[i] != "" || old && s.GenAI != nil {
+				rows = append(rows, [4]string{s.ProjectID, s.TraceID, s.SpanID, texts[i]})
 			}
 		}
 	}
-	for _, op := range []struct {
-		rows [][4]string
-		stmt *sql.Stmt
-	}{{unindex, r.st.unindexText}, {reindex, r.st.reindexText}, {index, r.st.indexText}} {
-		if len(op.rows) == 0 {
-			continue
-		}
-		arg, err := r.enc.text(op.rows)
-		if err != nil {
-			return fmt.Errorf("encode search text: %w", err)
-		}
-		if _, err := op.stmt.ExecContext(ctx, arg); err != nil {
-			return fmt.Errorf("index search text: %w", err)
-		}
+	if len(rows) == 0 {
+		return nil
 	}
+	arg, err := r.enc.text(rows)
+	if err != nil {
+		return fmt.Errorf("encode search text: %w", err)
+	}
+	if _, err := r.st.queueText.ExecContext(ctx, arg); err != nil {
+		return fmt.Errorf("queue search text: %w", err)
+	}
+	return nil
+}
+
+// waitIndexed waits until the index holds what was queued before it was called (within
+// the indexer's bounds, see waitFor), so a search sees the spans stored before it.
+func (s *Store) waitIndexed(ctx context.Context) error {
+	var queued int64
+	if err := s.r.QueryRowContext(ctx, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'span_text_queue'), 0)").Scan(&queued); err != nil {
+		return fmt.Errorf("read the search queue: %w", err)
+	}
+	s.ix.waitFor(ctx, queued)
 	return nil
 }
 

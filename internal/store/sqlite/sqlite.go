@@ -24,14 +24,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
-	// The pure-Go driver registers itself as "sqlite".
-	_ "modernc.org/sqlite"
+	"modernc.org/sqlite"
 
 	"github.com/use-lumina/lumina/internal/store"
 )
@@ -53,6 +54,9 @@ type Store struct {
 	r      *sql.DB // read-only pool
 	stmts  writeStmts
 	ckpt   *checkpointer
+	ix     *indexer // the full-text index's writer (indexer.go)
+	// dequeued is the highest span_text_queue id a write has deleted up to.
+	dequeued atomic.Int64
 	// textCommon is how many index matches make a text search's terms common (see
 	// textProbe); tests lower it to take the probe with little data.
 	textCommon int
@@ -101,13 +105,19 @@ func Open(ctx context.Context, path string, logger *slog.Logger, opts ...Option)
 	if s.r, err = openDB(path, roleReader, o); err != nil {
 		return fail(err)
 	}
+	// The indexer creates the search database before a reader attaches it.
+	if s.ix, err = openIndexer(ctx, path, s.w, s.r, o, logger); err != nil {
+		return fail(err)
+	}
 	if err := s.stmts.prepare(ctx, s.w); err != nil {
 		s.stmts.close()
+		s.ix.stop()
 		return fail(err)
 	}
 	ckptDB, err := openDB(path, roleCheckpointer, o)
 	if err != nil {
 		s.stmts.close()
+		s.ix.stop()
 		return fail(err)
 	}
 	s.ckpt = startCheckpointer(ckptDB, logger)
@@ -138,6 +148,7 @@ const (
 	roleWriter       = iota // the one write connection
 	roleReader              // the read pool
 	roleCheckpointer        // the background checkpoint connection
+	roleIndexer             // the search database's one connection (indexer.go)
 )
 
 // openDB opens a pool for one role. Every connection runs WAL with the synchronous level
@@ -172,16 +183,46 @@ func openDB(path string, role int, o options) (*sql.DB, error) {
 		conns = readConns
 	case roleCheckpointer:
 		q.Add("_pragma", "wal_autocheckpoint(0)")
+	case roleIndexer:
+		// The indexer checkpoints its own WAL (SQLite's default, every 1,000 pages): its
+		// commits are off the span writes' path.
+		q.Add("_pragma", "cache_size(-16000)")
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
+		q.Set("_txlock", "immediate")
 	}
-	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	c, err := sqlite.NewConnector(path + "?" + q.Encode())
 	if err != nil {
 		return nil, err
 	}
+	if role == roleReader {
+		c = attachSearch{c, searchPath(path)}
+	}
+	db := sql.OpenDB(c)
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 	return db, nil
+}
+
+// attachSearch attaches the search database (indexer.go) as "search" to every connection
+// it opens, so the read queries join the index with the spans.
+type attachSearch struct {
+	driver.Connector
+	path string
+}
+
+func (a attachSearch) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := a.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.(driver.ExecerContext).ExecContext(ctx, "ATTACH DATABASE ? AS search",
+		[]driver.NamedValue{{Ordinal: 1, Value: a.path}}); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("attach %q: %w", a.path, err)
+	}
+	return conn, nil
 }
 
 // Ping checks that both the writer and the read pool can reach the file.
@@ -195,10 +236,16 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the checkpointer and closes the statements and the pools. Calls in flight may
-// fail afterwards.
+// Close stops the indexer and the checkpointer and closes the statements and the pools.
+// Calls in flight may fail afterwards.
 func (s *Store) Close() error {
-	errs := []error{s.ckpt.stop(), s.stmts.close(), s.r.Close()}
+	errs := []error{s.ix.stop()}
+	if applied := s.ix.appliedID(); applied > s.dequeued.Load() {
+		if _, err := s.w.Exec("DELETE FROM span_text_queue WHERE id <= ?", applied); err != nil {
+			errs = append(errs, fmt.Errorf("dequeue search text: %w", err))
+		}
+	}
+	errs = append(errs, s.ckpt.stop(), s.stmts.close(), s.r.Close())
 	// optimize keeps the planner's statistics fresh for the indexes the queries use.
 	if _, err := s.w.Exec("PRAGMA optimize"); err != nil {
 		errs = append(errs, err)

@@ -53,12 +53,6 @@ func upsert(table string, columns []string, rows int, key ...string) string {
 	return insert(table, columns, rows) + " ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
-// indexTextSQL follows INSERT (for new spans) or INSERT OR REPLACE (for spans that may
-// have a document) into span_text.
-const indexTextSQL = ` INTO span_text (rowid, body)
-	SELECT s.rowid, j.value->>3 FROM json_each(?) j CROSS JOIN spans s
-	WHERE s.project_id = j.value->>0 AND s.trace_id = j.value->>1 AND s.span_id = j.value->>2`
-
 // insert is an INSERT of rows rows of columns.
 func insert(table string, columns []string, rows int) string {
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
@@ -83,9 +77,8 @@ type writeStmts struct {
 	addModels     *sql.Stmt
 	moveModel     *sql.Stmt
 	removeModel   *sql.Stmt
-	indexText     *sql.Stmt
-	reindexText   *sql.Stmt
-	unindexText   *sql.Stmt
+	queueText     *sql.Stmt
+	dequeueText   *sql.Stmt
 }
 
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -116,15 +109,12 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 			WHERE project_id = ? AND model = ? AND trace_id = ? AND start_time = ?`},
 		{&w.removeModel, `DELETE FROM trace_models
 			WHERE project_id = ? AND model = ? AND trace_id = ? AND start_time = ?`},
-		// The search index statements take a JSON array of [project, trace, span, text]
-		// rows (text unused by unindexText); CROSS JOIN walks the array, looking each span
-		// up in spans_key. One statement for a batch's rows: FTS5 flushes its pending
-		// terms to a new segment at every statement's savepoint.
-		{&w.indexText, "INSERT" + indexTextSQL},
-		{&w.reindexText, "INSERT OR REPLACE" + indexTextSQL},
-		{&w.unindexText, `DELETE FROM span_text WHERE rowid IN (
-			SELECT s.rowid FROM json_each(?) j CROSS JOIN spans s
-			WHERE s.project_id = j.value->>0 AND s.trace_id = j.value->>1 AND s.span_id = j.value->>2)`},
+		// The search index's queue (indexer.go) takes a JSON array of [project, trace,
+		// span, text] rows; CROSS JOIN walks the array, looking each span up in spans_key.
+		{&w.queueText, `INSERT INTO span_text_queue (span, body)
+			SELECT s.rowid, j.value->>3 FROM json_each(?) j CROSS JOIN spans s
+			WHERE s.project_id = j.value->>0 AND s.trace_id = j.value->>1 AND s.span_id = j.value->>2`},
+		{&w.dequeueText, "DELETE FROM span_text_queue WHERE id <= ?"},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -140,7 +130,7 @@ func (w *writeStmts) close() error {
 	for _, s := range []*sql.Stmt{
 		w.upsertSpan, w.upsertSpans, w.insertLog, w.summaries, w.setCounted, w.oldTraces, w.upsertTrace,
 		w.upsertTraces, w.addServices, w.moveService, w.removeService, w.addModels, w.moveModel, w.removeModel,
-		w.indexText, w.reindexText, w.unindexText,
+		w.queueText, w.dequeueText,
 	} {
 		if s != nil {
 			errs = append(errs, s.Close())
@@ -168,8 +158,7 @@ func (w *writeStmts) bind(ctx context.Context, tx *sql.Tx) *txStmts {
 		addModels:     tx.StmtContext(ctx, w.addModels),
 		moveModel:     tx.StmtContext(ctx, w.moveModel),
 		removeModel:   tx.StmtContext(ctx, w.removeModel),
-		indexText:     tx.StmtContext(ctx, w.indexText),
-		reindexText:   tx.StmtContext(ctx, w.reindexText),
-		unindexText:   tx.StmtContext(ctx, w.unindexText),
+		queueText:     tx.StmtContext(ctx, w.queueText),
+		dequeueText:   tx.StmtContext(ctx, w.dequeueText),
 	}
 }

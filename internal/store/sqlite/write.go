@@ -66,8 +66,15 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	if err := execChunked(ctx, r.st.upsertSpan, r.st.upsertSpans, upserts, spanChunk); err != nil {
 		return fmt.Errorf("write batch: upsert spans: %w", err)
 	}
-	if err := r.indexText(ctx, b.Spans, groups, e.texts); err != nil {
+	if err := r.queueText(ctx, b.Spans, groups, e.texts); err != nil {
 		return fmt.Errorf("write batch: %w", err)
+	}
+	// The queue's rows the index has applied go in the same transaction.
+	applied := s.ix.appliedID()
+	if applied > s.dequeued.Load() {
+		if _, err := r.st.dequeueText.ExecContext(ctx, applied); err != nil {
+			return fmt.Errorf("write batch: dequeue search text: %w", err)
+		}
 	}
 	if err := r.flush(ctx); err != nil {
 		return fmt.Errorf("write batch: %w", err)
@@ -81,6 +88,8 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 		return fmt.Errorf("write batch: commit: %w", err)
 	}
 	s.ckpt.wrote(e.size)
+	s.dequeued.Store(max(s.dequeued.Load(), applied))
+	s.ix.wake()
 	return nil
 }
 
