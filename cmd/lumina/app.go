@@ -128,6 +128,9 @@ func start(ctx context.Context, cfg *config, logger *slog.Logger) (a *app, err e
 		if a.store, err = openStore(ctx, cfg, logger); err != nil {
 			return nil, err
 		}
+		if ix, ok := a.store.(searchIndexer); ok {
+			a.registry.MustRegister(searchIndexCollector{ix})
+		}
 		if err := a.openAuth(ctx); err != nil {
 			return nil, err
 		}

@@ -229,7 +229,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("got %d from /metrics", resp.StatusCode)
 	}
-	for _, name := range []string{"lumina_queue_messages", "lumina_queue_pending", "lumina_ingest_request_duration_seconds", "lumina_worker_batch_duration_seconds", "lumina_worker_spans_stored_total", "lumina_ingest_items_received_total", "go_goroutines"} {
+	for _, name := range []string{"lumina_queue_messages", "lumina_queue_pending", "lumina_ingest_request_duration_seconds", "lumina_worker_batch_duration_seconds", "lumina_worker_spans_stored_total", "lumina_ingest_items_received_total", "lumina_search_index_backlog", "go_goroutines"} {
 		if !strings.Contains(string(body), name) {
 			t.Errorf("/metrics lacks %s", name)
 		}

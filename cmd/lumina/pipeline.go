@@ -124,6 +124,25 @@ func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(queueDeadDesc, prometheus.GaugeValue, float64(st.DeadLetters))
 }
 
+// searchIndexCollector exports the backlog of the embedded store's full-text index, which
+// is written beside the spans (docs/api.md, Search).
+type searchIndexCollector struct{ s searchIndexer }
+
+type searchIndexer interface {
+	SearchIndexBacklog(context.Context) (int64, error)
+}
+
+var searchBacklogDesc = prometheus.NewDesc("lumina_search_index_backlog",
+	"Span changes stored and not yet in the full-text index (SQLite).", nil, nil)
+
+func (c searchIndexCollector) Describe(ch chan<- *prometheus.Desc) { ch <- searchBacklogDesc }
+
+func (c searchIndexCollector) Collect(ch chan<- prometheus.Metric) {
+	if n, err := c.s.SearchIndexBacklog(context.Background()); err == nil {
+		ch <- prometheus.MustNewConstMetric(searchBacklogDesc, prometheus.GaugeValue, float64(n))
+	}
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -23,16 +23,18 @@ import (
 // other.
 //
 // The span writes queue what the index must learn in span_text_queue, in their own
-// transaction, so the queue holds every change in commit order and a crash loses none. The
-// indexer applies the queue in id order, in batches, each in one transaction of the
-// search database that also records the last id it applied (index_state). The span
-// writer deletes the applied rows in its next transaction. A search waits for the rows
-// queued before it began (waitIndexed), so it sees every span stored before it.
+// transaction, so the queue holds every change in commit order and a crash loses none. A
+// row names the span and whether its document goes; not the text, which the write hands to
+// the indexer in memory once it commits (handoff), and which the indexer otherwise reads
+// from the stored span (after a restart, say). The indexer applies the queue in id order,
+// in batches, each in one transaction of the search database that also records the last
+// id it applied (index_state). The span writer deletes the applied rows in its next
+// transaction. A search waits for the rows queued before it began (waitIndexed), so it
+// sees every span stored before it.
 //
 // The search database only ever holds what the queue and the spans can rebuild. Open
 // rebuilds it when it is missing, or when it does not follow the main file's queue (the
-// main file restored from a backup without it, say): it queues every stored LLM span with
-// a NULL body, for which the indexer reads the text from the span itself.
+// main file restored from a backup without it, say): it queues every stored LLM span.
 
 // searchPath is the search database's file beside the database at path: lumina.db's is
 // lumina.search.db.
@@ -87,10 +89,25 @@ type indexer struct {
 	// stopOnce makes stop safe to call twice (a test stops the indexer before Close).
 	stopOnce sync.Once
 
-	mu       sync.Mutex
-	applied  int64         // index_state.applied as last committed
-	progress chan struct{} // closed, and replaced, when applied moves
+	mu        sync.Mutex
+	applied   int64         // index_state.applied as last committed
+	progress  chan struct{} // closed, and replaced, when applied moves
+	held      []handoff     // the texts of queued rows, from the writes that queued them
+	heldBytes int
+	readBack  int64 // texts read from the spans, for want of a handoff
 }
+
+// handoff is the texts of a write's queue rows, whose ids run from first, handed to the
+// indexer once the write commits: with them it need not read the texts back from the
+// spans. A removal's text is "".
+type handoff struct {
+	first int64
+	texts []string
+}
+
+// heldBytesMax bounds the texts the indexer holds; past it, as when the index falls far
+// behind, it reads them from the spans.
+const heldBytesMax = 64 << 20
 
 // openIndexer opens the search database of the database at path, rebuilds it when it
 // does not follow w's queue, and starts the indexer. w is the main database's writer, r
@@ -187,6 +204,42 @@ func isNoSuchTable(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "no such table")
 }
 
+// hand gives the indexer a committed write's texts, and wakes it.
+func (ix *indexer) hand(h handoff) {
+	if len(h.texts) > 0 {
+		n := 0
+		for _, t := range h.texts {
+			n += len(t)
+		}
+		ix.mu.Lock()
+		if ix.heldBytes+n <= heldBytesMax && h.first > ix.applied {
+			ix.held = append(ix.held, h)
+			ix.heldBytes += n
+		}
+		ix.mu.Unlock()
+	}
+	ix.wake()
+}
+
+// heldText is the text a write handed over for queue row id.
+func (ix *indexer) heldText(id int64) (string, bool) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, h := range ix.held {
+		if id >= h.first && id < h.first+int64(len(h.texts)) {
+			return h.texts[id-h.first], true
+		}
+	}
+	return "", false
+}
+
+// readBackCount is how many texts the indexer has read from the spans.
+func (ix *indexer) readBackCount() int64 {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.readBack
+}
+
 // wake tells the indexer that rows were queued.
 func (ix *indexer) wake() {
 	select {
@@ -217,18 +270,20 @@ func (ix *indexer) run() {
 	defer tick.Stop()
 	for {
 		n, err := ix.pass(ctx)
+		wake := ix.wakeC
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
 			ix.logger.Error("search index: apply the queue", "err", err)
+			wake = nil // retry on the tick, not on every write
 		case n == indexBatch:
 			continue // more is queued
 		}
 		select {
 		case <-ix.stopC:
 			return
-		case <-ix.wakeC:
+		case <-wake:
 		case <-tick.C:
 		}
 	}
@@ -252,8 +307,12 @@ func (ix *indexer) pass(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read the queue: %w", err)
 	}
-	// A span queued more than once takes its last body.
-	docs := make(map[int64]sql.NullString)
+	// A span queued more than once takes its last row.
+	type row struct {
+		id   int64
+		body sql.NullString
+	}
+	docs := make(map[int64]row)
 	n, last := 0, applied
 	for rows.Next() {
 		var span int64
@@ -262,7 +321,7 @@ func (ix *indexer) pass(ctx context.Context) (int, error) {
 			rows.Close()
 			return 0, fmt.Errorf("read the queue: %w", err)
 		}
-		docs[span] = body
+		docs[span] = row{last, body}
 		n++
 	}
 	rows.Close()
@@ -275,9 +334,12 @@ func (ix *indexer) pass(ctx context.Context) (int, error) {
 	}
 	var put [][2]any
 	var del []int64
-	for span, body := range docs {
-		text := body.String
-		if !body.Valid {
+	for span, r := range docs {
+		text, held := r.body.String, r.body.Valid
+		if !held {
+			text, held = ix.heldText(r.id)
+		}
+		if !held {
 			if text, err = ix.storedText(ctx, span); err != nil {
 				return 0, err
 			}
@@ -320,6 +382,9 @@ func (ix *indexer) pass(ctx context.Context) (int, error) {
 // storedText is the search text of the stored span with rowid span: "" when it is gone or
 // not an LLM call.
 func (ix *indexer) storedText(ctx context.Context, span int64) (string, error) {
+	ix.mu.Lock()
+	ix.readBack++
+	ix.mu.Unlock()
 	var call []byte
 	err := ix.main.QueryRowContext(ctx, "SELECT genai FROM spans WHERE rowid = ? AND genai_type = 'llm'", span).Scan(&call)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && call == nil {
@@ -335,15 +400,29 @@ func (ix *indexer) storedText(ctx context.Context, span int64) (string, error) {
 	return store.SearchText(&c), nil
 }
 
-// publish records that the index holds the queue up to id, and wakes the searches waiting.
+// publish records that the index holds the queue up to id, drops the texts held for it,
+// and wakes the searches waiting.
 func (ix *indexer) publish(id int64) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if id > ix.applied {
-		ix.applied = id
-		close(ix.progress)
-		ix.progress = make(chan struct{})
+	if id <= ix.applied {
+		return
 	}
+	ix.applied = id
+	close(ix.progress)
+	ix.progress = make(chan struct{})
+	held := ix.held[:0]
+	for _, h := range ix.held {
+		if h.first+int64(len(h.texts))-1 > id {
+			held = append(held, h)
+		} else {
+			for _, t := range h.texts {
+				ix.heldBytes -= len(t)
+			}
+		}
+	}
+	clear(ix.held[len(held):])
+	ix.held = held
 }
 
 // waitFor waits until the index holds the queue up to id, at most searchWait, and not at

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -67,6 +68,9 @@ func TestQueuedTextOutlivesTheIndexer(t *testing.T) {
 	if got := searchTraces(t, s2, "parcel"); len(got) != 1 || got[0] != testSpan("p", 1).TraceID {
 		t.Errorf("search after the restart: got %v, want trace 1", got)
 	}
+	if n := s2.ix.readBackCount(); n != 1 {
+		t.Errorf("texts read back from the spans: %d, want 1", n)
+	}
 	write(t, s2, llmSpan(2, "refund please"))
 	if got := searchTraces(t, s2, "refund"); len(got) != 1 {
 		t.Errorf("search for the second write: got %v, want trace 2", got)
@@ -74,6 +78,50 @@ func TestQueuedTextOutlivesTheIndexer(t *testing.T) {
 	write(t, s2, testSpan("p", 3)) // this write deletes what the index has applied
 	if n := queueLen(t, s2); n != 0 {
 		t.Errorf("queue after a write that followed the index: %d rows, want 0", n)
+	}
+}
+
+// TestHandedTextsFindTheirSpans: the texts a write hands the indexer go to the spans that
+// queued them, in a batch whose spans arrive out of trace order and mix documents with
+// removals; none is read back from the spans.
+func TestHandedTextsFindTheirSpans(t *testing.T) {
+	s := openTemp(t)
+	word := func(n int) string { return "word" + string(rune('a'+n)) }
+	var spans []genai.Span
+	for n := range 12 {
+		sp := llmSpan(n%4, word(n))
+		sp.SpanID = fmt.Sprintf("%016x", 100+n)
+		spans = append(spans, sp)
+	}
+	write(t, s, spans...)
+	if got := searchTraces(t, s, word(1)); len(got) != 1 { // the index is idle before the next write
+		t.Fatalf("search for span 1: got %v, want trace 1", got)
+	}
+	// Trace 0's spans lose their text (a removal each), the others are written again with
+	// new words, in one batch.
+	for i := range spans {
+		if i%4 == 0 {
+			spans[i].GenAI.InputMessages = nil
+		} else {
+			spans[i].GenAI.InputMessages[0].Content = word(i) + " again" + word(i)
+		}
+	}
+	write(t, s, spans...)
+	for i := range spans {
+		want := 1
+		if i%4 == 0 {
+			want = 0
+		}
+		got := searchTraces(t, s, "again"+word(i))
+		if len(got) != want || want == 1 && got[0] != spans[i].TraceID {
+			t.Errorf("span %d: search found %v, want %d trace(s) (%s)", i, got, want, spans[i].TraceID)
+		}
+		if got := searchTraces(t, s, word(i)); len(got) != want {
+			t.Errorf("span %d: search for its first word found %v, want %d", i, got, want)
+		}
+	}
+	if n := s.ix.readBackCount(); n != 0 {
+		t.Errorf("texts read back from the spans: %d, want 0", n)
 	}
 }
 
@@ -195,7 +243,7 @@ func TestSearchWaitsForTheIndex(t *testing.T) {
 	}
 }
 
-func removeSearchFiles(t *testing.T, path string) {
+func removeSearchFiles(t testing.TB, path string) {
 	t.Helper()
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(searchPath(path) + suffix); err != nil && !os.IsNotExist(err) {

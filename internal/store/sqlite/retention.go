@@ -235,7 +235,8 @@ func (s *Store) FreeBytes(ctx context.Context) (int64, error) {
 }
 
 // Vacuum rewrites the whole file without its free pages and switches it to incremental
-// auto-vacuum, so that later DeleteBefore calls give freed space back in small steps. It
+// auto-vacuum, so that later DeleteBefore calls give freed space back in small steps; then
+// it rewrites the search database (indexer.go) the same way, without the switch. It
 // holds the write lock for the whole rewrite (measured in docs/limits.md) and needs free
 // disk space about the size of the file: run it rarely, e.g. `lumina retention run --vacuum`.
 func (s *Store) Vacuum(ctx context.Context) error {
@@ -244,6 +245,10 @@ func (s *Store) Vacuum(ctx context.Context) error {
 	}
 	if _, err := s.w.ExecContext(ctx, "VACUUM"); err != nil {
 		return fmt.Errorf("vacuum sqlite %q: %w", s.path, err)
+	}
+	// The search database's rewrite holds only its own lock: span writes go on.
+	if _, err := s.ix.db.ExecContext(ctx, "VACUUM"); err != nil {
+		return fmt.Errorf("vacuum sqlite %q: %w", searchPath(s.path), err)
 	}
 	return nil
 }

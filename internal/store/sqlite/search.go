@@ -14,39 +14,66 @@ import (
 // put (a redelivered span's or a rewrite's replaces the one it had), and a GenAI span of a
 // stored trace without text has its document removed. Spans that are not GenAI calls cost
 // nothing (a rewrite of an LLM span as another kind is caught by the span_text_retype
-// trigger).
-func (r *rollupWriter) queueText(ctx context.Context, spans []genai.Span, groups []traceGroup, texts []string) error {
-	var rows [][4]string
+// trigger). The texts are not stored: the rows ask the indexer to take them from the span,
+// and the returned handoff, given to the indexer once the transaction commits, spares it
+// reading them back.
+func (r *rollupWriter) queueText(ctx context.Context, spans []genai.Span, groups []traceGroup, texts []string) (handoff, error) {
+	var rows [][4]any
+	var h handoff
 	for _, g := range groups {
 		_, old := r.old[g.key]
 		for _, i := range g.spans {
 			if s := &spans[i]; texts[i] != "" || old && s.GenAI != nil {
-				rows = append(rows, [4]string{s.ProjectID, s.TraceID, s.SpanID, texts[i]})
+				rows = append(rows, [4]any{s.ProjectID, s.TraceID, s.SpanID, texts[i] == ""})
+				h.texts = append(h.texts, texts[i])
 			}
 		}
 	}
 	if len(rows) == 0 {
-		return nil
+		return handoff{}, nil
 	}
 	arg, err := r.enc.text(rows)
 	if err != nil {
-		return fmt.Errorf("encode search text: %w", err)
+		return handoff{}, fmt.Errorf("encode search text: %w", err)
 	}
-	if _, err := r.st.queueText.ExecContext(ctx, arg); err != nil {
-		return fmt.Errorf("queue search text: %w", err)
+	res, err := r.st.queueText.ExecContext(ctx, arg)
+	if err != nil {
+		return handoff{}, fmt.Errorf("queue search text: %w", err)
 	}
-	return nil
+	// The rows took consecutive ids, in the array's order.
+	n, err1 := res.RowsAffected()
+	last, err2 := res.LastInsertId()
+	if err1 != nil || err2 != nil || n != int64(len(rows)) {
+		return handoff{}, nil // the indexer reads the texts from the spans
+	}
+	h.first = last - n + 1
+	return h, nil
 }
 
 // waitIndexed waits until the index holds what was queued before it was called (within
 // the indexer's bounds, see waitFor), so a search sees the spans stored before it.
 func (s *Store) waitIndexed(ctx context.Context) error {
-	var queued int64
-	if err := s.r.QueryRowContext(ctx, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'span_text_queue'), 0)").Scan(&queued); err != nil {
-		return fmt.Errorf("read the search queue: %w", err)
+	queued, err := s.queuedID(ctx)
+	if err != nil {
+		return err
 	}
 	s.ix.waitFor(ctx, queued)
 	return nil
+}
+
+// SearchIndexBacklog is how many queued changes the full-text index has not applied.
+func (s *Store) SearchIndexBacklog(ctx context.Context) (int64, error) {
+	queued, err := s.queuedID(ctx)
+	return max(queued-s.ix.appliedID(), 0), err
+}
+
+// queuedID is the id of the last row queued for the index.
+func (s *Store) queuedID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.r.QueryRowContext(ctx, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'span_text_queue'), 0)").Scan(&id); err != nil {
+		return 0, fmt.Errorf("read the search queue: %w", err)
+	}
+	return id, nil
 }
 
 // A text search (TraceQuery.Text) lists traces with a span whose document matches every

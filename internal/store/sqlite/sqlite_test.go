@@ -354,6 +354,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		{"span summaries of a trace", "SELECT * FROM spans WHERE project_id = 'p' AND trace_id = 't' ORDER BY span_id", "spans_key"},
 		{"spans of a trace", "SELECT * FROM spans INDEXED BY spans_key WHERE project_id = 'p' AND trace_id = 't' ORDER BY start_time, span_id", "spans_key"},
 		{"orphan logs", "SELECT * FROM logs l WHERE l.project_id = 'p' AND l.genai = 1 ORDER BY l.time", "logs_genai"},
+		{"the search index's queue", "SELECT id, span, body FROM span_text_queue WHERE id > 5 ORDER BY id LIMIT 1024", "INTEGER PRIMARY KEY (rowid>?)"},
 		{"unpriced models", "SELECT provider, model, count(*) FROM spans WHERE project_id = 'p' AND cost_source = 'unpriced' AND start_time >= 0 GROUP BY provider, model", "spans_unpriced"},
 	}
 	for _, tt := range tests {

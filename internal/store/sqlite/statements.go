@@ -110,10 +110,12 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&w.removeModel, `DELETE FROM trace_models
 			WHERE project_id = ? AND model = ? AND trace_id = ? AND start_time = ?`},
 		// The search index's queue (indexer.go) takes a JSON array of [project, trace,
-		// span, text] rows; CROSS JOIN walks the array, looking each span up in spans_key.
+		// span, remove] rows; CROSS JOIN walks the array in order, looking each span up in
+		// spans_key. A removal's body is '', a document's NULL (the span's own text).
 		{&w.queueText, `INSERT INTO span_text_queue (span, body)
-			SELECT s.rowid, j.value->>3 FROM json_each(?) j CROSS JOIN spans s
-			WHERE s.project_id = j.value->>0 AND s.trace_id = j.value->>1 AND s.span_id = j.value->>2`},
+			SELECT s.rowid, CASE WHEN j.value->>3 THEN '' END FROM json_each(?) j CROSS JOIN spans s
+			WHERE s.project_id = j.value->>0 AND s.trace_id = j.value->>1 AND s.span_id = j.value->>2
+			ORDER BY j.key`},
 		{&w.dequeueText, "DELETE FROM span_text_queue WHERE id <= ?"},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.query)

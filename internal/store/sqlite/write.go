@@ -66,7 +66,8 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	if err := execChunked(ctx, r.st.upsertSpan, r.st.upsertSpans, upserts, spanChunk); err != nil {
 		return fmt.Errorf("write batch: upsert spans: %w", err)
 	}
-	if err := r.queueText(ctx, b.Spans, groups, e.texts); err != nil {
+	texts, err := r.queueText(ctx, b.Spans, groups, e.texts)
+	if err != nil {
 		return fmt.Errorf("write batch: %w", err)
 	}
 	// The queue's rows the index has applied go in the same transaction.
@@ -89,7 +90,7 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 	}
 	s.ckpt.wrote(e.size)
 	s.dequeued.Store(max(s.dequeued.Load(), applied))
-	s.ix.wake()
+	s.ix.hand(texts)
 	return nil
 }
 

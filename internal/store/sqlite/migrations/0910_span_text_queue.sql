@@ -4,9 +4,9 @@
 -- behind them waited (BENCHMARKS.md, issue 6). What the index must learn is queued here,
 -- in the write's own transaction, so a crash loses none of it: one row per change, in
 -- commit order (AUTOINCREMENT: ids never go back, even once the queue is emptied).
--- body is the span's search text; '' removes the span's document; NULL asks the indexer
--- to compute the text from the stored span (a rebuild). The indexer removes the rows it
--- has applied (by id) through the writer's next transaction.
+-- body '' removes the span's document; NULL puts the span's text, which the writer hands
+-- the indexer in memory or the indexer reads from the stored span. The indexer removes the
+-- rows it has applied (by id) through the writer's next transaction.
 DROP TRIGGER span_text_delete;
 DROP TRIGGER span_text_retype;
 DROP TABLE span_text;
