@@ -1,5 +1,6 @@
 // Package sqlite is Lumina's embedded storage backend: one SQLite file in the data directory,
-// opened with the pure-Go modernc.org/sqlite driver, so the binary builds with CGO_ENABLED=0.
+// and beside it a second that holds only the full-text index (indexer.go), opened with the
+// pure-Go modernc.org/sqlite driver, so the binary builds with CGO_ENABLED=0.
 //
 // The layout follows the measurements in reference/performance.md §2.7: spans are a rowid
 // table with a unique index on (project_id, trace_id, span_id), never clustered on the random
