@@ -351,22 +351,24 @@ func (ix *indexer) pass(ctx context.Context) (int, error) {
 		}
 	}
 	enc := newEncoder()
-	for _, op := range []struct {
-		query string
-		arg   any
-	}{
-		{"DELETE FROM span_text WHERE rowid IN (SELECT value FROM json_each(?))", del},
-		{"INSERT OR REPLACE INTO span_text (rowid, body) SELECT value->>0, value->>1 FROM json_each(?)", put},
-	} {
-		if op.arg == nil {
-			continue
-		}
-		arg, err := enc.text(op.arg)
+	apply := func(query string, rows any) error {
+		arg, err := enc.text(rows)
 		if err != nil {
-			return 0, fmt.Errorf("encode search text: %w", err)
+			return fmt.Errorf("encode search text: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, op.query, arg); err != nil {
-			return 0, fmt.Errorf("index search text: %w", err)
+		if _, err := tx.ExecContext(ctx, query, arg); err != nil {
+			return fmt.Errorf("index search text: %w", err)
+		}
+		return nil
+	}
+	if len(del) > 0 {
+		if err := apply("DELETE FROM span_text WHERE rowid IN (SELECT value FROM json_each(?))", del); err != nil {
+			return 0, err
+		}
+	}
+	if len(put) > 0 {
+		if err := apply("INSERT OR REPLACE INTO span_text (rowid, body) SELECT value->>0, value->>1 FROM json_each(?)", put); err != nil {
+			return 0, err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE index_state SET applied = ?", last); err != nil {
@@ -379,8 +381,8 @@ func (ix *indexer) pass(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// storedText is the search text of the stored span with rowid span: "" when it is gone or
-// not an LLM call.
+// storedText is the search text of the stored span with rowid span: "" when it is gone, not
+// an LLM call, or its call cannot be decoded (logged: one bad row must not stop the index).
 func (ix *indexer) storedText(ctx context.Context, span int64) (string, error) {
 	ix.mu.Lock()
 	ix.readBack++
@@ -395,7 +397,8 @@ func (ix *indexer) storedText(ctx context.Context, span int64) (string, error) {
 	}
 	var c genai.Call
 	if err := decode(call, &c, "genai call"); err != nil {
-		return "", fmt.Errorf("span %d: %w", span, err)
+		ix.logger.Warn("search index: span not indexed", "rowid", span, "err", err)
+		return "", nil
 	}
 	return store.SearchText(&c), nil
 }

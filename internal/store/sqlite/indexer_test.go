@@ -126,15 +126,24 @@ func TestHandedTextsFindTheirSpans(t *testing.T) {
 }
 
 // TestLostSearchIndexIsRebuilt: with the search database gone, Open indexes the stored
-// spans from their own text.
+// spans from their own text; a span whose call cannot be decoded is left out, not the rest.
 func TestLostSearchIndexIsRebuilt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lumina.db")
 	s := openAt(t, path)
-	write(t, s, llmSpan(1, "where is my parcel"), llmSpan(2, "parcel lost again"), testSpan("p", 3))
+	write(t, s, llmSpan(1, "where is my parcel"), llmSpan(2, "parcel lost again"), testSpan("p", 3),
+		llmSpan(4, "parcel broken"))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	removeSearchFiles(t, path)
+	db, err := openDB(path, roleWriter, options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE spans SET genai = '{' WHERE trace_id = ?", testSpan("p", 4).TraceID); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 
 	s = openAt(t, path)
 	defer s.Close()
