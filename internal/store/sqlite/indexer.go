@@ -56,6 +56,10 @@ const (
 	searchWaitBacklog = 10_000
 )
 
+// lastQueuedSQL reads the id of the last row ever queued (0 before the first): AUTOINCREMENT
+// keeps it in sqlite_sequence once the rows are deleted.
+const lastQueuedSQL = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'span_text_queue'), 0)"
+
 // searchSchema is the search database's schema. One document per LLM span that has
 // content: store.SearchText of its call (lower-cased words, at most 16 KiB), keyed by the
 // span's rowid in the main file. Contentless: the text is already in spans.genai, so the
@@ -166,7 +170,7 @@ func (ix *indexer) rebuild(ctx context.Context, w *sql.DB) (int64, error) {
 	}
 	defer tx.Rollback()
 	var from int64
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'span_text_queue'), 0)").Scan(&from); err != nil {
+	if err := tx.QueryRowContext(ctx, lastQueuedSQL).Scan(&from); err != nil {
 		return 0, err
 	}
 	res, err := tx.ExecContext(ctx, "INSERT INTO span_text_queue (span) SELECT rowid FROM spans WHERE genai_type = 'llm'")

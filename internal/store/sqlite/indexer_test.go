@@ -136,14 +136,7 @@ func TestLostSearchIndexIsRebuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 	removeSearchFiles(t, path)
-	db, err := openDB(path, roleWriter, options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("UPDATE spans SET genai = '{' WHERE trace_id = ?", testSpan("p", 4).TraceID); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	execClosed(t, path, "UPDATE spans SET genai = '{' WHERE trace_id = ?", testSpan("p", 4).TraceID)
 
 	s = openAt(t, path)
 	defer s.Close()
@@ -201,16 +194,14 @@ func TestMigrateSpanTextQueue(t *testing.T) {
 	}
 	removeSearchFiles(t, path)
 	// Back to 0900's schema: 0910's changes undone, the index of 0700 and 0900 made again.
+	execClosed(t, path, `DROP TRIGGER span_text_delete; DROP TRIGGER span_text_retype;
+		DROP TABLE span_text_queue; DELETE FROM schema_migrations WHERE version IN (700, 900, 910)`)
 	db, err := openDB(path, roleWriter, options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ms, err := migrations(migrationFiles)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ExecContext(ctx, `DROP TRIGGER span_text_delete; DROP TRIGGER span_text_retype;
-		DROP TABLE span_text_queue; DELETE FROM schema_migrations WHERE version IN (700, 900, 910)`); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range ms {
@@ -249,6 +240,19 @@ func TestSearchWaitsForTheIndex(t *testing.T) {
 	s.ix.waitFor(context.Background(), s.ix.appliedID()+searchWaitBacklog+1)
 	if d := time.Since(start); d >= searchWait {
 		t.Errorf("waitFor a backlog of %d rows took %v, want no wait", searchWaitBacklog+1, d)
+	}
+}
+
+// execClosed runs query on the closed database at path, through a connection of its own.
+func execClosed(t *testing.T, path, query string, args ...any) {
+	t.Helper()
+	db, err := openDB(path, roleWriter, options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(query, args...); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -70,7 +70,7 @@ func (s *Store) SearchIndexBacklog(ctx context.Context) (int64, error) {
 // queuedID is the id of the last row queued for the index.
 func (s *Store) queuedID(ctx context.Context) (int64, error) {
 	var id int64
-	if err := s.r.QueryRowContext(ctx, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'span_text_queue'), 0)").Scan(&id); err != nil {
+	if err := s.r.QueryRowContext(ctx, lastQueuedSQL).Scan(&id); err != nil {
 		return 0, fmt.Errorf("read the search queue: %w", err)
 	}
 	return id, nil

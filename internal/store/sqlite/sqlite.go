@@ -242,7 +242,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	errs := []error{s.ix.stop()}
 	if applied := s.ix.appliedID(); applied > s.dequeued.Load() {
-		if _, err := s.w.Exec("DELETE FROM span_text_queue WHERE id <= ?", applied); err != nil {
+		if _, err := s.stmts.dequeueText.Exec(applied); err != nil {
 			errs = append(errs, fmt.Errorf("dequeue search text: %w", err))
 		}
 	}
