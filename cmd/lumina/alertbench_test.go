@@ -75,6 +75,7 @@ func TestAlertLatency(t *testing.T) {
 	}
 	var lat, toAccept, toFire, toSend []time.Duration
 	missed := 0
+	machine, stored, commits := readPressure(), storedSpans(t, a), committedBatches(t, a)
 	for i := range probes {
 		svc := fmt.Sprintf("alert-probe-%d", i)
 		var baseline []string
@@ -111,6 +112,8 @@ func TestAlertLatency(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
+	stored, commits = storedSpans(t, a)-stored, committedBatches(t, a)-commits
+	machineDuring := readPressure().since(machine, stored)
 	cancel()
 	var bgRate float64
 	if rate > 0 {
@@ -133,6 +136,8 @@ func TestAlertLatency(t *testing.T) {
 	t.Logf("  request → accepted: %s", quantiles(toAccept))
 	t.Logf("  request → fired: %s", quantiles(toFire))
 	t.Logf("  fired → sent:    %s", quantiles(toSend))
+	t.Logf("  the worker's commits: %.0f, %.0f spans each on average", commits, stored/max(commits, 1))
+	t.Logf("  %s", machineDuring)
 }
 
 // startAlertBenchApp starts Lumina as both alert benchmarks run it, with the extra flags in
@@ -168,6 +173,8 @@ func TestAlertBenchCapacity(t *testing.T) {
 		}()
 		return func() { stop(); <-done }
 	}
+	machine, stored := readPressure(), storedSpans(t, a)
+	defer func() { t.Logf("%s", readPressure().since(machine, storedSpans(t, a)-stored)) }()
 	stop := load(20_000)
 	time.Sleep(10 * time.Second)
 	from, start := storedSpans(t, a), time.Now()
@@ -206,7 +213,7 @@ const sustainStep = 20 * time.Second
 // spans are all valid and the queue never fills here, so while the generator runs every
 // span received is accepted.
 func (a *testApp) backlog(t *testing.T) float64 {
-	return metricSum(t, a, "lumina_ingest_items_received_total", "traces") - storedSpans(t, a)
+	return metricSum(t, a, "lumina_ingest_items_received_total", "signal", "traces") - storedSpans(t, a)
 }
 
 // indexBacklog is lumina_search_index_backlog: span changes stored and not yet in SQLite's
@@ -243,14 +250,19 @@ func (a *testApp) waitDrained(t *testing.T) {
 	}
 }
 
-// storedSpans reads lumina_worker_spans_stored_total from the app's registry.
-func storedSpans(t *testing.T, a *testApp) float64 {
-	return metricSum(t, a, "lumina_worker_spans_stored_total", "")
+// committedBatches reads the committed series of lumina_worker_batches_total.
+func committedBatches(t *testing.T, a *testApp) float64 {
+	return metricSum(t, a, "lumina_worker_batches_total", "outcome", "committed")
 }
 
-// metricSum adds up the counter name in the app's registry over its series, only those
-// whose signal label is signal when signal is not empty.
-func metricSum(t *testing.T, a *testApp, name, signal string) float64 {
+// storedSpans reads lumina_worker_spans_stored_total from the app's registry.
+func storedSpans(t *testing.T, a *testApp) float64 {
+	return metricSum(t, a, "lumina_worker_spans_stored_total", "", "")
+}
+
+// metricSum adds up the counter name in the app's registry over its series: only those
+// whose label is value when label is not empty.
+func metricSum(t *testing.T, a *testApp, name, label, value string) float64 {
 	mfs, err := a.registry.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -261,8 +273,8 @@ func metricSum(t *testing.T, a *testApp, name, signal string) float64 {
 		}
 		total := 0.0
 		for _, m := range mf.GetMetric() {
-			if signal != "" && !slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool {
-				return l.GetName() == "signal" && l.GetValue() == signal
+			if label != "" && !slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool {
+				return l.GetName() == label && l.GetValue() == value
 			}) {
 				continue
 			}

@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,8 +84,9 @@ func benchTraceID(n int) string {
 // (a worker's batches at a moderate load and under a backlog), written one after another as
 // a worker does. Besides wall-clock spans/s it reports spans per CPU-second of the whole
 // process (the writer, the encoders, the checkpointer, the GC), which is what a shared
-// machine cannot distort, and the p99 and slowest write of a batch: the full-text index's
-// merges show there, growing with the index.
+// machine cannot distort, the p99 and slowest write of a batch (the full-text index's
+// merges show there, growing with the index), and the bytes the process sent to storage per
+// span (Linux): the WAL's pages, the checkpoints' copies of them and the search database's.
 //
 //	go test ./internal/store/sqlite -run '^$' -bench 'BenchmarkWrite/batch=100$' -benchtime 3000x   # 300,000 spans
 func BenchmarkWrite(b *testing.B) {
@@ -106,6 +109,7 @@ func benchmarkWrite(b *testing.B, batchSize int) {
 	ctx := context.Background()
 	took := make([]time.Duration, b.N)
 	cpu0, cpuOK := processCPU()
+	written0, writtenOK := processWritten()
 	b.ResetTimer()
 	for i := range b.N {
 		t0 := time.Now()
@@ -120,9 +124,29 @@ func benchmarkWrite(b *testing.B, batchSize int) {
 	if cpu1, ok := processCPU(); ok && cpuOK && cpu1 > cpu0 {
 		b.ReportMetric(float64(b.N*batchSize)/(cpu1-cpu0).Seconds(), "spans/cpu-s")
 	}
+	if written1, ok := processWritten(); ok && writtenOK {
+		b.ReportMetric(float64(written1-written0)/float64(b.N*batchSize)/1e3, "disk-KB/span")
+	}
 	slices.Sort(took)
 	b.ReportMetric(float64(took[(len(took)-1)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "max-ms")
+}
+
+// processWritten is write_bytes of /proc/self/io: the bytes this process has caused to be
+// written to storage (not what sits in the page cache unwritten, nor socket writes); false
+// where there is no such file.
+func processWritten() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
 
 // waitIndexedAll waits until the index has applied every queued row.
