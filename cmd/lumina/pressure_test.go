@@ -8,12 +8,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/use-lumina/lumina/internal/testenv"
 )
 
 // pressure is a reading of how contended the machine is, from Linux's pressure stall
 // information and the CPU time the hypervisor gave other guests (steal). The alert
 // benchmarks print the difference of two readings with their results: the same build at the
-// same load gave p99s 2× apart in quiet and in slow spells of a shared machine, and these
+// same load gave p99s up to 3× apart in quiet and in slow spells of a shared machine, and these
 // figures tell the spells apart. Steal comes from outside; the CPU and I/O pressure include
 // the benchmark's own threads, so they compare runs at one load.
 type pressure struct {
@@ -21,7 +23,7 @@ type pressure struct {
 	cpuSome float64 // µs during which some runnable task waited for a CPU
 	ioSome  float64 // µs during which some task waited for I/O
 	steal   float64 // clock ticks of steal, summed over the CPUs
-	written float64 // bytes this process has sent to storage (write_bytes of /proc/self/io)
+	written float64 // bytes this process has sent to storage (testenv.WrittenBytes)
 	ok      bool
 }
 
@@ -29,11 +31,12 @@ type pressure struct {
 // reports "unavailable".
 func readPressure() pressure {
 	p := pressure{at: time.Now()}
-	var cpuOK, ioOK, stealOK, writtenOK bool
+	var cpuOK, ioOK, stealOK bool
 	p.cpuSome, cpuOK = psiSomeTotal("/proc/pressure/cpu")
 	p.ioSome, ioOK = psiSomeTotal("/proc/pressure/io")
 	p.steal, stealOK = stealTicks()
-	p.written, writtenOK = procWriteBytes()
+	written, writtenOK := testenv.WrittenBytes()
+	p.written = float64(written)
 	p.ok = cpuOK && ioOK && stealOK && writtenOK
 	return p
 }
@@ -95,20 +98,4 @@ func stealTicks() (float64, bool) {
 	}
 	n, err := strconv.ParseFloat(f[8], 64)
 	return n, err == nil
-}
-
-// procWriteBytes is write_bytes of /proc/self/io: what this process caused to be written to
-// storage (the page cache's writeback included), not what it wrote to sockets.
-func procWriteBytes() (float64, bool) {
-	b, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
-			n, err := strconv.ParseFloat(v, 64)
-			return n, err == nil
-		}
-	}
-	return 0, false
 }

@@ -3,16 +3,15 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/use-lumina/lumina/internal/genai"
 	"github.com/use-lumina/lumina/internal/store"
+	"github.com/use-lumina/lumina/internal/testenv"
 )
 
 // benchBatch is a batch of n LLM-sized spans, five per trace (an agent over four chat
@@ -109,7 +108,7 @@ func benchmarkWrite(b *testing.B, batchSize int) {
 	ctx := context.Background()
 	took := make([]time.Duration, b.N)
 	cpu0, cpuOK := processCPU()
-	written0, writtenOK := processWritten()
+	written0, writtenOK := testenv.WrittenBytes()
 	b.ResetTimer()
 	for i := range b.N {
 		t0 := time.Now()
@@ -124,29 +123,12 @@ func benchmarkWrite(b *testing.B, batchSize int) {
 	if cpu1, ok := processCPU(); ok && cpuOK && cpu1 > cpu0 {
 		b.ReportMetric(float64(b.N*batchSize)/(cpu1-cpu0).Seconds(), "spans/cpu-s")
 	}
-	if written1, ok := processWritten(); ok && writtenOK {
+	if written1, ok := testenv.WrittenBytes(); ok && writtenOK {
 		b.ReportMetric(float64(written1-written0)/float64(b.N*batchSize)/1e3, "disk-KB/span")
 	}
 	slices.Sort(took)
 	b.ReportMetric(float64(took[(len(took)-1)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "max-ms")
-}
-
-// processWritten is write_bytes of /proc/self/io: the bytes this process has caused to be
-// written to storage (not what sits in the page cache unwritten, nor socket writes); false
-// where there is no such file.
-func processWritten() (int64, bool) {
-	b, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			return n, err == nil
-		}
-	}
-	return 0, false
 }
 
 // waitIndexedAll waits until the index has applied every queued row.
