@@ -2,22 +2,28 @@ package loadgen
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
 
-// template is one marshalled ExportTraceServiceRequest and where its trace ids sit in the
-// bytes, so a copy can be given fresh ids without marshalling again.
+// template is one marshalled ExportTraceServiceRequest and where its trace ids and span
+// times sit in the bytes, so a copy can be given fresh ids and the current time without
+// marshalling again.
 type template struct {
 	body    []byte
 	offsets [][]int // per trace: byte offsets of every occurrence of its id
 	spans   []int   // per trace: number of spans
 	isJSON  bool
+	built   time.Time // the time the spans' timestamps were drawn around
+	times   []int     // byte offsets of every span's start and end time
 }
 
 // pool holds the templates of a run. It is read-only once built and safe for concurrent use.
@@ -44,12 +50,16 @@ func buildPool(cfg Config, idRNG *rand.Rand, runID string, now time.Time) (*pool
 		if err != nil {
 			return nil, fmt.Errorf("marshal request template %d: %w", v, err)
 		}
-		t := template{body: body, isJSON: isJSON, spans: traceSizes(cfg.SpansPerRequest, cfg.SpansPerTrace)}
+		t := template{body: body, isJSON: isJSON, spans: traceSizes(cfg.SpansPerRequest, cfg.SpansPerTrace), built: now}
 		t.offsets = findIDs(body, ids, isJSON)
 		for i := range ids {
 			if len(t.offsets[i]) != t.spans[i] {
 				return nil, fmt.Errorf("locate trace id %d of request template %d: found %d occurrences, want %d", i, v, len(t.offsets[i]), t.spans[i])
 			}
+		}
+		t.times = findTimes(body, now, isJSON)
+		if len(t.times) != 2*cfg.SpansPerRequest {
+			return nil, fmt.Errorf("locate span times of request template %d: found %d, want %d", v, len(t.times), 2*cfg.SpansPerRequest)
 		}
 		p.templates[v] = t
 	}
@@ -93,10 +103,64 @@ func findIDs(body []byte, ids []pcommon.TraceID, isJSON bool) [][]int {
 	}
 }
 
-// instance copies t's body into buf (which must have its length) and gives the copy new
-// random trace ids, written into ids (one entry per trace of t).
-func (t *template) instance(buf []byte, idRNG *rand.Rand, ids [][16]byte) []byte {
+// timeWindow bounds how far from the build time a span time may be for findTimes: the
+// builder draws them within seconds of it.
+const timeWindow = time.Minute
+
+// findTimes returns the byte offsets of every span's start_time_unix_nano and
+// end_time_unix_nano in body, a request built around built. In protobuf each is the field
+// tag (0x39 or 0x41, fixed64) and 8 little-endian bytes; in OTLP/JSON a 19-digit string
+// after "startTimeUnixNano":" or "endTimeUnixNano":". A tag byte in message text followed
+// by 8 bytes that read as a time within timeWindow of built does not occur by chance, and
+// buildPool checks the count.
+func findTimes(body []byte, built time.Time, isJSON bool) []int {
+	lo, hi := uint64(built.Add(-timeWindow).UnixNano()), uint64(built.Add(timeWindow).UnixNano())
+	var offs []int
+	if isJSON {
+		for _, key := range []string{`"startTimeUnixNano":"`, `"endTimeUnixNano":"`} {
+			for from := 0; ; {
+				i := bytes.Index(body[from:], []byte(key))
+				if i < 0 {
+					break
+				}
+				at := from + i + len(key)
+				if v, err := strconv.ParseUint(string(body[at:min(at+19, len(body))]), 10, 64); err == nil && v >= lo && v <= hi {
+					offs = append(offs, at)
+				}
+				from = at
+			}
+		}
+		slices.Sort(offs)
+		return offs
+	}
+	for i := 0; i+9 <= len(body); i++ {
+		if body[i] != 0x39 && body[i] != 0x41 {
+			continue
+		}
+		if v := binary.LittleEndian.Uint64(body[i+1:]); v >= lo && v <= hi {
+			offs = append(offs, i+1)
+			i += 8
+		}
+	}
+	return offs
+}
+
+// instance copies t's body into buf (which must have its length), gives the copy new random
+// trace ids, written into ids (one entry per trace of t), and moves its span times by
+// now − t.built, so every request carries current times, as live traffic does: a store's
+// time-ordered indexes then grow at their end, not all over the few seconds the templates
+// were built in.
+func (t *template) instance(buf []byte, idRNG *rand.Rand, ids [][16]byte, now time.Time) []byte {
 	copy(buf, t.body)
+	shift := now.Sub(t.built).Nanoseconds()
+	for _, o := range t.times {
+		if t.isJSON {
+			v, _ := strconv.ParseUint(string(t.body[o:o+19]), 10, 64) // findTimes parsed it
+			strconv.AppendUint(buf[o:o], uint64(int64(v)+shift), 10)
+		} else {
+			binary.LittleEndian.PutUint64(buf[o:], uint64(int64(binary.LittleEndian.Uint64(t.body[o:]))+shift))
+		}
+	}
 	for i, offs := range t.offsets {
 		var id [16]byte
 		for id == ([16]byte{}) {

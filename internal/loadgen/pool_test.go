@@ -71,7 +71,7 @@ func TestInstanceGivesFreshIDs(t *testing.T) {
 			seen := map[[16]byte]bool{}
 			for range 3 {
 				ids := make([][16]byte, len(tpl.offsets))
-				td := decode(t, tpl.instance(make([]byte, len(tpl.body)), idRNG, ids), tpl.isJSON)
+				td := decode(t, tpl.instance(make([]byte, len(tpl.body)), idRNG, ids, time.Now()), tpl.isJSON)
 				spans := allSpans(td)
 				if len(spans) != tc.perRequest {
 					t.Fatalf("instance has %d spans, want %d", len(spans), tc.perRequest)
@@ -91,6 +91,34 @@ func TestInstanceGivesFreshIDs(t *testing.T) {
 				}
 				if len(got) != len(ids) {
 					t.Errorf("instance has %d distinct trace ids, want %d (an old id survived?)", len(got), len(ids))
+				}
+			}
+		})
+	}
+}
+
+// TestInstanceCarriesTheSendTime checks that a copy's span times are the template's moved
+// to the send time, every one of them and by the same amount, so durations and the order of
+// a trace's spans are kept and a store sees times that grow as live traffic's do.
+func TestInstanceCarriesTheSendTime(t *testing.T) {
+	const shift = 90*time.Minute + 123*time.Nanosecond
+	for _, protocol := range []string{ProtocolHTTP, ProtocolHTTPJSON} {
+		t.Run(protocol, func(t *testing.T) {
+			p := testPool(t, protocol, 100, 5) // built at time.Unix(1_800_000_000, 0)
+			tpl := &p.templates[2]
+			if len(tpl.times) != 200 {
+				t.Fatalf("%d span times located, want 200", len(tpl.times))
+			}
+			before := allSpans(decode(t, tpl.body, tpl.isJSON))
+			ids := make([][16]byte, len(tpl.offsets))
+			after := allSpans(decode(t, tpl.instance(make([]byte, len(tpl.body)), rand.New(rand.NewPCG(3, 4)), ids, tpl.built.Add(shift)), tpl.isJSON))
+			for i, s := range after {
+				b := before[i]
+				if got := s.StartTimestamp().AsTime().Sub(b.StartTimestamp().AsTime()); got != shift {
+					t.Errorf("span %d: start moved by %s, want %s", i, got, shift)
+				}
+				if got, want := s.EndTimestamp().AsTime().Sub(s.StartTimestamp().AsTime()), b.EndTimestamp().AsTime().Sub(b.StartTimestamp().AsTime()); got != want {
+					t.Errorf("span %d: duration %s, want the template's %s", i, got, want)
 				}
 			}
 		})
@@ -182,7 +210,7 @@ func BenchmarkInstance(b *testing.B) {
 	buf := make([]byte, len(t.body))
 	b.SetBytes(int64(len(t.body)))
 	for b.Loop() {
-		_ = t.instance(buf, idRNG, ids)
+		_ = t.instance(buf, idRNG, ids, time.Now())
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/512, "ns/span")
 }

@@ -225,7 +225,7 @@ func (c *client) run(ctx, sendCtx context.Context) {
 		t := &c.pool.templates[c.variant%len(c.pool.templates)]
 		c.variant++
 		ids := make([][16]byte, len(t.offsets))
-		body := t.instance(c.sender.buffer(len(t.body)), c.idRNG, ids)
+		body := t.instance(c.sender.buffer(len(t.body)), c.idRNG, ids, time.Now())
 		o, err := c.sender.prepare(body)
 		if err != nil {
 			c.fail("prepare", err.Error())
