@@ -22,8 +22,14 @@ type template struct {
 	offsets [][]int // per trace: byte offsets of every occurrence of its id
 	spans   []int   // per trace: number of spans
 	isJSON  bool
-	built   time.Time // the time the spans' timestamps were drawn around
-	times   []int     // byte offsets of every span's start and end time
+	built   time.Time  // the time the spans' timestamps were drawn around
+	times   []spanTime // every span's start and end time
+}
+
+// spanTime is a span time in a template's body: its byte offset and value (ns since 1970).
+type spanTime struct {
+	at int
+	ns uint64
 }
 
 // pool holds the templates of a run. It is read-only once built and safe for concurrent use.
@@ -107,15 +113,15 @@ func findIDs(body []byte, ids []pcommon.TraceID, isJSON bool) [][]int {
 // builder draws them within seconds of it.
 const timeWindow = time.Minute
 
-// findTimes returns the byte offsets of every span's start_time_unix_nano and
-// end_time_unix_nano in body, a request built around built. In protobuf each is the field
+// findTimes returns every span's start_time_unix_nano and end_time_unix_nano in body, in
+// the order they occur, a request built around built. In protobuf each is the field
 // tag (0x39 or 0x41, fixed64) and 8 little-endian bytes; in OTLP/JSON a 19-digit string
 // after "startTimeUnixNano":" or "endTimeUnixNano":". A tag byte in message text followed
 // by 8 bytes that read as a time within timeWindow of built does not occur by chance, and
 // buildPool checks the count.
-func findTimes(body []byte, built time.Time, isJSON bool) []int {
+func findTimes(body []byte, built time.Time, isJSON bool) []spanTime {
 	lo, hi := uint64(built.Add(-timeWindow).UnixNano()), uint64(built.Add(timeWindow).UnixNano())
-	var offs []int
+	var times []spanTime
 	if isJSON {
 		for _, key := range []string{`"startTimeUnixNano":"`, `"endTimeUnixNano":"`} {
 			for from := 0; ; {
@@ -125,24 +131,24 @@ func findTimes(body []byte, built time.Time, isJSON bool) []int {
 				}
 				at := from + i + len(key)
 				if v, err := strconv.ParseUint(string(body[at:min(at+19, len(body))]), 10, 64); err == nil && v >= lo && v <= hi {
-					offs = append(offs, at)
+					times = append(times, spanTime{at, v})
 				}
 				from = at
 			}
 		}
-		slices.Sort(offs)
-		return offs
+		slices.SortFunc(times, func(a, b spanTime) int { return a.at - b.at })
+		return times
 	}
 	for i := 0; i+9 <= len(body); i++ {
 		if body[i] != 0x39 && body[i] != 0x41 {
 			continue
 		}
 		if v := binary.LittleEndian.Uint64(body[i+1:]); v >= lo && v <= hi {
-			offs = append(offs, i+1)
+			times = append(times, spanTime{i + 1, v})
 			i += 8
 		}
 	}
-	return offs
+	return times
 }
 
 // instance copies t's body into buf (which must have its length), gives the copy new random
@@ -153,12 +159,12 @@ func findTimes(body []byte, built time.Time, isJSON bool) []int {
 func (t *template) instance(buf []byte, idRNG *rand.Rand, ids [][16]byte, now time.Time) []byte {
 	copy(buf, t.body)
 	shift := now.Sub(t.built).Nanoseconds()
-	for _, o := range t.times {
+	for _, st := range t.times {
+		ns := uint64(int64(st.ns) + shift)
 		if t.isJSON {
-			v, _ := strconv.ParseUint(string(t.body[o:o+19]), 10, 64) // findTimes parsed it
-			strconv.AppendUint(buf[o:o], uint64(int64(v)+shift), 10)
+			strconv.AppendUint(buf[st.at:st.at], ns, 10) // 19 digits, as before, until 2286
 		} else {
-			binary.LittleEndian.PutUint64(buf[o:], uint64(int64(binary.LittleEndian.Uint64(t.body[o:]))+shift))
+			binary.LittleEndian.PutUint64(buf[st.at:], ns)
 		}
 	}
 	for i, offs := range t.offsets {
