@@ -14,8 +14,9 @@
 // fresh random ids, so no trace id is ever sent twice and a store cannot deduplicate the
 // load away, and moves its span times to the send time, so a store indexes them as it does
 // live traffic's (with the build time's, every index on start time took inserts all over a
-// few seconds' range: SQLite wrote 34 KB per span where it writes 25). Only gzip compression (HTTP: before the latency clock starts; gRPC: inside
-// the call, by grpc's own compressor) costs per-request CPU in the generator.
+// few seconds' range: SQLite wrote 34 KB per span where it writes 25). Only gzip
+// compression (HTTP: before the latency clock starts; gRPC: inside the call, by grpc's own
+// compressor) costs per-request CPU in the generator.
 //
 // The runs of the performance notes (../shared/reference/performance.md §5.3), against
 // `lumina serve` on the same box:

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"time"
 
@@ -113,8 +112,8 @@ func findIDs(body []byte, ids []pcommon.TraceID, isJSON bool) [][]int {
 // builder draws them within seconds of it.
 const timeWindow = time.Minute
 
-// findTimes returns every span's start_time_unix_nano and end_time_unix_nano in body, in
-// the order they occur, a request built around built. In protobuf each is the field
+// findTimes returns every span's start_time_unix_nano and end_time_unix_nano in body, a
+// request built around built. In protobuf each is the field
 // tag (0x39 or 0x41, fixed64) and 8 little-endian bytes; in OTLP/JSON a 19-digit string
 // after "startTimeUnixNano":" or "endTimeUnixNano":". A tag byte in message text followed
 // by 8 bytes that read as a time within timeWindow of built does not occur by chance, and
@@ -136,7 +135,6 @@ func findTimes(body []byte, built time.Time, isJSON bool) []spanTime {
 				from = at
 			}
 		}
-		slices.SortFunc(times, func(a, b spanTime) int { return a.at - b.at })
 		return times
 	}
 	for i := 0; i+9 <= len(body); i++ {
