@@ -71,9 +71,6 @@ type adopted struct {
 // the order only matters to readers). It runs under flushMu and must not take mu (callers
 // take mu before flushMu); settle records the outcome afterwards.
 func (e *Engine) apply(ctx context.Context, fx effects) applied {
-	if fx.empty() {
-		return applied{}
-	}
 	var failed effects
 	var stored []string
 	for _, r := range fx.rules {
@@ -132,6 +129,22 @@ func (e *Engine) apply(ctx context.Context, fx effects) applied {
 		clear(e.merged)
 	}
 	return applied{stored: stored, written: written, failed: failed}
+}
+
+// flush stores fx, in the order of evaluation: called with mu held, it takes flushMu before
+// releasing mu, then applies and settles. An evaluation that changed nothing returns at
+// once: it has nothing to order, and waiting for another evaluation's writes (a slow
+// commit) with mu held would stall every consume loop's evaluation behind them.
+func (e *Engine) flush(ctx context.Context, fx effects) {
+	if fx.empty() {
+		e.mu.Unlock()
+		return
+	}
+	e.flushMu.Lock()
+	e.mu.Unlock()
+	done := e.apply(ctx, fx)
+	e.flushMu.Unlock()
+	e.settle(done)
 }
 
 // settle records what apply wrote and keeps what failed for the next tick.

@@ -255,11 +255,7 @@ func (e *Engine) Observe(ctx context.Context, b store.Batch) {
 	e.m.spans.WithLabelValues("redelivered").Add(float64(redelivered))
 	e.m.spans.WithLabelValues("ignored").Add(float64(len(b.Spans) - evaluated - redelivered))
 	e.m.evaluation.Observe(time.Since(start).Seconds())
-	e.flushMu.Lock()
-	e.mu.Unlock()
-	done := e.apply(ctx, fx)
-	e.flushMu.Unlock()
-	e.settle(done)
+	e.flush(ctx, fx)
 }
 
 // Run ticks until ctx ends, then adds the last spend and writes a last baseline snapshot.
@@ -309,11 +305,7 @@ func (e *Engine) Tick(ctx context.Context) {
 	e.collect(&fx)
 	fx.merge(e.retry)
 	e.retry = effects{}
-	e.flushMu.Lock()
-	e.mu.Unlock()
-	done := e.apply(ctx, fx)
-	e.flushMu.Unlock()
-	e.settle(done)
+	e.flush(ctx, fx)
 	e.snapshot(ctx, false)
 	e.refresh(ctx)
 }

@@ -473,6 +473,44 @@ func TestConcurrentObserve(t *testing.T) {
 	}
 }
 
+// An evaluation with nothing to store does not wait for another's slow alert write: it
+// would wait holding the engine's lock, and every consume loop's evaluation behind it.
+func TestEvaluationWithNothingToStoreDoesNotWait(t *testing.T) {
+	h := newHarness(t, costRule(1))
+	h.observe(repeat(20, call{cost: 1})...)
+	writing, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	h.store.mu.Lock()
+	h.store.stall = func() { once.Do(func() { close(writing); <-release }) }
+	h.store.mu.Unlock()
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	ctx := context.Background()
+	h.clock.add(time.Second)
+	spike := store.Batch{Spans: []genai.Span{h.span(call{cost: 10})}}
+	fired := make(chan struct{})
+	go func() { h.e.Observe(ctx, spike); close(fired) }()
+	<-writing // the spike's alert is being written
+	quiet := store.Batch{Spans: []genai.Span{h.span(call{cost: 1, service: "other-svc"})}}
+	observed := make(chan struct{})
+	go func() { h.e.Observe(ctx, quiet); close(observed) }()
+	select {
+	case <-observed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("an evaluation with nothing to store waited for another evaluation's alert write")
+	}
+	close(release)
+	<-fired
+	if got := h.open(store.RuleCostSpike); len(got) != 1 {
+		t.Errorf("got %d open cost alerts after the write went through, want 1", len(got))
+	}
+}
+
 func TestBudgetPerUser(t *testing.T) {
 	rule := store.AlertRule{Type: store.RuleBudget, Threshold: 2, Period: PeriodMonth, Scope: store.AlertScope{User: "u-42"}}
 	h := newHarness(t, rule)

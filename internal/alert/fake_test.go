@@ -28,8 +28,9 @@ type fakeStore struct {
 		USD      float64
 	} // keyed with zero Requests and USD
 	writes int
-	claims int   // ClaimDeliveries calls
-	fail   error // returned by every write while set
+	claims int    // ClaimDeliveries calls
+	fail   error  // returned by every write while set
+	stall  func() // called by RecordAlert before it writes, while set
 }
 
 func newFakeStore() *fakeStore {
@@ -69,6 +70,12 @@ func (f *fakeStore) PutAlert(_ context.Context, a store.Alert) error {
 }
 
 func (f *fakeStore) RecordAlert(_ context.Context, a store.Alert, repeats int) (store.Alert, error) {
+	f.mu.Lock()
+	stall := f.stall
+	f.mu.Unlock()
+	if stall != nil {
+		stall()
+	}
 	return f.put(a, repeats, true)
 }
 

@@ -56,9 +56,5 @@ func (e *Engine) UpdateQuality(ctx context.Context, k Key, traceID, spanID strin
 	var fx effects
 	e.evaluateKey(ks, e.now(), &fx)
 	e.collect(&fx)
-	e.flushMu.Lock()
-	e.mu.Unlock()
-	done := e.apply(ctx, fx)
-	e.flushMu.Unlock()
-	e.settle(done)
+	e.flush(ctx, fx)
 }

@@ -55,10 +55,36 @@ type Writer interface {
 	// Write upserts the batch's spans (keyed by project, trace and span id) and log records
 	// (keyed by project and record id), then recomputes the rollup of every trace the batch
 	// touched from all of that trace's stored spans with genai.Rollup, updating each span's
-	// Counted flag. It is one transaction: it returns nil only once everything is durable,
+	// Counted flag. It is one transaction: it returns nil only once everything is durable
+	// (on a context marked by DeferSync, once it is committed and visible: see Syncer),
 	// and on error nothing of the batch is visible. Writing the same batch again changes
 	// nothing. It is safe for concurrent use.
 	Write(ctx context.Context, b Batch) error
+}
+
+// Syncer is implemented by a store that can return from a write before it is durable:
+// PostgreSQL with asynchronous commit. Its writes on a context marked by DeferSync (Write,
+// and the writes of the worker's hooks: the alert, its outbox item, the quality and judge
+// updates) return once they are committed and visible; Sync returns once every such write
+// that returned before the call is durable. The worker marks the context of a batch's
+// write and hooks, and calls Sync before it acknowledges the batch's messages: the flush
+// to disk is off the path from a span to its alert, and a message is still acknowledged
+// only once everything written for it would survive a crash of the database server.
+type Syncer interface {
+	Sync(ctx context.Context) error
+}
+
+type deferSyncKey struct{}
+
+// DeferSync marks ctx: a Syncer's writes on it need not be durable until Sync returns.
+func DeferSync(ctx context.Context) context.Context {
+	return context.WithValue(ctx, deferSyncKey{}, true)
+}
+
+// SyncDeferred reports whether ctx was marked by DeferSync.
+func SyncDeferred(ctx context.Context) bool {
+	deferred, _ := ctx.Value(deferSyncKey{}).(bool)
+	return deferred
 }
 
 // TraceReader reads traces. Every call is scoped to one project.

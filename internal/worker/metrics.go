@@ -6,7 +6,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/use-lumina/lumina/internal/queue"
-	"github.com/use-lumina/lumina/internal/store"
 )
 
 type metrics struct {
@@ -53,10 +52,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-func (m *metrics) observeBatch(b store.Batch, ds []*queue.Delivery, took time.Duration, now time.Time) {
+func (m *metrics) observeBatch(spans, logs int, ds []*queue.Delivery, took time.Duration, now time.Time) {
 	m.batches.WithLabelValues("committed").Inc()
-	m.spans.Add(float64(len(b.Spans)))
-	m.logs.Add(float64(len(b.Logs)))
+	m.spans.Add(float64(spans))
+	m.logs.Add(float64(logs))
 	m.duration.Observe(took.Seconds())
 	for _, d := range ds {
 		if d.NumDelivered > 1 {

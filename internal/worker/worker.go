@@ -47,7 +47,9 @@ type Stage func(ctx context.Context, b *store.Batch) error
 
 // Hook runs after a batch is committed and before it is acknowledged (quality, baselines,
 // alerts). Hooks own their failures: a durable effect they need must be made idempotent,
-// because a crash after commit and before ack redelivers the batch.
+// because a crash after commit and before ack redelivers the batch. On a store.Syncer the
+// context is marked by store.DeferSync, like the write's: what a hook writes on it before
+// it returns is made durable by the Sync that precedes the acks.
 type Hook func(ctx context.Context, b store.Batch)
 
 // Config configures the loop.
@@ -143,10 +145,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	return errors.Join(all...)
 }
 
-// loop runs one consume loop as two stages: this goroutine fetches, decodes and enriches
-// messages while a second one, owned by loop, commits what is ready, runs its hooks and
-// acknowledges it. Enrichment is CPU work that needs no lock, so it overlaps the store's
-// single writer instead of waiting behind it.
+// loop runs one consume loop as three stages: this goroutine fetches, decodes and enriches
+// messages while a second one, owned by loop, commits what is ready and runs its hooks, and
+// a third acknowledges what was committed. Enrichment is CPU work that needs no lock, so it
+// overlaps the store's single writer instead of waiting behind it; and the writer starts
+// the next commit while the last one's acks (and, on a Syncer, its flush) are under way.
 //
 // While the writer is busy, what arrives is prepared in parts, each cut after the linger,
 // and a writer that comes free commits every part that is ready as one batch (group
@@ -158,17 +161,21 @@ func (w *Worker) Run(ctx context.Context) error {
 // fetched.
 func (w *Worker) loop(ctx context.Context, src Source) error {
 	pl := newPipeline(w.cfg.BatchMsgs, w.cfg.BatchBytes)
-	var writer sync.WaitGroup
+	acks := make(chan committed, maxUnacked)
+	var writer, acker sync.WaitGroup
+	acker.Go(func() { w.acknowledge(ctx, acks) })
 	writer.Go(func() {
+		defer close(acks)
 		for {
 			parts, ok := pl.take()
 			if !ok {
 				return
 			}
-			w.finishParts(ctx, src, parts)
+			w.finishParts(ctx, src, parts, acks)
 			pl.written()
 		}
 	})
+	defer acker.Wait()
 	defer writer.Wait()
 	defer pl.close()
 	for {
@@ -274,11 +281,11 @@ type prepared struct {
 	held  func() // stops reporting the messages in progress
 }
 
-// process handles one batch from decoding to acknowledgement on the calling goroutine: the
-// retry path, which isolates failing messages one at a time.
-func (w *Worker) process(parent context.Context, src Source, ds []*queue.Delivery) {
+// process handles one batch from decoding to commit on the calling goroutine, the
+// writer's: the retry path, which isolates failing messages one at a time.
+func (w *Worker) process(parent context.Context, src Source, ds []*queue.Delivery, acks chan<- committed) {
 	if p, ok := w.prepare(parent, src, ds); ok {
-		w.finish(parent, src, p)
+		w.finish(parent, src, p, acks)
 	}
 }
 
@@ -302,14 +309,16 @@ func (w *Worker) prepare(parent context.Context, src Source, ds []*queue.Deliver
 	return p, true
 }
 
-// finish commits a prepared batch, runs the hooks and only then acknowledges its messages;
-// a failed enrichment or write goes to retry instead. Like prepare, it runs on a context
-// that outlives shutdown by WriteTimeout, so an in-flight batch is committed and
-// acknowledged rather than abandoned.
-func (w *Worker) finish(parent context.Context, src Source, p prepared) {
-	defer p.held()
+// finish commits a prepared batch, runs the hooks and hands the messages to acks, to be
+// acknowledged; a failed enrichment or write goes to retry instead. Like prepare, it runs
+// on a context that outlives shutdown by WriteTimeout, so an in-flight batch is committed
+// and acknowledged rather than abandoned.
+func (w *Worker) finish(parent context.Context, src Source, p prepared, acks chan<- committed) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), w.cfg.WriteTimeout)
 	defer cancel()
+	if _, ok := w.store.(store.Syncer); ok {
+		ctx = store.DeferSync(ctx) // the acker syncs before it acknowledges
+	}
 	err := p.err
 	if err == nil {
 		if err = w.store.Write(ctx, p.batch); err != nil {
@@ -317,7 +326,8 @@ func (w *Worker) finish(parent context.Context, src Source, p prepared) {
 		}
 	}
 	if err != nil {
-		w.retry(ctx, src, p.good, err)
+		w.retry(ctx, src, p.good, err, acks)
+		p.held()
 		return
 	}
 	if w.storeDown.CompareAndSwap(true, false) {
@@ -326,13 +336,12 @@ func (w *Worker) finish(parent context.Context, src Source, p prepared) {
 	for _, h := range w.hooks {
 		h(ctx, p.batch)
 	}
-	w.ack(ctx, p.good)
-	w.metrics.observeBatch(p.batch, p.good, w.now().Sub(p.start), w.now())
+	acks <- committed{good: p.good, held: p.held, start: p.start, spans: len(p.batch.Spans), logs: len(p.batch.Logs)}
 }
 
 // finishParts commits the parts taken from the pipeline as one batch. Parts whose
 // enrichment failed are left out of it and retried after it.
-func (w *Worker) finishParts(ctx context.Context, src Source, parts []prepared) {
+func (w *Worker) finishParts(ctx context.Context, src Source, parts []prepared, acks chan<- committed) {
 	var good, failed []prepared
 	for _, p := range parts {
 		if p.err != nil {
@@ -342,10 +351,10 @@ func (w *Worker) finishParts(ctx context.Context, src Source, parts []prepared) 
 		}
 	}
 	if len(good) > 0 {
-		w.finish(ctx, src, w.join(good))
+		w.finish(ctx, src, w.join(good), acks)
 	}
 	for _, p := range failed {
-		w.finish(ctx, src, p)
+		w.finish(ctx, src, p, acks)
 	}
 }
 
@@ -452,7 +461,7 @@ func share[T any](s []T, i, n int) []T {
 // retry handles a failed batch. When the store is down every message is retried later and
 // none counts as poison. When the store is up, the batch is split so that one bad message
 // cannot hold back the others, and a message that keeps failing alone is dead-lettered.
-func (w *Worker) retry(ctx context.Context, src Source, ds []*queue.Delivery, cause error) {
+func (w *Worker) retry(ctx context.Context, src Source, ds []*queue.Delivery, cause error, acks chan<- committed) {
 	w.metrics.batches.WithLabelValues("failed").Inc()
 	if err := w.store.Ping(ctx); err != nil {
 		if w.storeDown.CompareAndSwap(false, true) {
@@ -464,7 +473,7 @@ func (w *Worker) retry(ctx context.Context, src Source, ds []*queue.Delivery, ca
 	if len(ds) > 1 {
 		w.log.Warn("batch failed with the store up; retrying its messages one by one", "messages", len(ds), "err", cause)
 		for _, d := range ds {
-			w.process(ctx, src, []*queue.Delivery{d})
+			w.process(ctx, src, []*queue.Delivery{d}, acks)
 		}
 		return
 	}
@@ -493,7 +502,61 @@ func (w *Worker) nakAll(ds []*queue.Delivery) {
 // redelivery after the queue's ack wait, which the idempotent write absorbs.
 const ackTimeout = 5 * time.Second
 
-// ack acknowledges the messages of a committed batch, all at once: each ack waits for the
+// maxUnacked is how many committed batches a consume loop's writer may hand on before it
+// waits for their acks: each holds only its messages.
+const maxUnacked = 4
+
+// committed is a batch whose write and hooks are done, waiting for its acks.
+type committed struct {
+	good        []*queue.Delivery
+	held        func() // stops reporting the messages in progress
+	start       time.Time
+	spans, logs int
+}
+
+// acknowledge acknowledges what the writer committed, until acks is closed. It takes every
+// batch waiting at once: on a store.Syncer one Sync makes all their commits durable before
+// any of their messages is acknowledged.
+func (w *Worker) acknowledge(parent context.Context, acks <-chan committed) {
+	syncer, _ := w.store.(store.Syncer)
+	for c := range acks {
+		cs := []committed{c}
+	more:
+		for {
+			select {
+			case c, ok := <-acks:
+				if !ok {
+					break more
+				}
+				cs = append(cs, c)
+			default:
+				break more
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), w.cfg.WriteTimeout)
+		var ds []*queue.Delivery
+		for _, c := range cs {
+			ds = append(ds, c.good...)
+		}
+		if syncer == nil {
+			w.ack(ctx, ds)
+		} else if err := syncer.Sync(ctx); err != nil {
+			// Committed, perhaps not durably: redelivered, the idempotent write absorbs them.
+			w.log.Warn("store sync failed; the committed messages will be redelivered", "messages", len(ds), "err", err)
+			w.nakAll(ds)
+		} else {
+			w.ack(ctx, ds)
+		}
+		cancel()
+		now := w.now()
+		for _, c := range cs {
+			c.held()
+			w.metrics.observeBatch(c.spans, c.logs, c.good, now.Sub(c.start), now)
+		}
+	}
+}
+
+// ack acknowledges the messages of committed batches, all at once: each ack waits for the
 // server's confirmation, and one after another the acks of a batch of a hundred messages
 // took longer than ackTimeout when the server was slow to answer (two worker processes and
 // PostgreSQL on 2 cores: 27 acks of one run timed out, and their messages were written

@@ -31,6 +31,7 @@ type fakeStore struct {
 	// unprepared counts the Writes of batches that Prepare had not seen in their final
 	// form (store.Preparer): none, unless the worker skips Prepare.
 	unprepared int
+	deferred   int // Writes on a context marked by store.DeferSync
 }
 
 // preparedSpans is what fakeStore.Prepare leaves in a batch: the span names it saw.
@@ -61,8 +62,11 @@ func (f *fakeStore) Join(parts []store.Batch) store.Batch {
 	return b
 }
 
-func (f *fakeStore) Write(_ context.Context, b store.Batch) error {
+func (f *fakeStore) Write(ctx context.Context, b store.Batch) error {
 	f.mu.Lock()
+	if store.SyncDeferred(ctx) {
+		f.deferred++
+	}
 	slow := f.slow
 	f.mu.Unlock()
 	time.Sleep(slow)
@@ -123,9 +127,11 @@ type harness struct {
 	q     *queue.Queue
 	st    *fakeStore
 	hooks []string
-	mu    sync.Mutex
-	stop  func()
-	reg   *prometheus.Registry
+	// deferredHooks counts the hook calls whose context was marked by store.DeferSync.
+	deferredHooks int
+	mu            sync.Mutex
+	stop          func()
+	reg           *prometheus.Registry
 }
 
 func newHarness(t *testing.T) *harness {
@@ -136,23 +142,33 @@ func newHarness(t *testing.T) *harness {
 // newHarnessWith starts a worker (queue ack wait 1s) with its configuration changed by edit.
 func newHarnessWith(t *testing.T, edit func(*Config)) *harness {
 	t.Helper()
+	st := &fakeStore{written: map[string]int{}}
+	return newHarnessOn(t, st, st, edit)
+}
+
+// newHarnessOn is newHarnessWith with the worker writing to ws, which wraps st.
+func newHarnessOn(t *testing.T, st *fakeStore, ws Store, edit func(*Config)) *harness {
+	t.Helper()
 	q, err := queue.Open(context.Background(), queue.Config{DataDir: t.TempDir(), AckWait: time.Second}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{q: q, st: &fakeStore{written: map[string]int{}}, reg: prometheus.NewRegistry()}
-	hook := func(_ context.Context, b store.Batch) {
+	h := &harness{q: q, st: st, reg: prometheus.NewRegistry()}
+	hook := func(ctx context.Context, b store.Batch) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		for _, s := range b.Spans {
 			h.hooks = append(h.hooks, s.Name)
+		}
+		if store.SyncDeferred(ctx) {
+			h.deferredHooks++
 		}
 	}
 	cfg := Config{BatchMsgs: 50, Linger: 5 * time.Millisecond, PoisonAfter: 3}
 	edit(&cfg)
 	w := New(cfg,
 		func(ctx context.Context) (Source, error) { return q.Consumer(ctx, 400) },
-		decodeNames, h.st, nil, []Hook{hook}, h.reg, slog.New(slog.DiscardHandler))
+		decodeNames, ws, nil, []Hook{hook}, h.reg, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()

@@ -79,7 +79,7 @@ func (s *Store) PutAlertRule(ctx context.Context, r store.AlertRule) error {
 	if err != nil {
 		return fmt.Errorf("put alert rule %q: %w", r.ID, err)
 	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO alert_rules (project_id, id, doc) VALUES ($1, $2, $3)
+	if _, err := s.db(ctx).Exec(ctx, `INSERT INTO alert_rules (project_id, id, doc) VALUES ($1, $2, $3)
 		ON CONFLICT (project_id, id) DO UPDATE SET doc = EXCLUDED.doc`, clean(r.ProjectID), clean(r.ID), doc); err != nil {
 		return fmt.Errorf("put alert rule %q: %w", r.ID, err)
 	}
@@ -156,7 +156,7 @@ func (s *Store) putAlert(ctx context.Context, a store.Alert, count int, add bool
 }
 
 func (s *Store) alertRows(ctx context.Context, query string, args ...any) ([]store.Alert, error) {
-	rows, err := s.pool.Query(ctx, query, args...)
+	rows, err := s.db(ctx).Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -449,7 +449,7 @@ func (s *Store) enqueue(ctx context.Context, ds []store.Delivery, until time.Tim
 			clean(d.ID), clean(d.ProjectID), clean(d.AlertID), clean(d.ChannelID), clean(d.Status), alertNS(due), alertNS(d.CreatedAt), doc)
 	}
 	var added []store.Delivery
-	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	if err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		added = added[:0]
 		res := tx.SendBatch(ctx, batch)
 		for _, d := range ds {

@@ -24,7 +24,7 @@ func (s *Store) EnqueueJudgeJobs(ctx context.Context, jobs []store.JudgeJob) ([]
 		return nil, nil
 	}
 	var kept []store.JudgeJob
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		for _, j := range jobs {
 			doc, err := docJSON(j)
 			if err != nil {
@@ -190,7 +190,7 @@ func (s *Store) UpdateSpanQuality(ctx context.Context, projectID, traceID, spanI
 	if err != nil {
 		return fmt.Errorf("update quality of span %s/%s: %w", traceID, spanID, err)
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE spans SET genai = jsonb_set(genai::jsonb, '{quality}', $4::jsonb)::json
+	tag, err := s.db(ctx).Exec(ctx, `UPDATE spans SET genai = jsonb_set(genai::jsonb, '{quality}', $4::jsonb)::json
 		WHERE project_id = $1 AND trace_id = $2 AND span_id = $3 AND genai IS NOT NULL`, clean(projectID), clean(traceID), clean(spanID), doc)
 	if err != nil {
 		return fmt.Errorf("update quality of span %s/%s: %w", traceID, spanID, err)

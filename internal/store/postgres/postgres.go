@@ -23,12 +23,16 @@ import (
 // Store is a store.Store on PostgreSQL. It is safe for concurrent use, also by several
 // processes on one database.
 type Store struct {
-	pool   *pgxpool.Pool
+	pool *pgxpool.Pool
+	// async has pool's settings and synchronous_commit off, for the writes on a context
+	// marked by store.DeferSync; Sync makes them durable.
+	async  *pgxpool.Pool
 	logger *slog.Logger
 	parts  *partitions
 	// resolveTraces: an attribute filter with at most this many traces is resolved to
 	// them before the listing (see traceLister.search).
 	resolveTraces int
+	flushWatch    flushWatch // Sync's
 }
 
 var _ store.Store = (*Store)(nil)
@@ -65,13 +69,20 @@ func open(ctx context.Context, url string, logger *slog.Logger, cfg config) (*St
 	if _, set := pcfg.ConnConfig.RuntimeParams["jit"]; !set {
 		pcfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}
+	acfg := pcfg.Copy()
+	acfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("create postgres pool: %w", err)
 	}
-	s := &Store{pool: pool, logger: orDiscard(logger), resolveTraces: cfg.resolveTraces}
-	if err := s.start(ctx, cfg); err != nil {
+	async, err := pgxpool.NewWithConfig(ctx, acfg)
+	if err != nil {
 		pool.Close()
+		return nil, fmt.Errorf("create postgres pool: %w", err)
+	}
+	s := &Store{pool: pool, async: async, logger: orDiscard(logger), resolveTraces: cfg.resolveTraces}
+	if err := s.start(ctx, cfg); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -90,6 +101,16 @@ func (s *Store) start(ctx context.Context, cfg config) error {
 	var schema string
 	if err := s.pool.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 		return fmt.Errorf("read current schema: %w", err)
+	}
+	// With synchronous replication configured, a commit the server acknowledges is on the
+	// standbys too; the WAL flush Sync waits for is only local, so nothing is deferred.
+	var replicated bool
+	if err := s.pool.QueryRow(ctx, "SELECT current_setting('synchronous_standby_names') <> ''").Scan(&replicated); err != nil {
+		return fmt.Errorf("read synchronous_standby_names: %w", err)
+	}
+	if replicated {
+		s.async.Close()
+		s.async = s.pool
 	}
 	s.parts = newPartitions(schema, cfg, s.logger)
 	return s.parts.ensure(ctx, s.pool, nil) // yesterday to three days ahead
@@ -111,8 +132,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the pool, waiting for connections in use to be returned.
+// Close closes the pools, waiting for connections in use to be returned.
 func (s *Store) Close() error {
 	s.pool.Close()
+	if s.async != s.pool {
+		s.async.Close()
+	}
 	return nil
 }

@@ -85,7 +85,7 @@ func (s *Store) Write(ctx context.Context, b store.Batch) error {
 		return fmt.Errorf("encode logs: %w", err)
 	}
 	write := func(upsertAll bool) error {
-		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 			return writeTx(ctx, tx, spans, groups, rows, logRows, upsertAll)
 		})
 	}
