@@ -521,37 +521,33 @@ func (w *Worker) acknowledge(parent context.Context, acks <-chan committed) {
 	syncer, _ := w.store.(store.Syncer)
 	for c := range acks {
 		cs := []committed{c}
-	more:
-		for {
-			select {
-			case c, ok := <-acks:
-				if !ok {
-					break more
-				}
-				cs = append(cs, c)
-			default:
-				break more
-			}
+		for len(acks) > 0 { // this goroutine alone receives: it cannot block
+			cs = append(cs, <-acks)
 		}
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), w.cfg.WriteTimeout)
 		var ds []*queue.Delivery
 		for _, c := range cs {
 			ds = append(ds, c.good...)
 		}
-		if syncer == nil {
-			w.ack(ctx, ds)
-		} else if err := syncer.Sync(ctx); err != nil {
-			// Committed, perhaps not durably: redelivered, the idempotent write absorbs them.
-			w.log.Warn("store sync failed; the committed messages will be redelivered", "messages", len(ds), "err", err)
-			w.nakAll(ds)
-		} else {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), w.cfg.WriteTimeout)
+		synced := true
+		if syncer != nil {
+			if err := syncer.Sync(ctx); err != nil {
+				// Committed, perhaps not durably: redelivered, the idempotent write absorbs them.
+				w.log.Warn("store sync failed; the committed messages will be redelivered", "messages", len(ds), "err", err)
+				w.nakAll(ds)
+				synced = false
+			}
+		}
+		if synced {
 			w.ack(ctx, ds)
 		}
 		cancel()
 		now := w.now()
 		for _, c := range cs {
 			c.held()
-			w.metrics.observeBatch(c.spans, c.logs, c.good, now.Sub(c.start), now)
+			if synced {
+				w.metrics.observeBatch(c.spans, c.logs, c.good, now.Sub(c.start), now)
+			}
 		}
 	}
 }
