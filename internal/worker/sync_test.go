@@ -9,14 +9,13 @@ import (
 )
 
 // syncStore is a fakeStore that commits before it is durable (store.Syncer): Sync blocks
-// while gate is closed, and fails while fail is set.
+// until gate is closed, and the first fail Syncs fail.
 type syncStore struct {
 	*fakeStore
-	mu     sync.Mutex
 	gate   chan struct{}
+	mu     sync.Mutex
 	fail   int // Syncs left to fail
 	synced int // span writes made durable: the Writes that had returned when a Sync began
-	syncs  int
 }
 
 func (s *syncStore) Sync(ctx context.Context) error {
@@ -26,17 +25,13 @@ func (s *syncStore) Sync(ctx context.Context) error {
 		written += n
 	}
 	s.fakeStore.mu.Unlock()
-	s.mu.Lock()
-	gate := s.gate
-	s.mu.Unlock()
 	select {
-	case <-gate:
+	case <-s.gate:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.syncs++
 	if s.fail > 0 {
 		s.fail--
 		return errors.New("flush failed")
@@ -45,10 +40,11 @@ func (s *syncStore) Sync(ctx context.Context) error {
 	return nil
 }
 
-func newSyncHarness(t *testing.T) (*harness, *syncStore) {
+// newSyncHarness starts a worker on a syncStore whose first fail Syncs fail.
+func newSyncHarness(t *testing.T, fail int) (*harness, *syncStore) {
 	t.Helper()
 	st := &fakeStore{written: map[string]int{}}
-	ss := &syncStore{fakeStore: st, gate: make(chan struct{})}
+	ss := &syncStore{fakeStore: st, gate: make(chan struct{}), fail: fail}
 	return newHarnessOn(t, st, ss, func(*Config) {}), ss
 }
 
@@ -56,7 +52,7 @@ func newSyncHarness(t *testing.T) (*harness, *syncStore) {
 // store.DeferSync (the hooks see the batch at once) and acknowledges the messages only
 // after a Sync that began once their write had returned.
 func TestAcksWaitForTheSync(t *testing.T) {
-	h, ss := newSyncHarness(t)
+	h, ss := newSyncHarness(t, 0)
 	h.publish(t, "a", "b")
 	eventually(t, "both spans written and hooked", func() bool {
 		h.mu.Lock()
@@ -89,8 +85,7 @@ func TestAcksWaitForTheSync(t *testing.T) {
 // A failed Sync leaves the batch's durability unknown: its messages are redelivered and
 // written again (the write is idempotent), and acknowledged after a Sync that succeeds.
 func TestFailedSyncRedelivers(t *testing.T) {
-	h, ss := newSyncHarness(t)
-	ss.fail = 1
+	h, ss := newSyncHarness(t, 1)
 	close(ss.gate)
 	h.publish(t, "x")
 	eventually(t, "the message written again and the queue drained", func() bool {

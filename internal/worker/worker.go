@@ -103,6 +103,7 @@ type Worker struct {
 	stages  []Stage
 	hooks   []Hook
 	store   Store
+	syncer  store.Syncer // store's, when it commits before it is durable
 	log     *slog.Logger
 	metrics *metrics
 	now     func() time.Time
@@ -114,7 +115,8 @@ type Worker struct {
 // New returns a worker. open attaches one Source per consume loop.
 func New(cfg Config, open func(ctx context.Context) (Source, error), decode Decoder, st Store, stages []Stage, hooks []Hook, reg prometheus.Registerer, logger *slog.Logger) *Worker {
 	cfg.defaults()
-	return &Worker{cfg: cfg, open: open, decode: decode, stages: stages, hooks: hooks, store: st, log: logger, metrics: newMetrics(reg), now: time.Now}
+	syncer, _ := st.(store.Syncer)
+	return &Worker{cfg: cfg, open: open, decode: decode, stages: stages, hooks: hooks, store: st, syncer: syncer, log: logger, metrics: newMetrics(reg), now: time.Now}
 }
 
 // Config returns the effective configuration.
@@ -316,7 +318,7 @@ func (w *Worker) prepare(parent context.Context, src Source, ds []*queue.Deliver
 func (w *Worker) finish(parent context.Context, src Source, p prepared, acks chan<- committed) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), w.cfg.WriteTimeout)
 	defer cancel()
-	if _, ok := w.store.(store.Syncer); ok {
+	if w.syncer != nil {
 		ctx = store.DeferSync(ctx) // the acker syncs before it acknowledges
 	}
 	err := p.err
@@ -518,7 +520,6 @@ type committed struct {
 // batch waiting at once: on a store.Syncer one Sync makes all their commits durable before
 // any of their messages is acknowledged.
 func (w *Worker) acknowledge(parent context.Context, acks <-chan committed) {
-	syncer, _ := w.store.(store.Syncer)
 	for c := range acks {
 		cs := []committed{c}
 		for len(acks) > 0 { // this goroutine alone receives: it cannot block
@@ -530,8 +531,8 @@ func (w *Worker) acknowledge(parent context.Context, acks <-chan committed) {
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), w.cfg.WriteTimeout)
 		synced := true
-		if syncer != nil {
-			if err := syncer.Sync(ctx); err != nil {
+		if w.syncer != nil {
+			if err := w.syncer.Sync(ctx); err != nil {
 				// Committed, perhaps not durably: redelivered, the idempotent write absorbs them.
 				w.log.Warn("store sync failed; the committed messages will be redelivered", "messages", len(ds), "err", err)
 				w.nakAll(ds)

@@ -46,6 +46,10 @@ func (d deferring) EnqueueClaimed(ctx context.Context, ds []store.Delivery, unti
 	return got, d.synced(ctx, err)
 }
 
+func (d deferring) UpdateSpanQuality(ctx context.Context, projectID, traceID, spanID string, q genai.Quality) error {
+	return d.synced(ctx, d.Store.UpdateSpanQuality(store.DeferSync(ctx), projectID, traceID, spanID, q))
+}
+
 func (d deferring) EnqueueJudgeJobs(ctx context.Context, jobs []store.JudgeJob) ([]store.JudgeJob, error) {
 	got, err := d.Store.EnqueueJudgeJobs(store.DeferSync(ctx), jobs)
 	return got, d.synced(ctx, err)
